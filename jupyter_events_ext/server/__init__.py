@@ -1,0 +1,1 @@
+"""The Jupyter Server extension that hosts the EventLogger and serves it over HTTP."""
