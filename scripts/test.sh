@@ -4,11 +4,15 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-if ! command -v chromium >/dev/null; then
-  step "Installing Debian's chromium for the browser tests"
+# Debian packages the tests run for real: chromium (Galata) and redis-server (Redis sink).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
+  step "Installing Debian's ${missing[*]} for the tests"
   sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends chromium
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 step "Lint: ruff check, ruff format --check"
