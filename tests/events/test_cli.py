@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pathlib
 import subprocess
 import sys
 
@@ -65,6 +67,22 @@ def test_run_as_a_program(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "is not a 'uri'" in result.stderr
+
+
+def test_installed_as_a_jupyter_subcommand(tmp_path):
+    # `jupyter events-ext` finds the `jupyter-events-ext` script installed beside Python.
+    bin_dir = pathlib.Path(sys.executable).parent
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(FILE_SAVED))
+    result = subprocess.run(
+        [str(bin_dir / "jupyter"), "events-ext", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "This schema is valid" in result.stdout
 
 
 # -- check-log ----------------------------------------------------------------------------
