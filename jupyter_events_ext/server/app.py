@@ -1,14 +1,267 @@
-"""The server extension application."""
+"""The server extension application: its configuration, its EventLogger and its stream."""
 
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_core.paths import jupyter_data_dir, jupyter_path
 from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets.config import Config
 
+from ..events.logger import EventLogger
+from ..events.traits import Handlers
+from .forwarding import ServerEventForwarder
 from .handlers import default_handlers
+from .recorder import ClientEventRecorder, UserStamp
+from .stream import EventStream
+
+# The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
+SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
+SCHEMA_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def default_sink_path() -> str:
+    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "events.jsonl")
 
 
 class EventsExtensionApp(ExtensionApp):
-    """Hosts the project's EventLogger inside Jupyter Server."""
+    """Hosts the project's EventLogger inside Jupyter Server.
+
+    Configure it as ``c.EventsExtensionApp.<trait>`` in ``jupyter_server_config.py``.
+    ``c.EventLogger.*`` does not reach this extension's logger: that section is
+    jupyter_server's own logger (whose class has the same name).
+    """
 
     name = "jupyter_events_ext"
 
-    def initialize_handlers(self):
+    _default_sink: logging.Handler | None = None
+
+    # Not "handlers": ExtensionApp.handlers are the tornado routes.
+    event_handlers = Handlers(
+        allow_none=True,
+        help="""Where events are recorded (the `handlers` of this extension's
+        EventLogger): a list of logging.Handler instances (or a
+        callable returning one). Each writes one JSON envelope per line, whatever its
+        formatter. The UI's events, events posted by other clients and (see
+        forward_server_events) jupyter_server's own events all go here.
+
+        Default: one logging.FileHandler appending to
+        {jupyter_data_dir}/jupyter_events_ext/events.jsonl. None records nothing (the live
+        stream still works).
+        """,
+    ).tag(config=True)
+
+    extra_schemas = List(
+        Unicode(),
+        default_value=[],
+        help="""More event schemas to register: paths of JSON/YAML files, directories
+        (every *.yaml, *.yml and *.json in them, recursively) or http(s) URLs.
+
+        Default: []. Besides these, the UI-action schemas this package ships and every
+        schema file under events/ in each Jupyter data path are always registered.
+        """,
+    ).tag(config=True)
+
+    allowed_client_schemas = List(
+        Unicode(),
+        default_value=[],
+        help="""$ids of registered schemas that clients (the browser) may post, besides
+        the UI-action schemas this package ships. jupyter_server's own schemas can never
+        be posted by a client, whatever this says.
+
+        Default: [] (only the shipped UI-action schemas).
+        """,
+    ).tag(config=True)
+
+    forward_server_events = Bool(
+        True,
+        help="""Whether jupyter_server's own events (ServerApp.event_logger: contents,
+        kernel actions, gateway and those of other extensions) are recorded in this
+        extension's sinks and live stream too.
+
+        Default: True.
+        """,
+    ).tag(config=True)
+
+    stamp_user = Bool(
+        False,
+        help="""Whether the server writes the authenticated user's name into each event
+        a client posts, as the envelope field "__user__". A client cannot set or forge it.
+
+        Default: False.
+        """,
+    ).tag(config=True)
+
+    max_body_size = Int(
+        1024 * 1024,
+        help="""The largest POST events request body accepted, in bytes; a larger one is
+        answered 413. Default: 1048576 (1 MiB).""",
+    ).tag(config=True)
+
+    max_batch_size = Int(
+        1000,
+        help="""The most events one batch may hold; a larger batch is answered 413.
+        Default: 1000.""",
+    ).tag(config=True)
+
+    max_event_size = Int(
+        64 * 1024,
+        help="""The largest event data accepted, in bytes of compact JSON; a larger event
+        is rejected (413 alone, a rejection in a batch). Default: 65536 (64 KiB).""",
+    ).tag(config=True)
+
+    max_event_age = Float(
+        30 * 24 * 3600.0,
+        help="""How old an event's client timestamp may be, in seconds, before it is
+        rejected as absurd. Default: 2592000 (30 days).""",
+    ).tag(config=True)
+
+    max_timestamp_skew = Float(
+        300.0,
+        help="""How far in the future an event's client timestamp may be, in seconds
+        (clocks disagree), before it is rejected. Default: 300.""",
+    ).tag(config=True)
+
+    recent_ids_size = Int(
+        100_000,
+        help="""How many client event ids are remembered (per server process) to record
+        a retried event once. Default: 100000.""",
+    ).tag(config=True)
+
+    stream_buffer_size = Int(
+        10_000,
+        help="""How many recent events the live stream keeps, so that a reconnecting
+        subscriber can resume with after=<seq>. Default: 10000.""",
+    ).tag(config=True)
+
+    subscriber_queue_size = Int(
+        5_000,
+        help="""How many events may wait for one stream subscriber that does not read
+        them; beyond that it is closed (code 4429) and may resume with after=<seq>.
+        Default: 5000.""",
+    ).tag(config=True)
+
+    @default("event_handlers")
+    def _default_event_handlers(self) -> list[logging.Handler]:
+        path = default_sink_path()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        self._default_sink = logging.FileHandler(path, encoding="utf-8")
+        return [self._default_sink]
+
+    def _find_my_config(self, cfg: Config) -> Any:
+        my_config = super()._find_my_config(cfg)
+        handlers = my_config.get("event_handlers")
+        if isinstance(handlers, list):
+            # traitlets deep-copies config values; handlers (locks, open files) cannot be
+            # copied, so hand the list over inside a function, which the trait unwraps.
+            my_config["event_handlers"] = lambda: handlers
+        return my_config
+
+    # -- start-up and shut-down ------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        self.sinks: list[logging.Handler] = list(self.event_handlers or [])
+        self.stream = EventStream(
+            buffer_size=self.stream_buffer_size,
+            queue_size=self.subscriber_queue_size,
+            log=self.log,
+        )
+        # UserStamp first: it rewrites the record that the handlers after it write.
+        stamp = [UserStamp()] if self.stamp_user else []
+        # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
+        self.event_logger = EventLogger(handlers=[*stamp, *self.sinks, self.stream], log=self.log)
+        self.shipped_schema_ids = self._register_schemas()
+
+        self.server_schemas: set[str] = set()
+        self.recorder = ClientEventRecorder(
+            self.event_logger,
+            client_schemas={*self.shipped_schema_ids, *self.allowed_client_schemas},
+            server_schemas=self.server_schemas,
+            max_event_size=self.max_event_size,
+            recent_ids_size=self.recent_ids_size,
+            max_event_age=self.max_event_age,
+            max_timestamp_skew=self.max_timestamp_skew,
+            stamp_user=self.stamp_user,
+        )
+        self.forwarder = None
+        server_logger = getattr(self.serverapp, "event_logger", None)
+        if self.forward_server_events and server_logger is not None:
+            self.forwarder = ServerEventForwarder(
+                server_logger, self.event_logger, self.server_schemas, self.log
+            )
+            self.forwarder.start(self.sinks)
+        for schema_id in sorted(set(self.allowed_client_schemas) & self.server_schemas):
+            self.log.warning(
+                "jupyter_events_ext: %s is one of jupyter_server's own schemas; "
+                "clients can never post it, allowed_client_schemas notwithstanding.",
+                schema_id,
+            )
+
+        self.settings["jupyter_events_ext"] = self
+        for sink in self.sinks:
+            self.log.info("jupyter_events_ext: recording events to %s", describe_sink(sink))
+        if not self.sinks:
+            self.log.info("jupyter_events_ext: recording no events (event_handlers is None)")
+
+    def initialize_handlers(self) -> None:
         self.handlers.extend(default_handlers)
+
+    async def stop_extension(self) -> None:
+        if self.forwarder is not None:
+            self.forwarder.stop()
+        self.stream.close()
+        self.event_logger.handlers = []
+        if self._default_sink is not None:
+            self._default_sink.close()
+
+    # -- schemas ---------------------------------------------------------------------
+
+    def _register_schemas(self) -> set[str]:
+        shipped = set()
+        for path in sorted(SHIPPED_SCHEMAS.glob("*/v*.yaml")):
+            shipped.add(self.event_logger.register_event_schema(path).id)
+        for data_dir in jupyter_path("events"):
+            self._register_directory(Path(data_dir))
+        for source in self.extra_schemas:
+            if source.startswith(("http://", "https://")):
+                self._register(source, self.event_logger.register_schema_url)
+            elif os.path.isdir(source):
+                self._register_directory(Path(source))
+            else:
+                self._register(source, lambda s: self.event_logger.register_event_schema(Path(s)))
+        return shipped
+
+    def _register_directory(self, directory: Path) -> None:
+        if not directory.is_dir():
+            return
+        for path in sorted(directory.rglob("*")):
+            if path.suffix in SCHEMA_SUFFIXES and path.is_file():
+                self._register(
+                    str(path), lambda s: self.event_logger.register_event_schema(Path(s))
+                )
+
+    def _register(self, source: str, register: Any) -> None:
+        # A bad schema file must not stop the server: say which and why, and go on.
+        try:
+            schema = register(source)
+        except Exception as err:
+            self.log.error("jupyter_events_ext: could not register schema %s: %s", source, err)
+        else:
+            self.log.debug(
+                "jupyter_events_ext: registered %s v%s from %s", schema.id, schema.version, source
+            )
+
+
+def describe_sink(sink: logging.Handler) -> str:
+    """A short description of where ``sink`` writes, as the info route reports it."""
+    path = getattr(sink, "baseFilename", None)
+    if path is not None:
+        return path
+    stream = getattr(sink, "stream", None)
+    if stream is not None:
+        return getattr(stream, "name", repr(stream))
+    return repr(sink)

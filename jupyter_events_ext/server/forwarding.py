@@ -1,0 +1,103 @@
+"""Forwarding of jupyter_server's own events into this extension's EventLogger."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..events.logger import EventLogger
+
+
+def same_sink(a: logging.Handler, b: logging.Handler) -> bool:
+    """Whether two handlers write to the same place: one object, one file or one stream."""
+    if a is b:
+        return True
+    path_a, path_b = getattr(a, "baseFilename", None), getattr(b, "baseFilename", None)
+    if path_a is not None and path_b is not None:
+        return os.path.realpath(path_a) == os.path.realpath(path_b)
+    stream_a, stream_b = getattr(a, "stream", None), getattr(b, "stream", None)
+    return path_a is None and path_b is None and stream_a is not None and stream_a is stream_b
+
+
+def _parse_server_timestamp(value: str) -> datetime:
+    # jupyter_events writes isoformat() + "Z", e.g. "...+00:00Z"; a naive one means UTC.
+    if value.endswith(("Z", "z")) and (len(value) > 6 and value[-7] in "+-"):
+        value = value[:-1]
+    elif value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    return datetime.fromisoformat(value)
+
+
+class ServerEventForwarder(logging.Handler):
+    """A handler on jupyter_server's EventLogger that records each of its events again
+    with this extension's EventLogger, so that they reach the same sinks and stream.
+
+    A handler rather than a listener: it hears every schema, including those another
+    extension registers later, in the order they are emitted. Sinks that both loggers
+    write to are taken off jupyter_server's logger while forwarding, so that each
+    server event reaches them once (with this extension's envelope).
+    """
+
+    def __init__(
+        self, source: Any, target: EventLogger, server_schemas: set[str], log: logging.Logger
+    ) -> None:
+        super().__init__()
+        self.source = source
+        self.target = target
+        self.server_schemas = server_schemas
+        self.log = log
+        self._lent_sinks: list[logging.Handler] = []
+
+    def start(self, sinks: list[logging.Handler]) -> None:
+        for schema_id in list(self.source.schemas.schema_ids):
+            self._adopt(schema_id)
+        for handler in list(self.source.handlers or []):
+            if any(same_sink(handler, sink) for sink in sinks):
+                self.log.info(
+                    "jupyter_events_ext: %r is a sink of jupyter_server's EventLogger too; "
+                    "server events reach it once, forwarded by this extension.",
+                    handler,
+                )
+                self.source.remove_handler(handler)
+                self._lent_sinks.append(handler)
+        self.source.register_handler(self)
+
+    def stop(self) -> None:
+        self.source.remove_handler(self)
+        for handler in self._lent_sinks:
+            self.source.register_handler(handler)
+        self._lent_sinks.clear()
+
+    def _adopt(self, schema_id: str) -> None:
+        """Register the server's schema ``schema_id`` with the target, as server-only."""
+        self.server_schemas.add(schema_id)
+        schema = self.source.schemas.get(schema_id)
+        if schema_id in self.target.schemas and str(schema.version) in (
+            self.target.schemas.versions(schema_id)
+        ):
+            return
+        # Both libraries' EventSchema repr() is the schema as JSON.
+        self.target.register_schema(json.loads(repr(schema)))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        capsule = record.msg
+        if not isinstance(capsule, dict):
+            return
+        schema_id = capsule.get("__schema__")
+        try:
+            if schema_id not in self.server_schemas:
+                self._adopt(schema_id)
+            data = {key: value for key, value in capsule.items() if not key.startswith("__")}
+            self.target.record_event(
+                schema_id,
+                capsule["__schema_version__"],
+                data,
+                timestamp_override=_parse_server_timestamp(capsule["__timestamp__"]),
+            )
+        except Exception as err:
+            # Never raise into jupyter_server's emit: the event is already recorded there.
+            self.log.warning("jupyter_events_ext: could not forward a %s event: %s", schema_id, err)
