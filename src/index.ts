@@ -1,35 +1,226 @@
 import {
+  ILabShell,
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  MainAreaWidget,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
+import { IMainMenu } from '@jupyterlab/mainmenu';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { listIcon } from '@jupyterlab/ui-components';
 
-import { requestAPI } from './request';
+import { ActionCapture } from './capture';
+import { EventsClient } from './client';
+import { IEventsClient } from './tokens';
+import { EventViewer } from './viewer';
+
+export { ActionCapture } from './capture';
+export { EventsClient } from './client';
+export { EventQueue } from './queue';
+export { EventStream } from './stream';
+export { IEventsClient } from './tokens';
+export { EventValidationError, SchemaValidator } from './validator';
+export { EventViewer } from './viewer';
 
 /**
- * The jupyter-events-ext plugin: checks that the server extension answers.
+ * The id of the plugin that provides the client; its settings are the
+ * "Events" page of the Settings Editor, shared with the capture.
  */
-const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'jupyter-events-ext:plugin',
+const SETTINGS_ID = 'jupyter-events-ext:plugin';
+
+/**
+ * The command that opens the Event Viewer.
+ */
+const OPEN_VIEWER = 'jupyter-events-ext:open-viewer';
+
+/**
+ * The events client, for every extension to require.
+ */
+const clientPlugin: JupyterFrontEndPlugin<IEventsClient> = {
+  id: SETTINGS_ID,
   description:
-    'Records validated JupyterLab UI events through the jupyter_events_ext server extension.',
+    'Provides the events client: validated, batched events kept in the browser until the server has them.',
   autoStart: true,
-  activate: async (app: JupyterFrontEnd) => {
-    const settings = app.serviceManager.serverSettings;
-    try {
-      const { schemas } = await requestAPI<{ schemas: unknown[] }>(
-        'schemas',
-        {},
-        settings
-      );
-      console.log(
-        `jupyter-events-ext is activated: ${schemas.length} event schemas registered.`
-      );
-    } catch (reason) {
-      console.error(
-        `The jupyter_events_ext server extension did not answer: ${reason}`
-      );
+  provides: IEventsClient,
+  optional: [ISettingRegistry],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry | null
+  ): IEventsClient => {
+    const client = new EventsClient({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    if (settingRegistry) {
+      void settingRegistry
+        .load(SETTINGS_ID)
+        .then(settings => {
+          const apply = () =>
+            client.configure(Private.clientConfig(Private.effective(settings)));
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason =>
+          console.error('jupyter-events-ext: cannot load the settings', reason)
+        );
+    }
+    return client;
+  }
+};
+
+/**
+ * The automatic capture of UI actions, driven by the settings.
+ */
+const capturePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-events-ext:capture',
+  description:
+    'Records UI actions (commands, documents, cell executions, kernels, the document in focus) as events, as the settings say.',
+  autoStart: true,
+  requires: [IEventsClient],
+  optional: [ISettingRegistry, IDocumentWidgetOpener, ILabShell],
+  activate: async (
+    app: JupyterFrontEnd,
+    client: IEventsClient,
+    settingRegistry: ISettingRegistry | null,
+    opener: IDocumentWidgetOpener | null,
+    shell: ILabShell | null
+  ): Promise<void> => {
+    // Nothing is recorded until the settings (and any operator lock) are read.
+    let config: Partial<ActionCapture.IConfig> = { enabled: false };
+    let settings: ISettingRegistry.ISettings | null = null;
+    if (settingRegistry) {
+      try {
+        settings = await settingRegistry.load(SETTINGS_ID);
+        config = Private.captureConfig(Private.effective(settings));
+      } catch (reason) {
+        console.error('jupyter-events-ext: cannot load the settings', reason);
+      }
+    } else {
+      config = {};
+    }
+    const capture = new ActionCapture({
+      client,
+      commands: app.commands,
+      opener,
+      docRegistry: app.docRegistry,
+      shell,
+      config
+    });
+    settings?.changed.connect(() =>
+      capture.configure(Private.captureConfig(Private.effective(settings!)))
+    );
+  }
+};
+
+/**
+ * The Event Viewer panel and the command that opens it.
+ */
+const viewerPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-events-ext:viewer',
+  description:
+    'Adds the Event Viewer: live events, what waits to be sent, and what each schema records.',
+  autoStart: true,
+  requires: [IEventsClient],
+  optional: [ICommandPalette, IMainMenu, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IEventsClient,
+    palette: ICommandPalette | null,
+    mainMenu: IMainMenu | null,
+    restorer: ILayoutRestorer | null
+  ): void => {
+    const tracker = new WidgetTracker<MainAreaWidget<EventViewer>>({
+      namespace: 'jupyter-events-ext-viewer'
+    });
+    app.commands.addCommand(OPEN_VIEWER, {
+      label: 'Event Viewer',
+      caption: 'Show the events recorded by the server, live',
+      icon: args => (args.isPalette ? undefined : listIcon),
+      execute: () => {
+        let widget = tracker.currentWidget;
+        if (!widget || widget.isDisposed) {
+          widget = new MainAreaWidget({
+            content: new EventViewer({ client })
+          });
+          widget.id = 'jupyter-events-ext-viewer';
+          widget.title.label = 'Event Viewer';
+          widget.title.icon = listIcon;
+          widget.title.closable = true;
+          void tracker.add(widget);
+        }
+        if (!widget.isAttached) {
+          app.shell.add(widget, 'main');
+        }
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+    palette?.addItem({ command: OPEN_VIEWER, category: 'Events' });
+    mainMenu?.viewMenu.addGroup([{ command: OPEN_VIEWER }], 100);
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: OPEN_VIEWER,
+        name: () => 'viewer'
+      });
     }
   }
 };
 
-export default plugin;
+export default [clientPlugin, capturePlugin, viewerPlugin];
+
+namespace Private {
+  type Composite = ISettingRegistry.ISettings['composite'];
+
+  /**
+   * The settings in force: the user's, except those the operator locked,
+   * which keep their default — the value overrides.json gives them. The list
+   * itself is read from the defaults only, so that only overrides.json sets it.
+   */
+  export function effective(settings: ISettingRegistry.ISettings): Composite {
+    const locked = settings.default('locked');
+    const values = { ...settings.composite };
+    if (Array.isArray(locked)) {
+      for (const key of locked) {
+        values[String(key)] = settings.default(String(key));
+      }
+    }
+    return values;
+  }
+
+  /**
+   * The delivery settings.
+   */
+  export function clientConfig(
+    composite: Composite
+  ): Partial<EventsClient.IConfig> {
+    return {
+      batchSize: composite.batchSize as number,
+      batchInterval: composite.batchInterval as number,
+      queueBound: composite.queueBound as number
+    };
+  }
+
+  /**
+   * The capture settings.
+   */
+  export function captureConfig(
+    composite: Composite
+  ): Partial<ActionCapture.IConfig> {
+    return {
+      enabled: composite.capture as boolean,
+      commands: composite.commands as boolean,
+      documents: composite.documents as boolean,
+      cellExecution: composite.cellExecution as boolean,
+      kernels: composite.kernels as boolean,
+      activeDocument: composite.activeDocument as boolean,
+      commandAllow: composite.commandAllow as string[],
+      commandDeny: composite.commandDeny as string[],
+      commandArgs: composite.commandArgs as string[],
+      pathMode: composite.pathMode as ActionCapture.PathMode
+    };
+  }
+}

@@ -1,5 +1,7 @@
 """Jupyter Server configuration for the Galata tests."""
 
+import logging
+import os
 from tempfile import mkdtemp
 
 from jupyterlab.galata import configure_jupyter_server
@@ -9,3 +11,11 @@ configure_jupyter_server(c)  # noqa: F821
 c.ServerApp.allow_root = True  # noqa: F821
 # Each run starts from an empty directory of notebooks.
 c.ServerApp.root_dir = mkdtemp(prefix="galata-root-")  # noqa: F821
+
+# The tests read what the server recorded: the JSON-lines sink goes to the file
+# playwright.config.js names (a fresh one per run), not the user's data directory.
+sink = os.environ.get("JUPYTER_EVENTS_EXT_SINK") or os.path.join(
+    mkdtemp(prefix="galata-events-"), "events.jsonl"
+)
+os.makedirs(os.path.dirname(sink), exist_ok=True)
+c.EventsExtensionApp.event_handlers = [logging.FileHandler(sink, encoding="utf-8")]  # noqa: F821

@@ -3,7 +3,19 @@
  * would download (this network reaches package registries only).
  */
 const { execSync } = require('child_process');
+const os = require('os');
+const path = require('path');
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+// The server's JSON-lines sink, which the tests read (jupyter_server_test_config.py).
+// Workers load this file too: they inherit the path rather than make a new one.
+process.env.JUPYTER_EVENTS_EXT_SINK =
+  process.env.JUPYTER_EVENTS_EXT_SINK ||
+  path.join(
+    os.tmpdir(),
+    `jupyter-events-ext-galata-${process.pid}`,
+    'events.jsonl'
+  );
 
 const chromium =
   process.env.CHROMIUM_PATH ||
@@ -14,6 +26,8 @@ const chromium =
 module.exports = {
   ...baseConfig,
   reporter: [['list'], ['html', { open: 'never' }]],
+  // The tests share one server and read its one sink.
+  workers: 1,
   use: {
     ...baseConfig.use,
     video: 'off',

@@ -1,19 +1,30 @@
 import { expect, test } from '@jupyterlab/galata';
 
-test('the plugin activates and reaches its server extension', async ({
+import { SCHEMA } from './sink';
+
+test('the plugins activate and the client lists the UI-action schemas', async ({
   page
 }) => {
-  const logs: string[] = [];
-  page.on('console', message => logs.push(message.text()));
+  for (const id of [
+    'jupyter-events-ext:plugin',
+    'jupyter-events-ext:capture',
+    'jupyter-events-ext:viewer'
+  ]) {
+    expect(
+      await page.evaluate(id => window.jupyterapp.isPluginActivated(id), id)
+    ).toBe(true);
+  }
 
-  await page.reload();
-
-  expect(
-    await page.evaluate(() =>
-      window.jupyterapp.isPluginActivated('jupyter-events-ext:plugin')
-    )
-  ).toBe(true);
-  await expect
-    .poll(() => logs.find(line => line.includes('jupyter-events-ext')))
-    .toMatch(/jupyter-events-ext is activated: \d+ event schemas registered\./);
+  const schemas = await page.evaluate(async () => {
+    const client = await (window as any).galata.getPlugin(
+      'jupyter-events-ext:plugin'
+    );
+    return (await client.listSchemas()).map((schema: any) => ({
+      id: schema.id,
+      client: schema.client
+    }));
+  });
+  for (const id of Object.values(SCHEMA)) {
+    expect(schemas).toContainEqual({ id, client: true });
+  }
 });

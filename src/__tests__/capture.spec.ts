@@ -1,0 +1,340 @@
+import { createHash } from 'crypto';
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
+
+import { NotebookActions } from '@jupyterlab/notebook';
+import { CommandRegistry } from '@lumino/commands';
+import type { JSONObject } from '@lumino/coreutils';
+import { Signal } from '@lumino/signaling';
+import { load } from 'js-yaml';
+
+import { ActionCapture } from '../capture';
+import type { IEventsClient } from '../tokens';
+import { SchemaValidator } from '../validator';
+
+/**
+ * The UI-action schemas the server ships, as it lists them.
+ */
+function shippedSchemas(): IEventsClient.ISchema[] {
+  const root = join(__dirname, '../../jupyter_events_ext/server/event_schemas');
+  return readdirSync(root).map(name => {
+    const schema = load(
+      readFileSync(join(root, name, 'v1.yaml'), 'utf8')
+    ) as JSONObject;
+    return {
+      id: schema.$id as string,
+      version: schema.version as string,
+      client: true,
+      schema
+    };
+  });
+}
+
+/**
+ * A client that validates like the real one and keeps what it is given.
+ */
+class RecordingClient {
+  readonly events: { schema: string; data: JSONObject }[] = [];
+  private _validator = new SchemaValidator(shippedSchemas());
+
+  emit(schemaId: string, data: JSONObject, version?: number | string) {
+    this._validator.validate(schemaId, data, version);
+    this.events.push({ schema: schemaId.split('/').slice(-2)[0], data });
+    return Promise.resolve();
+  }
+
+  take() {
+    return this.events.splice(0);
+  }
+}
+
+function fakeDocument(path: string) {
+  const kernel = { name: 'python3', id: 'k-1' };
+  const sessionContext = {
+    path,
+    session: { kernel },
+    statusChanged: new Signal<any, string>({}),
+    kernelChanged: new Signal<any, any>({})
+  };
+  const context = {
+    path,
+    localPath: path,
+    contentsModel: { type: 'notebook' },
+    saveState: new Signal<any, string>({}),
+    disposed: new Signal<any, void>({}),
+    sessionContext
+  };
+  return { widget: { context }, context, sessionContext, kernel };
+}
+
+describe('ActionCapture', () => {
+  let client: RecordingClient;
+  let commands: CommandRegistry;
+  let opener: { opened: Signal<any, any> };
+  let shell: { currentWidget: any; currentChanged: Signal<any, any> };
+  let capture: ActionCapture;
+
+  function start(config: Partial<ActionCapture.IConfig> = {}) {
+    capture = new ActionCapture({
+      client: client as unknown as IEventsClient,
+      commands,
+      opener: opener as any,
+      shell: shell as any,
+      config
+    });
+  }
+
+  beforeEach(() => {
+    client = new RecordingClient();
+    commands = new CommandRegistry();
+    for (const id of ['test:one', 'test:two', 'other:three']) {
+      commands.addCommand(id, { execute: () => undefined });
+    }
+    commands.addCommand('notebook:interrupt-kernel', {
+      execute: () => undefined
+    });
+    opener = { opened: new Signal({}) };
+    shell = { currentWidget: null, currentChanged: new Signal({}) };
+  });
+
+  afterEach(() => {
+    capture.dispose();
+  });
+
+  describe('commands', () => {
+    it('records the command id, and arguments only for allowlisted commands', async () => {
+      start({ commandArgs: ['test:t*'] });
+      await commands.execute('test:one', { path: 'secret.txt' });
+      await commands.execute('test:two', { n: 2 });
+      expect(client.take()).toEqual([
+        { schema: 'command', data: { command_id: 'test:one' } },
+        { schema: 'command', data: { command_id: 'test:two', args: { n: 2 } } }
+      ]);
+    });
+
+    it('records only allowed commands that are not denied', async () => {
+      start({ commandAllow: ['test:*'], commandDeny: ['*:two'] });
+      await commands.execute('test:one');
+      await commands.execute('test:two');
+      await commands.execute('other:three');
+      expect(client.take().map(e => e.data.command_id)).toEqual(['test:one']);
+    });
+
+    it('treats pattern characters other than * literally', async () => {
+      start({ commandAllow: ['test.one', 'test:(one)'] });
+      await commands.execute('test:one');
+      expect(client.take()).toEqual([]);
+    });
+  });
+
+  describe('settings', () => {
+    it('stops at once when capture is switched off and resumes when on', async () => {
+      start();
+      await commands.execute('test:one');
+      capture.configure({ enabled: false });
+      await commands.execute('test:one');
+      const { widget } = fakeDocument('a.ipynb');
+      opener.opened.emit(widget);
+      expect(client.take()).toHaveLength(1);
+
+      capture.configure({ enabled: true });
+      await commands.execute('test:two');
+      expect(client.take().map(e => e.data.command_id)).toEqual(['test:two']);
+    });
+
+    it('switches each kind on and off on its own', async () => {
+      start({ commands: false });
+      await commands.execute('test:one');
+      const { widget } = fakeDocument('a.ipynb');
+      opener.opened.emit(widget);
+      expect(client.take().map(e => e.schema)).toEqual(['document']);
+
+      capture.configure({ commands: true, documents: false });
+      await commands.execute('test:one');
+      expect(client.take().map(e => e.schema)).toEqual(['command']);
+    });
+
+    it('has defaults that match the settings schema, every property titled and described', () => {
+      const schema = JSON.parse(
+        readFileSync(join(__dirname, '../../schema/plugin.json'), 'utf8')
+      );
+      for (const [name, property] of Object.entries<any>(schema.properties)) {
+        expect([name, typeof property.title]).toEqual([name, 'string']);
+        expect([name, typeof property.description]).toEqual([name, 'string']);
+        expect(property).toHaveProperty('default');
+      }
+      const defaults = Object.fromEntries(
+        Object.entries<any>(schema.properties).map(([k, p]) => [k, p.default])
+      );
+      const { capture: enabled, ...rest } = defaults;
+      expect({ enabled, ...rest }).toMatchObject(ActionCapture.DEFAULT_CONFIG);
+    });
+  });
+
+  describe('documents and paths', () => {
+    it.each([
+      ['as-is', { path: 'work/a.ipynb' }],
+      [
+        'hashed',
+        { path: createHash('sha256').update('work/a.ipynb').digest('hex') }
+      ],
+      ['omitted', {}]
+    ])('records opened, saved and closed with the path %s', (mode, path) => {
+      start({ pathMode: mode as ActionCapture.PathMode });
+      const { widget, context } = fakeDocument('work/a.ipynb');
+      opener.opened.emit(widget);
+      opener.opened.emit(widget);
+      context.saveState.emit('started');
+      context.saveState.emit('completed');
+      context.disposed.emit();
+      const expected = (action: string) => ({
+        schema: 'document',
+        data: { action, ...path, path_mode: mode, document_type: 'notebook' }
+      });
+      expect(client.take()).toEqual([
+        expected('opened'),
+        expected('saved'),
+        expected('closed')
+      ]);
+    });
+
+    it('records the document in focus when it changes', () => {
+      start({ pathMode: 'as-is' });
+      const a = fakeDocument('a.ipynb');
+      shell.currentChanged.emit({ newValue: a.widget });
+      shell.currentChanged.emit({ newValue: a.widget });
+      shell.currentChanged.emit({ newValue: { title: 'Launcher' } });
+      expect(client.take()).toEqual([
+        {
+          schema: 'active-document',
+          data: {
+            path: 'a.ipynb',
+            path_mode: 'as-is',
+            document_type: 'notebook'
+          }
+        },
+        { schema: 'active-document', data: { path_mode: 'as-is' } }
+      ]);
+    });
+  });
+
+  describe('kernels', () => {
+    it('records start, restart, interrupt and shutdown asked from the UI', async () => {
+      start({ pathMode: 'omitted', commands: false });
+      const doc = fakeDocument('a.ipynb');
+      opener.opened.emit(doc.widget);
+      client.take();
+      const other = { name: 'python3', id: 'k-2' };
+      doc.sessionContext.kernelChanged.emit({
+        oldValue: null,
+        newValue: other
+      });
+      // A restart: the session context, then its kernel, say `restarting`.
+      doc.sessionContext.statusChanged.emit('restarting');
+      doc.sessionContext.statusChanged.emit('restarting');
+      doc.sessionContext.statusChanged.emit('idle');
+      doc.sessionContext.kernelChanged.emit({
+        oldValue: doc.kernel,
+        newValue: doc.kernel
+      });
+      shell.currentWidget = doc.widget;
+      await commands.execute('notebook:interrupt-kernel');
+      doc.sessionContext.statusChanged.emit('terminating');
+      const kernel = (id: string) => ({
+        kernel_name: 'python3',
+        kernel_id: id,
+        path_mode: 'omitted'
+      });
+      expect(client.take()).toEqual([
+        { schema: 'kernel', data: { action: 'start', ...kernel('k-2') } },
+        { schema: 'kernel', data: { action: 'restart', ...kernel('k-1') } },
+        { schema: 'kernel', data: { action: 'interrupt', ...kernel('k-1') } },
+        { schema: 'kernel', data: { action: 'shutdown', ...kernel('k-1') } }
+      ]);
+    });
+  });
+
+  describe('cell execution', () => {
+    const notebook = { parent: null } as any;
+    const cell = (type = 'code') => ({
+      model: { type, id: 'cell-1', executionCount: 7 as number | null }
+    });
+
+    it('records start and finish with success, count and duration, never the source', () => {
+      start();
+      const code = cell();
+      (NotebookActions.executionScheduled as Signal<any, any>).emit({
+        notebook,
+        cell: code
+      });
+      (NotebookActions.executed as Signal<any, any>).emit({
+        notebook,
+        cell: code,
+        success: true,
+        error: null
+      });
+      const [first, second] = client.take();
+      expect(first).toEqual({
+        schema: 'cell-execution',
+        data: { phase: 'started', cell_id: 'cell-1' }
+      });
+      expect(second.data).toMatchObject({
+        phase: 'finished',
+        cell_id: 'cell-1',
+        execution_count: 7,
+        success: true
+      });
+      expect(second.data.duration_ms).toBeGreaterThanOrEqual(0);
+      expect(Object.keys(second.data)).not.toContain('source');
+    });
+
+    it('records the name of the error, not its message', () => {
+      start();
+      const code = cell();
+      code.model.executionCount = null;
+      (NotebookActions.executed as Signal<any, any>).emit({
+        notebook,
+        cell: code,
+        success: false,
+        error: { errorName: 'ZeroDivisionError', message: 'division by zero' }
+      });
+      expect(client.take()[0].data).toEqual({
+        phase: 'finished',
+        cell_id: 'cell-1',
+        execution_count: null,
+        success: false,
+        error_name: 'ZeroDivisionError'
+      });
+    });
+
+    it('ignores markdown cells and stops when switched off', () => {
+      start({ cellExecution: false });
+      (NotebookActions.executed as Signal<any, any>).emit({
+        notebook,
+        cell: cell(),
+        success: true
+      });
+      capture.configure({ cellExecution: true });
+      (NotebookActions.executed as Signal<any, any>).emit({
+        notebook,
+        cell: cell('markdown'),
+        success: true
+      });
+      expect(client.take()).toEqual([]);
+    });
+  });
+
+  it('stops listening when disposed, once', async () => {
+    start();
+    capture.dispose();
+    capture.dispose();
+    await commands.execute('test:one');
+    (NotebookActions.executed as Signal<any, any>).emit({
+      notebook: { parent: null },
+      cell: { model: { type: 'code', id: 'x', executionCount: 1 } },
+      success: true
+    });
+    expect(client.take()).toEqual([]);
+    expect(capture.isDisposed).toBe(true);
+  });
+});

@@ -1,0 +1,227 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
+import { AddressInfo } from 'net';
+
+import { ServerConnection } from '@jupyterlab/services';
+import { WebSocket, WebSocketServer } from 'ws';
+
+import type { IEventsClient } from '../tokens';
+
+/**
+ * A loopback HTTP and WebSocket server that speaks the server extension's
+ * contract (`GET schemas`, `POST events`, `WS stream`), records what it
+ * accepts once per client id, and can be told to fail.
+ */
+export class FakeServer {
+  private constructor(
+    private readonly _server: Server,
+    private readonly _sockets: WebSocketServer,
+    readonly baseUrl: string
+  ) {}
+
+  /**
+   * Start a server on a free loopback port.
+   */
+  static start(
+    schemas: IEventsClient.ISchema[] = SCHEMAS
+  ): Promise<FakeServer> {
+    return new Promise(resolve => {
+      const server = createServer();
+      const sockets = new WebSocketServer({ noServer: true });
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        const fake = new FakeServer(
+          server,
+          sockets,
+          `http://127.0.0.1:${port}/a%40b/`
+        );
+        fake.schemas = schemas;
+        server.on('request', (req, res) => fake._handle(req, res));
+        server.on('upgrade', (req, socket, head) => {
+          sockets.handleUpgrade(req, socket, head, ws => {
+            fake.streamUrls.push(req.url ?? '');
+            fake.streams.push(ws);
+          });
+        });
+        resolve(fake);
+      });
+    });
+  }
+
+  /**
+   * What the server answers to `POST events`:
+   * - `ok`: records and answers as the contract says
+   * - `unavailable`: 503, records nothing
+   * - `lost`: records, then drops the connection before answering
+   * - `refused`: drops the connection without reading or recording
+   */
+  mode: 'ok' | 'unavailable' | 'lost' | 'refused' = 'ok';
+
+  /**
+   * Largest batch accepted (a larger one gets 413).
+   */
+  maxBatch = Infinity;
+
+  /**
+   * The schemas `GET schemas` lists.
+   */
+  schemas: IEventsClient.ISchema[] = [];
+
+  /**
+   * The events recorded, once per id, in arrival order.
+   */
+  readonly recorded: IEventsClient.IRecord[] = [];
+
+  /**
+   * Every `POST events` body received, recorded or not.
+   */
+  readonly posts: { events: IEventsClient.IRecord[] }[] = [];
+
+  /**
+   * How many times each id arrived.
+   */
+  readonly arrivals = new Map<string, number>();
+
+  /**
+   * The open stream sockets and the URLs they asked for.
+   */
+  readonly streams: WebSocket[] = [];
+  readonly streamUrls: string[] = [];
+
+  /**
+   * Connection settings for this server.
+   */
+  get settings(): ServerConnection.ISettings {
+    return ServerConnection.makeSettings({
+      baseUrl: this.baseUrl,
+      wsUrl: this.baseUrl.replace(/^http/, 'ws'),
+      token: 'secret'
+    });
+  }
+
+  /**
+   * Resolve once `count` events are recorded.
+   */
+  async waitFor(count: number, timeout = 5000): Promise<void> {
+    const start = Date.now();
+    while (this.recorded.length < count) {
+      if (Date.now() - start > timeout) {
+        throw new Error(
+          `${this.recorded.length} of ${count} events recorded after ${timeout} ms`
+        );
+      }
+      await new Promise(resolve => setTimeout(resolve, 10));
+    }
+  }
+
+  close(): Promise<void> {
+    for (const ws of this.streams) {
+      ws.terminate();
+    }
+    this._sockets.close();
+    this._server.closeAllConnections();
+    return new Promise(resolve => this._server.close(() => resolve()));
+  }
+
+  private async _handle(req: IncomingMessage, res: ServerResponse) {
+    const path = new URL(req.url ?? '', 'http://localhost').pathname;
+    if (req.headers.authorization !== 'token secret') {
+      return this._reply(res, 403, { message: 'Forbidden' });
+    }
+    if (path.endsWith('/jupyter-events-ext/schemas') && req.method === 'GET') {
+      return this._reply(res, 200, { schemas: this.schemas });
+    }
+    if (!(
+      path.endsWith('/jupyter-events-ext/events') && req.method === 'POST'
+    )) {
+      return this._reply(res, 404, { message: 'Not found' });
+    }
+    if (this.mode === 'refused') {
+      req.socket.destroy();
+      return;
+    }
+    let text = '';
+    for await (const chunk of req) {
+      text += chunk;
+    }
+    const body = JSON.parse(text);
+    const events: IEventsClient.IRecord[] = body.events ?? [body];
+    this.posts.push({ events });
+    if (this.mode === 'unavailable') {
+      return this._reply(res, 503, { message: 'Unavailable' });
+    }
+    if (events.length > this.maxBatch) {
+      return this._reply(res, 413, {
+        message: `A batch holds at most ${this.maxBatch} events.`
+      });
+    }
+    const reply = { accepted: 0, duplicates: 0, rejected: [] as any[] };
+    events.forEach((event, index) => {
+      this.arrivals.set(event.id, (this.arrivals.get(event.id) ?? 0) + 1);
+      if (!this.schemas.some(schema => schema.id === event.schema_id)) {
+        reply.rejected.push({
+          index,
+          message: `Unknown schema "${event.schema_id}".`
+        });
+      } else if (this.recorded.some(recorded => recorded.id === event.id)) {
+        reply.duplicates++;
+      } else {
+        this.recorded.push(event);
+        reply.accepted++;
+      }
+    });
+    if (this.mode === 'lost') {
+      req.socket.destroy();
+      return;
+    }
+    this._reply(res, 200, reply);
+  }
+
+  private _reply(res: ServerResponse, status: number, body: unknown) {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+}
+
+/**
+ * A browser schema with the constructs the UI-action schemas use.
+ */
+export const CELL_SCHEMA: IEventsClient.ISchema = {
+  id: 'https://events.jupyter.org/jupyter_events_ext/cell-execution/v1',
+  version: '1',
+  client: true,
+  schema: {
+    $id: 'https://events.jupyter.org/jupyter_events_ext/cell-execution/v1',
+    version: '1',
+    title: 'Notebook cell execution',
+    description: 'A notebook code cell started or finished executing.',
+    type: 'object',
+    additionalProperties: false,
+    required: ['phase'],
+    properties: {
+      phase: { enum: ['started', 'finished'] },
+      cell_id: { type: 'string' },
+      execution_count: { type: ['integer', 'null'], minimum: 0 },
+      success: { type: 'boolean' },
+      duration_ms: { type: 'number', minimum: 0 }
+    },
+    if: { properties: { phase: { const: 'started' } } },
+    then: { not: { anyOf: [{ required: ['success'] }] } }
+  }
+};
+
+/**
+ * A schema only the server may emit.
+ */
+export const SERVER_SCHEMA: IEventsClient.ISchema = {
+  id: 'https://events.jupyter.org/jupyter_server/contents_service/v1',
+  version: 1,
+  client: false,
+  schema: {
+    $id: 'https://events.jupyter.org/jupyter_server/contents_service/v1',
+    version: 1,
+    type: 'object',
+    properties: { action: { type: 'string' } }
+  }
+};
+
+export const SCHEMAS = [CELL_SCHEMA, SERVER_SCHEMA];

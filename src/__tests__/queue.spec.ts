@@ -1,0 +1,187 @@
+import { IDBFactory } from 'fake-indexeddb';
+
+import { EventQueue } from '../queue';
+import type { IEventsClient } from '../tokens';
+
+function record(n: number): IEventsClient.IRecord {
+  return {
+    id: `id-${n}`,
+    schema_id: 'https://example.org/s/v1',
+    version: 1,
+    data: { n },
+    timestamp: new Date(n).toISOString()
+  };
+}
+
+function ids(records: IEventsClient.IRecord[]): string[] {
+  return records.map(r => r.id);
+}
+
+/**
+ * What the database holds: the size of each chunk, the progress of each.
+ */
+function raw(
+  factory: IDBFactory
+): Promise<{ chunks: number[]; progress: number[] }> {
+  return new Promise((resolve, reject) => {
+    const open = factory.open('q');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const transaction = db.transaction(['chunks', 'progress']);
+      const chunks = transaction.objectStore('chunks').getAll();
+      const progress = transaction.objectStore('progress').getAll();
+      transaction.oncomplete = () => {
+        db.close();
+        resolve({
+          chunks: chunks.result.map((chunk: any) => chunk.records.length),
+          progress: progress.result.map((entry: any) => entry.skip)
+        });
+      };
+    };
+  });
+}
+
+describe('EventQueue', () => {
+  let factory: IDBFactory;
+
+  beforeEach(() => {
+    factory = new IDBFactory();
+  });
+
+  it('keeps events in order and hands out the oldest first', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: factory });
+    await queue.ready;
+    for (let i = 0; i < 5; i++) {
+      void queue.push(record(i));
+    }
+    expect(queue.size).toBe(5);
+    expect(ids(queue.peek(2))).toEqual(['id-0', 'id-1']);
+    void queue.remove(['id-0', 'id-1']);
+    expect(ids(queue.peek(10))).toEqual(['id-2', 'id-3', 'id-4']);
+    queue.dispose();
+  });
+
+  it('survives a reload: a new queue on the same database loads what waited', async () => {
+    const first = new EventQueue({ name: 'q', indexedDB: factory });
+    for (let i = 0; i < 3; i++) {
+      void first.push(record(i));
+    }
+    await first.remove(['id-1']);
+    expect(first.isDurable).toBe(true);
+    first.dispose();
+
+    const second = new EventQueue({ name: 'q', indexedDB: factory });
+    // Pushed before the stored events are loaded: still after them.
+    void second.push(record(9));
+    await second.ready;
+    expect(ids(second.peek(10))).toEqual(['id-0', 'id-2', 'id-9']);
+    expect(second.peek(1)[0]).toEqual(record(0));
+    second.dispose();
+  });
+
+  it('resolves push once the event is stored, one transaction per task', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: factory });
+    await queue.ready;
+    const write = jest.spyOn(queue as any, '_write');
+    const stored = [queue.push(record(1)), queue.push(record(2))];
+    expect(stored[0]).toBe(stored[1]);
+    await Promise.all(stored);
+    expect(write).toHaveBeenCalledTimes(1);
+
+    const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
+    await reloaded.ready;
+    expect(reloaded.size).toBe(2);
+    queue.dispose();
+    reloaded.dispose();
+  });
+
+  it('stores the events of one task as one chunk, and sending as progress', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: factory });
+    await queue.ready;
+    for (let i = 0; i < 5; i++) {
+      void queue.push(record(i));
+    }
+    await queue.push(record(5));
+    expect(await raw(factory)).toEqual({ chunks: [6], progress: [] });
+
+    await queue.remove(['id-0', 'id-1']);
+    expect(await raw(factory)).toEqual({ chunks: [6], progress: [2] });
+    const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
+    await reloaded.ready;
+    expect(ids(reloaded.peek(10))).toEqual(['id-2', 'id-3', 'id-4', 'id-5']);
+    reloaded.dispose();
+
+    await queue.remove(['id-2', 'id-3', 'id-4', 'id-5']);
+    expect(await raw(factory)).toEqual({ chunks: [], progress: [] });
+    queue.dispose();
+  });
+
+  it('drops the oldest beyond its bound and counts them, in the store too', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: factory, bound: 3 });
+    await queue.ready;
+    for (let i = 0; i < 5; i++) {
+      void queue.push(record(i));
+    }
+    expect(queue.size).toBe(3);
+    expect(queue.dropped).toBe(2);
+    expect(ids(queue.peek(10))).toEqual(['id-2', 'id-3', 'id-4']);
+
+    queue.bound = 1;
+    expect(ids(queue.peek(10))).toEqual(['id-4']);
+    expect(queue.dropped).toBe(4);
+    await queue.push(record(5));
+    queue.dispose();
+
+    const reloaded = new EventQueue({
+      name: 'q',
+      indexedDB: factory,
+      bound: 10
+    });
+    await reloaded.ready;
+    expect(ids(reloaded.peek(10))).toEqual(['id-5']);
+    reloaded.dispose();
+  });
+
+  it('applies its bound to what it loads', async () => {
+    const first = new EventQueue({ name: 'q', indexedDB: factory });
+    for (let i = 0; i < 4; i++) {
+      void first.push(record(i));
+    }
+    await first.push(record(4));
+    first.dispose();
+    const small = new EventQueue({ name: 'q', indexedDB: factory, bound: 2 });
+    await small.ready;
+    expect(ids(small.peek(10))).toEqual(['id-3', 'id-4']);
+    expect(small.dropped).toBe(3);
+    small.dispose();
+  });
+
+  it('works in memory when there is no IndexedDB', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: null });
+    await queue.push(record(1));
+    expect(queue.isDurable).toBe(false);
+    expect(queue.size).toBe(1);
+    queue.dispose();
+    queue.dispose();
+    expect(queue.isDisposed).toBe(true);
+  });
+
+  it('pushes 10,000 events in well under a millisecond each', async () => {
+    const queue = new EventQueue({
+      name: 'q',
+      indexedDB: factory,
+      bound: 20000
+    });
+    await queue.ready;
+    const records = Array.from({ length: 10000 }, (_, i) => record(i));
+    const start = performance.now();
+    for (const r of records) {
+      void queue.push(r);
+    }
+    const perPush = (performance.now() - start) / records.length;
+    expect(perPush).toBeLessThan(0.01);
+    await queue.push(record(10000));
+    queue.dispose();
+  });
+});

@@ -1,0 +1,116 @@
+import { EventStream } from '../stream';
+import type { IEventsClient } from '../tokens';
+import { FakeServer } from './fakeserver';
+
+function envelope(n: number, schema = 'https://example.org/a/v1') {
+  return {
+    seq: n,
+    event: {
+      __timestamp__: new Date(n).toISOString(),
+      __schema__: schema,
+      __schema_version__: '1',
+      __metadata_version__: 1,
+      n
+    }
+  };
+}
+
+async function until(check: () => boolean, timeout = 5000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeout) {
+      throw new Error('timed out');
+    }
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+}
+
+describe('EventStream', () => {
+  let server: FakeServer;
+  let stream: EventStream | null = null;
+
+  beforeEach(async () => {
+    server = await FakeServer.start();
+  });
+
+  afterEach(async () => {
+    stream?.dispose();
+    await server.close();
+  });
+
+  it('asks for its schemas with the token and emits each message', async () => {
+    stream = new EventStream({
+      serverSettings: server.settings,
+      schemaIds: ['https://example.org/a/v1', 'https://example.org/b/v1']
+    });
+    const received: IEventsClient.IStreamMessage[] = [];
+    stream.stream.connect((_, message) => received.push(message));
+    const states: boolean[] = [];
+    stream.connectionChanged.connect((_, connected) => states.push(connected));
+
+    await until(() => server.streams.length === 1 && stream!.connected);
+    expect(server.streamUrls[0]).toBe(
+      '/a%40b/jupyter-events-ext/stream?schema_id=https%3A%2F%2Fexample.org%2Fa%2Fv1&schema_id=https%3A%2F%2Fexample.org%2Fb%2Fv1&token=secret'
+    );
+    server.streams[0].send(JSON.stringify(envelope(1)));
+    server.streams[0].send(JSON.stringify(envelope(2)));
+    await until(() => received.length === 2);
+    expect(received.map(m => m.seq)).toEqual([1, 2]);
+    expect(received[0].event.n).toBe(1);
+    expect(stream.lastSeq).toBe(2);
+    expect(states).toEqual([true]);
+  });
+
+  it('reconnects by itself and resumes after the last event it saw', async () => {
+    stream = new EventStream({
+      serverSettings: server.settings,
+      reconnectInterval: 20
+    });
+    await until(() => stream!.connected);
+    server.streams[0].send(JSON.stringify(envelope(41)));
+    await until(() => stream!.lastSeq === 41);
+
+    server.streams[0].close(1001, 'Server restarting');
+    await until(() => server.streams.length === 2);
+    expect(server.streamUrls[1]).toContain('after=41');
+    await until(() => stream!.connected);
+  });
+
+  it('backs off while the server cannot be reached', async () => {
+    const closed = await FakeServer.start();
+    await closed.close();
+    stream = new EventStream({
+      serverSettings: closed.settings,
+      reconnectInterval: 10,
+      maxReconnectInterval: 50
+    });
+    await new Promise(resolve => setTimeout(resolve, 200));
+    expect(stream.connected).toBe(false);
+  });
+
+  it('ignores what is not an event message', async () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    stream = new EventStream({ serverSettings: server.settings });
+    const received: unknown[] = [];
+    stream.stream.connect((_, message) => received.push(message));
+    await until(() => stream!.connected);
+    server.streams[0].send('not json');
+    server.streams[0].send(JSON.stringify({ message: 'You fell behind.' }));
+    server.streams[0].send(JSON.stringify(envelope(7)));
+    await until(() => received.length === 1);
+    expect(warn).toHaveBeenCalledTimes(2);
+    warn.mockRestore();
+  });
+
+  it('closes its socket when disposed, once', async () => {
+    stream = new EventStream({ serverSettings: server.settings });
+    await until(() => stream!.connected);
+    stream.dispose();
+    stream.dispose();
+    expect(stream.isDisposed).toBe(true);
+    expect(stream.connected).toBe(false);
+    await until(
+      () => server.streams[0].readyState === server.streams[0].CLOSED
+    );
+  });
+});

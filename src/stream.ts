@@ -1,0 +1,227 @@
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+import { Poll } from '@lumino/polling';
+import { type ISignal, Signal, Stream } from '@lumino/signaling';
+
+import { API_NAMESPACE } from './request';
+import type { IEventsClient } from './tokens';
+
+/**
+ * A subscription to the server's live event stream
+ * (`WS jupyter-events-ext/stream`).
+ *
+ * The socket reconnects with backoff when it closes, and asks the server to
+ * resume after the last event it received, so that nothing still in the
+ * server's buffer is missed.
+ */
+export class EventStream implements IEventsClient.ISubscription {
+  /**
+   * Open a subscription.
+   */
+  constructor(options: EventStream.IOptions = {}) {
+    this.serverSettings =
+      options.serverSettings ?? ServerConnection.makeSettings();
+    this._schemaIds = [...(options.schemaIds ?? [])];
+    this._lastSeq = options.after ?? null;
+    this._stream = new Stream(this);
+    this._poll = new Poll({
+      factory: () => this._connect(),
+      frequency: {
+        interval: options.reconnectInterval ?? 1000,
+        backoff: true,
+        max: options.maxReconnectInterval ?? 30 * 1000
+      },
+      name: 'jupyter-events-ext:stream',
+      standby: 'never'
+    });
+  }
+
+  /**
+   * The server settings of the socket.
+   */
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /**
+   * Whether the socket is open.
+   */
+  get connected(): boolean {
+    return this._connected;
+  }
+
+  /**
+   * A signal emitted when the socket opens or closes.
+   */
+  get connectionChanged(): ISignal<this, boolean> {
+    return this._connectionChanged;
+  }
+
+  /**
+   * Whether the subscription is disposed.
+   */
+  get isDisposed(): boolean {
+    return this._poll.isDisposed;
+  }
+
+  /**
+   * The sequence number of the last event received, if any.
+   */
+  get lastSeq(): number | null {
+    return this._lastSeq;
+  }
+
+  /**
+   * The events, as a signal and an async iterator.
+   */
+  get stream(): Stream<this, IEventsClient.IStreamMessage> {
+    return this._stream;
+  }
+
+  /**
+   * Close the socket and stop reconnecting.
+   */
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._poll.dispose();
+    this._closeSocket();
+    this._setConnected(false);
+    this._stream.stop();
+    Signal.clearData(this);
+  }
+
+  /**
+   * The socket URL, resuming after the last event received.
+   */
+  private _url(): string {
+    const { appendToken, token, wsUrl } = this.serverSettings;
+    const query: string[] = this._schemaIds.map(
+      id => `schema_id=${encodeURIComponent(id)}`
+    );
+    if (this._lastSeq !== null) {
+      query.push(`after=${this._lastSeq}`);
+    }
+    if (appendToken && token !== '') {
+      query.push(`token=${encodeURIComponent(token)}`);
+    }
+    const url = URLExt.join(wsUrl, API_NAMESPACE, 'stream');
+    return query.length ? `${url}?${query.join('&')}` : url;
+  }
+
+  /**
+   * Open the socket. The promise settles when the socket closes: it resolves
+   * when the socket had opened (reconnect soon) and rejects when it never
+   * did (back off).
+   */
+  private _connect(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.isDisposed) {
+        return resolve();
+      }
+      const socket = (this._socket = new this.serverSettings.WebSocket(
+        this._url()
+      ));
+      let opened = false;
+      socket.onopen = () => {
+        opened = true;
+        this._setConnected(true);
+      };
+      socket.onmessage = message => this._onMessage(message);
+      socket.onclose = event => {
+        if (this._socket === socket) {
+          this._socket = null;
+        }
+        this._setConnected(false);
+        if (opened) {
+          resolve();
+        } else {
+          reject(
+            new Error(
+              `The event stream closed (${event.code}${event.reason ? `: ${event.reason}` : ''}).`
+            )
+          );
+        }
+      };
+    });
+  }
+
+  private _onMessage(message: MessageEvent): void {
+    let payload: unknown;
+    try {
+      payload = JSON.parse(message.data);
+    } catch {
+      console.warn('jupyter-events-ext: not JSON on the event stream', message);
+      return;
+    }
+    if (!Private.isStreamMessage(payload)) {
+      // A notice from the server (for example: this subscriber fell behind).
+      console.warn('jupyter-events-ext: event stream notice', payload);
+      return;
+    }
+    this._lastSeq = payload.seq;
+    this._stream.emit(payload);
+  }
+
+  private _closeSocket(): void {
+    const socket = this._socket;
+    if (socket) {
+      this._socket = null;
+      socket.onopen = () => undefined;
+      socket.onmessage = () => undefined;
+      socket.onclose = () => undefined;
+      socket.close();
+    }
+  }
+
+  private _setConnected(connected: boolean): void {
+    if (this._connected !== connected) {
+      this._connected = connected;
+      this._connectionChanged.emit(connected);
+    }
+  }
+
+  private _connected = false;
+  private _connectionChanged = new Signal<this, boolean>(this);
+  private _lastSeq: number | null;
+  private _poll: Poll;
+  private _schemaIds: string[];
+  private _socket: WebSocket | null = null;
+  private _stream: Stream<this, IEventsClient.IStreamMessage>;
+}
+
+/**
+ * The statics of the event stream.
+ */
+export namespace EventStream {
+  /**
+   * The options of a subscription.
+   */
+  export interface IOptions extends IEventsClient.ISubscribeOptions {
+    /**
+     * The server settings; JupyterLab's defaults when omitted.
+     */
+    serverSettings?: ServerConnection.ISettings;
+    /**
+     * Milliseconds before reconnecting a socket that closed (1000 by default).
+     */
+    reconnectInterval?: number;
+    /**
+     * The longest wait between reconnection attempts (30000 ms by default).
+     */
+    maxReconnectInterval?: number;
+  }
+}
+
+namespace Private {
+  export function isStreamMessage(
+    payload: unknown
+  ): payload is IEventsClient.IStreamMessage {
+    return (
+      typeof payload === 'object' &&
+      payload !== null &&
+      typeof (payload as any).seq === 'number' &&
+      typeof (payload as any).event === 'object' &&
+      (payload as any).event !== null
+    );
+  }
+}

@@ -1,0 +1,211 @@
+import type { ServerConnection } from '@jupyterlab/services';
+import type { JSONObject, ReadonlyJSONObject } from '@lumino/coreutils';
+import { Token } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
+import type { ISignal, IStream } from '@lumino/signaling';
+
+/**
+ * The events client: emits validated events to the jupyter_events_ext server
+ * extension, lists its schemas and follows its live stream.
+ *
+ * Require it in a plugin to record your extension's own events:
+ *
+ * ```ts
+ * activate: (app, events: IEventsClient) => {
+ *   void events.emit('https://example.org/my-extension/click/v1', { button: 'run' });
+ * }
+ * ```
+ */
+export const IEventsClient = new Token<IEventsClient>(
+  'jupyter-events-ext:IEventsClient',
+  'Emits validated events (batched, kept in IndexedDB until the server has them), lists the server’s event schemas and subscribes to its live event stream.'
+);
+
+/**
+ * The events client.
+ */
+export interface IEventsClient extends IDisposable {
+  /**
+   * The server settings the client talks to.
+   */
+  readonly serverSettings: ServerConnection.ISettings;
+
+  /**
+   * The delivery state: whether the server answers, how many events wait.
+   */
+  readonly state: IEventsClient.IState;
+
+  /**
+   * A signal emitted when the delivery state changes (at most a few times a second).
+   */
+  readonly stateChanged: ISignal<IEventsClient, IEventsClient.IState>;
+
+  /**
+   * Validate an event and queue it for delivery.
+   *
+   * @param schemaId - the `$id` of a schema the server lists as `client: true`
+   * @param data - the event's fields, as the schema describes them
+   * @param version - the schema version; the newest the server lists when omitted
+   * @returns a promise that resolves once the event is in the durable queue,
+   *   and rejects at once, sending nothing, when the event is invalid
+   */
+  emit(
+    schemaId: string,
+    data: ReadonlyJSONObject,
+    version?: number | string
+  ): Promise<void>;
+
+  /**
+   * Send every waiting event now, whatever the batching settings say.
+   *
+   * @returns a promise that resolves when the queue is empty, and rejects when
+   *   the server cannot be reached (the events stay queued)
+   */
+  flush(): Promise<void>;
+
+  /**
+   * The schemas the server has registered, every version of each.
+   *
+   * @param options.refresh - ask the server again rather than use the list
+   *   already fetched
+   */
+  listSchemas(options?: {
+    refresh?: boolean;
+  }): Promise<ReadonlyArray<IEventsClient.ISchema>>;
+
+  /**
+   * Follow the server's live event stream.
+   *
+   * The subscription reconnects by itself and resumes after the last event it
+   * received; dispose of it to close the socket.
+   */
+  subscribe(
+    options?: IEventsClient.ISubscribeOptions
+  ): IEventsClient.ISubscription;
+}
+
+/**
+ * The types of the events client.
+ */
+export namespace IEventsClient {
+  /**
+   * A schema as `GET jupyter-events-ext/schemas` lists it.
+   */
+  export interface ISchema {
+    /**
+     * The schema's `$id`.
+     */
+    readonly id: string;
+    /**
+     * The schema's version.
+     */
+    readonly version: number | string;
+    /**
+     * Whether a browser may post events of this schema.
+     */
+    readonly client: boolean;
+    /**
+     * The JSON Schema itself.
+     */
+    readonly schema: ReadonlyJSONObject;
+  }
+
+  /**
+   * The delivery state of the client.
+   */
+  export interface IState {
+    /**
+     * Whether the last request to the server succeeded.
+     */
+    readonly connected: boolean;
+    /**
+     * How many events wait in the queue to be sent.
+     */
+    readonly waiting: number;
+    /**
+     * How many events were dropped, oldest first, because the queue was full.
+     */
+    readonly dropped: number;
+    /**
+     * How many events the server refused (they are not retried).
+     */
+    readonly rejected: number;
+  }
+
+  /**
+   * An event as the server records and streams it.
+   */
+  export interface IEnvelope extends ReadonlyJSONObject {
+    readonly __timestamp__: string;
+    readonly __schema__: string;
+    readonly __schema_version__: number | string;
+    readonly __metadata_version__: number;
+  }
+
+  /**
+   * One message of the live stream.
+   */
+  export interface IStreamMessage {
+    /**
+     * The event's position in the server's stream.
+     */
+    readonly seq: number;
+    /**
+     * The event.
+     */
+    readonly event: IEnvelope;
+  }
+
+  /**
+   * Options of a subscription to the live stream.
+   */
+  export interface ISubscribeOptions {
+    /**
+     * The schema ids to receive; every schema when empty or omitted.
+     */
+    schemaIds?: ReadonlyArray<string>;
+    /**
+     * Start after this sequence number (replayed from the server's buffer).
+     */
+    after?: number;
+  }
+
+  /**
+   * A subscription to the live stream.
+   */
+  export interface ISubscription extends IDisposable {
+    /**
+     * Whether the socket is open.
+     */
+    readonly connected: boolean;
+    /**
+     * A signal emitted when the socket opens or closes.
+     */
+    readonly connectionChanged: ISignal<ISubscription, boolean>;
+    /**
+     * The sequence number of the last event received, if any.
+     */
+    readonly lastSeq: number | null;
+    /**
+     * The events, as a signal and an async iterator.
+     */
+    readonly stream: IStream<ISubscription, IStreamMessage>;
+  }
+
+  /**
+   * An event as it is queued and posted.
+   */
+  export interface IRecord {
+    /**
+     * The client-generated id that makes delivery idempotent.
+     */
+    readonly id: string;
+    readonly schema_id: string;
+    readonly version: number | string;
+    readonly data: JSONObject;
+    /**
+     * When the event happened (RFC 3339, UTC).
+     */
+    readonly timestamp: string;
+  }
+}
