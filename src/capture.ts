@@ -416,7 +416,8 @@ export namespace ActionCapture {
     kernels: true,
     activeDocument: true,
     commandAllow: ['*'],
-    commandDeny: [],
+    // Runs on every change of focus, so it would drown the commands people run.
+    commandDeny: ['helpmenu:get-kernel'],
     commandArgs: [],
     pathMode: 'hashed'
   };
