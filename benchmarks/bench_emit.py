@@ -31,28 +31,7 @@ try:
 except ImportError:  # run from a source checkout that is not installed
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-SCHEMA = {
-    "$id": "https://events.jupyter.org/jupyter_events_ext/benchmark/v1",
-    "version": "1",
-    "title": "Benchmark event",
-    "description": "Five required properties: three strings, two integers.",
-    "type": "object",
-    "required": ["action", "path", "user", "size", "duration_ms"],
-    "properties": {
-        "action": {"type": "string"},
-        "path": {"type": "string"},
-        "user": {"type": "string"},
-        "size": {"type": "integer"},
-        "duration_ms": {"type": "integer"},
-    },
-}
-DATA = {
-    "action": "save",
-    "path": "notebooks/analysis.ipynb",
-    "user": "ada",
-    "size": 48213,
-    "duration_ms": 17,
-}
+from benchmark_event import DATA, SCHEMA
 
 
 def rate(emit_once, events: int) -> float:

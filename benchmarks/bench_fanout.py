@@ -25,7 +25,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.websocket import websocket_connect
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_ingest import SCHEMA_ID, TOKEN, running_server
+from bench_ingest import TOKEN, running_server
+from benchmark_event import DATA, SCHEMA_ID
 
 SUBSCRIBERS = 50
 EVENTS = 10_000
@@ -72,7 +73,7 @@ async def run(port: int, stalled: bool) -> dict:
             if expected_seq is not None and seq != expected_seq:
                 raise AssertionError(f"subscriber {index}: seq {seq}, expected {expected_seq}")
             expected_seq = seq + 1
-            latencies.append(now - parsed["event"]["n2"] / 1e9)
+            latencies.append(now - parsed["event"]["duration_ms"] / 1e9)
             last_received[index] = now
 
     readers = [asyncio.ensure_future(subscriber(i, ws)) for i, ws in enumerate(sockets)]
@@ -83,13 +84,8 @@ async def run(port: int, stalled: bool) -> dict:
             {
                 "schema_id": SCHEMA_ID,
                 "version": 1,
-                "data": {
-                    "s1": "x",
-                    "s2": "y",
-                    "s3": "z",
-                    "n1": b * BATCH + i,
-                    "n2": time.time_ns(),
-                },
+                # duration_ms carries the send time, for the latency.
+                "data": {**DATA, "size": b * BATCH + i, "duration_ms": time.time_ns()},
             }
             for i in range(BATCH)
         ]

@@ -23,22 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-SCHEMA_ID = "https://events.jupyter.org/benchmarks/ingest/v1"
-SCHEMA = {
-    "$id": SCHEMA_ID,
-    "version": "1",
-    "title": "Benchmark event",
-    "description": "Five required properties: three strings and two integers.",
-    "type": "object",
-    "required": ["s1", "s2", "s3", "n1", "n2"],
-    "properties": {
-        "s1": {"type": "string"},
-        "s2": {"type": "string"},
-        "s3": {"type": "string"},
-        "n1": {"type": "integer"},
-        "n2": {"type": "integer"},
-    },
-}
+from benchmark_event import DATA, SCHEMA, SCHEMA_ID
+
 TOKEN = "bench-token"
 
 # A one-module server extension that registers the schema with jupyter_server's own logger.
@@ -146,7 +132,7 @@ HEADERS = {"Authorization": f"token {TOKEN}", "Content-Type": "application/json"
 
 
 def event_data(i: int) -> dict:
-    return {"s1": "notebook:run-cell", "s2": f"cell-{i}", "s3": "python3", "n1": i, "n2": 7}
+    return {**DATA, "path": f"notebooks/{i}.ipynb", "size": i}
 
 
 def post_all(port: int, path: str, bodies: list[bytes], expected: int) -> float:
