@@ -349,6 +349,7 @@ class EventLogger(LoggingConfigurable):
         schema_id: str,
         data: dict[str, Any],
         timestamp_override: datetime | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Validate ``data`` against the newest registered version of schema ``schema_id``
         and write its envelope to every handler; return the envelope.
@@ -358,6 +359,8 @@ class EventLogger(LoggingConfigurable):
         registered (with a ``SchemaNotRegistered`` warning). Raises
         ``jsonschema.ValidationError`` if the data is invalid.
         ``timestamp_override`` replaces the current time; a naive datetime means UTC.
+        ``metadata`` adds envelope fields set by the caller, never by the event's data
+        (for example the server's ``__user__``); their names must start with ``__``.
         """
         routes = self._routes
         registry = self._registry
@@ -367,7 +370,7 @@ class EventLogger(LoggingConfigurable):
         handlers = self._handler_list
         if route is None or not (handlers or route.listens):
             return self._unroutable(schema_id)
-        return self._record(route, schema_id, data, timestamp_override, handlers)
+        return self._record(route, schema_id, data, timestamp_override, handlers, metadata)
 
     def record_event(
         self,
@@ -375,6 +378,8 @@ class EventLogger(LoggingConfigurable):
         version: str | int,
         event: dict[str, Any],
         timestamp_override: datetime | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """Record ``event`` against version ``version`` of schema ``schema_id`` (the
         jupyter_events 0.1.0 method) and return its envelope.
@@ -396,7 +401,7 @@ class EventLogger(LoggingConfigurable):
             route = self._version_routes[(schema_id, version)] = self._make_route(schema)
         if not (handlers or route.listens):
             return None
-        return self._record(route, schema_id, event, timestamp_override, handlers)
+        return self._record(route, schema_id, event, timestamp_override, handlers, metadata)
 
     def _record(
         self,
@@ -405,6 +410,7 @@ class EventLogger(LoggingConfigurable):
         data: dict[str, Any],
         timestamp_override: datetime | None,
         handlers: tuple[logging.Handler, ...],
+        metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         original = data
         if route.modifiers or route.listens:
@@ -433,6 +439,9 @@ class EventLogger(LoggingConfigurable):
             "__schema_version__": route.version,
             "__metadata_version__": EVENTS_METADATA_VERSION,
         }
+        if metadata:
+            _check_metadata(metadata)
+            envelope.update(metadata)
         metadata_size = len(envelope)
         envelope.update(data)
         if len(envelope) != metadata_size + len(data):
@@ -443,6 +452,8 @@ class EventLogger(LoggingConfigurable):
                 __schema_version__=route.version,
                 __metadata_version__=EVENTS_METADATA_VERSION,
             )
+            if metadata:
+                envelope.update(metadata)
 
         if handlers:
             record = EventRecord(self._record_template, dumps(envelope), created)
@@ -587,6 +598,21 @@ class EventLogger(LoggingConfigurable):
         self.log.error(
             "Event listener %r failed for %s: %s", listener, schema_id, err, exc_info=err
         )
+
+
+def _check_metadata(metadata: dict[str, Any]) -> None:
+    for name in metadata:
+        if not (isinstance(name, str) and name.startswith("__")) or name in _ENVELOPE_FIELDS:
+            msg = (
+                f"metadata field {name!r} must be named '__<name>' and not be one of "
+                f"{', '.join(sorted(_ENVELOPE_FIELDS))}"
+            )
+            raise ValueError(msg)
+
+
+_ENVELOPE_FIELDS = frozenset(
+    ("__timestamp__", "__schema__", "__schema_version__", "__metadata_version__")
+)
 
 
 def _parsed(parse: Callable[[str], Any], text: str) -> Any:

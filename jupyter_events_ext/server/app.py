@@ -16,7 +16,7 @@ from ..events.logger import EventLogger
 from ..events.traits import Handlers
 from .forwarding import ServerEventForwarder
 from .handlers import default_handlers
-from .recorder import ClientEventRecorder, UserStamp
+from .recorder import ClientEventRecorder
 from .stream import EventStream
 
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
@@ -170,10 +170,8 @@ class EventsExtensionApp(ExtensionApp):
             queue_size=self.subscriber_queue_size,
             log=self.log,
         )
-        # UserStamp first: it rewrites the record that the handlers after it write.
-        stamp = [UserStamp()] if self.stamp_user else []
         # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
-        self.event_logger = EventLogger(handlers=[*stamp, *self.sinks, self.stream], log=self.log)
+        self.event_logger = EventLogger(handlers=[*self.sinks, self.stream], log=self.log)
         self.shipped_schema_ids = self._register_schemas()
 
         self.server_schemas: set[str] = set()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
-import logging
 import re
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
@@ -27,11 +25,6 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
 
-# The name of the user whose event is being recorded, for UserStamp; unset otherwise.
-_recording_user: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "jupyter_events_ext_recording_user", default=None
-)
-
 
 class EventRejected(Exception):
     """A posted event cannot be recorded; ``str()`` says why and what to fix."""
@@ -39,20 +32,6 @@ class EventRejected(Exception):
     def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
-
-
-class UserStamp(logging.Handler):
-    """Writes ``"__user__": <name>`` into the envelope of each event a client posts.
-
-    It must come first among the logger's handlers: it rewrites the record every handler
-    after it gets. The name comes from the server's authentication, never from the
-    client, whose data may not hold ``__``-prefixed keys at all.
-    """
-
-    def emit(self, record: logging.LogRecord) -> None:
-        user = _recording_user.get()
-        if user is not None and isinstance(record.msg, str) and record.msg.startswith("{"):
-            record.msg = f'{{"{USER_FIELD}": {json.dumps(user)}, {record.msg[1:]}'
 
 
 def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: float) -> datetime:
@@ -191,9 +170,13 @@ class ClientEventRecorder:
             self._recent_ids.move_to_end(client_id)
             return False
 
-        token = _recording_user.set(user) if self.stamp_user else None
+        # The name comes from the server's authentication, never from the client, whose
+        # data may not hold "__"-prefixed keys at all.
+        metadata = {USER_FIELD: user} if self.stamp_user else None
         try:
-            self.logger.record_event(schema_id, version, data, timestamp_override=moment)
+            self.logger.record_event(
+                schema_id, version, data, timestamp_override=moment, metadata=metadata
+            )
         except SchemaNotFound as err:
             raise EventRejected(str(err)) from None
         except ValidationError as err:
@@ -207,9 +190,6 @@ class ClientEventRecorder:
             ) from None
         except RecursionError:
             raise EventRejected("event data is nested too deeply to validate") from None
-        finally:
-            if token is not None:
-                _recording_user.reset(token)
 
         if client_id is not None:
             self._recent_ids[client_id] = None

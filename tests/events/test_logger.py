@@ -101,6 +101,24 @@ def test_data_never_overwrites_the_envelope(jp_event_logger, jp_read_emitted_eve
     assert written["__timestamp__"].endswith("Z")
 
 
+def test_metadata_adds_envelope_fields_that_data_cannot_overwrite(
+    jp_event_logger, jp_read_emitted_events
+):
+    forged = {**SAVED, "__user__": "mallory"}
+    jp_event_logger.emit(schema_id=FILE_SAVED_ID, data=forged, metadata={"__user__": "ada"})
+    jp_event_logger.record_event(FILE_SAVED_ID, 1, SAVED, metadata={"__user__": "ada"})
+    for written in jp_read_emitted_events():
+        assert list(written)[4] == "__user__"
+        assert written["__user__"] == "ada"
+
+
+@pytest.mark.parametrize("name", ["user", "__schema__", "__timestamp__", 3])
+def test_metadata_names_must_be_new_dunder_fields(jp_event_logger, jp_read_emitted_events, name):
+    with pytest.raises(ValueError, match="must be named '__<name>'"):
+        jp_event_logger.emit(schema_id=FILE_SAVED_ID, data=SAVED, metadata={name: "x"})
+    assert not jp_read_emitted_events()  # nothing was written
+
+
 def test_a_message_property_is_written_like_any_other(jp_event_logger, jp_read_emitted_events):
     jp_event_logger.register_event_schema(RICH)
     data = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import command
 from jupyter_server.auth.authorizer import Authorizer
+from posted_events import command
 from tornado.httpclient import HTTPClientError
 
 ROUTES = [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import COMMAND, CONTENTS, command
+from posted_events import COMMAND, CONTENTS, command
 
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 

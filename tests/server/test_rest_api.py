@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import CELL, COMMAND, DOCUMENT, command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
+from posted_events import CELL, COMMAND, DOCUMENT, command
 from referencing import Registry, Resource
 
 import jupyter_events_ext.server

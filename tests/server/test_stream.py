@@ -10,7 +10,7 @@ import socket
 import struct
 
 import pytest
-from conftest import COMMAND, DOCUMENT, command
+from posted_events import COMMAND, DOCUMENT, command
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
