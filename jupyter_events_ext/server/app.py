@@ -16,7 +16,7 @@ from ..events.logger import EventLogger
 from ..events.traits import Handlers
 from .forwarding import ServerEventForwarder
 from .handlers import default_handlers
-from .recorder import ClientEventRecorder
+from .recorder import ClientEventRecorder, recorded_ids
 from .stream import EventStream
 
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
@@ -128,8 +128,9 @@ class EventsExtensionApp(ExtensionApp):
 
     recent_ids_size = Int(
         100_000,
-        help="""How many client event ids are remembered (per server process) to record
-        a retried event once. Default: 100000.""",
+        help="""How many client event ids are remembered to record a retried event once.
+        At start-up they are read back (as "__id__") from the last 8 MiB of each file sink,
+        so a retry that crosses a server restart is recognized too. Default: 100000.""",
     ).tag(config=True)
 
     stream_buffer_size = Int(
@@ -185,6 +186,10 @@ class EventsExtensionApp(ExtensionApp):
             max_timestamp_skew=self.max_timestamp_skew,
             stamp_user=self.stamp_user,
         )
+        # A browser retries what it sent just before a restart: recognize what was recorded.
+        for sink in self.sinks:
+            if isinstance(sink, logging.FileHandler):
+                self.recorder.remember(recorded_ids(sink.baseFilename))
         self.forwarder = None
         server_logger = getattr(self.serverapp, "event_logger", None)
         if self.forward_server_events and server_logger is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,9 @@ if TYPE_CHECKING:
 EVENT_FIELDS = ("schema_id", "version", "data", "timestamp", "id")
 MAX_ID_LENGTH = 128
 USER_FIELD = "__user__"
+ID_FIELD = "__id__"
+# How much of the end of a JSON-lines sink is read at start-up for ids already recorded.
+ID_SCAN_BYTES = 8 * 1024 * 1024
 # jsonschema quotes the whole instance in some messages; a batch answer stays readable.
 MAX_MESSAGE_LENGTH = 300
 
@@ -172,7 +177,10 @@ class ClientEventRecorder:
 
         # The name comes from the server's authentication, never from the client, whose
         # data may not hold "__"-prefixed keys at all.
-        metadata = {USER_FIELD: user} if self.stamp_user else None
+        metadata = {USER_FIELD: user} if self.stamp_user else {}
+        if client_id is not None:
+            # Recorded so that retries can be recognized downstream and after a restart.
+            metadata[ID_FIELD] = client_id
         try:
             self.logger.record_event(
                 schema_id, version, data, timestamp_override=moment, metadata=metadata
@@ -192,10 +200,43 @@ class ClientEventRecorder:
             raise EventRejected("event data is nested too deeply to validate") from None
 
         if client_id is not None:
-            self._recent_ids[client_id] = None
-            if len(self._recent_ids) > self.recent_ids_size:
-                self._recent_ids.popitem(last=False)
+            self.remember((client_id,))
         return True
+
+    def remember(self, client_ids: Iterable[str]) -> None:
+        """Count these ids as recorded (the most recent ``recent_ids_size`` are kept)."""
+        for client_id in client_ids:
+            self._recent_ids[client_id] = None
+            self._recent_ids.move_to_end(client_id)
+        while len(self._recent_ids) > self.recent_ids_size:
+            self._recent_ids.popitem(last=False)
+
+
+def recorded_ids(path: str, max_bytes: int = ID_SCAN_BYTES) -> list[str]:
+    """The client ids in the last ``max_bytes`` of a JSON-lines sink, oldest first."""
+    try:
+        with open(path, "rb") as sink:
+            start = max(0, sink.seek(0, os.SEEK_END) - max_bytes)
+            # One byte early, to tell whether the window starts a line or cuts one.
+            sink.seek(max(0, start - 1))
+            tail = sink.read()
+    except OSError:
+        return []
+    if start > 0:
+        newline = tail.find(b"\n")
+        tail = tail[newline + 1 :] if newline >= 0 else b""
+    lines = tail.split(b"\n")
+    ids = []
+    for line in lines:
+        if b'"__id__"' not in line:
+            continue
+        try:
+            client_id = json.loads(line).get(ID_FIELD)
+        except (ValueError, AttributeError):
+            continue  # a torn or foreign line: nothing to remember
+        if isinstance(client_id, str):
+            ids.append(client_id)
+    return ids
 
 
 def _required(event: dict[str, Any], name: str, types: type | tuple[type, ...]) -> Any:

@@ -9,6 +9,8 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from posted_events import CELL, COMMAND, CONTENTS, DOCUMENT, KERNEL_ACTIONS, command
 
+from jupyter_events_ext.server.recorder import recorded_ids
+
 
 def rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
@@ -64,6 +66,37 @@ async def test_a_retried_id_is_recorded_once(post, read_sink):
     response = await post({"events": [command("x", id="e-1"), command("y", id="e-2")] * 2})
     assert json.loads(response.body) == {"accepted": 1, "duplicates": 3, "rejected": []}
     assert [e["command_id"] for e in read_sink(COMMAND)] == ["x", "y"]
+
+
+async def test_the_id_is_recorded_in_the_envelope(post, read_sink):
+    await post(command("x", id="e-1"))
+    await post(command("y"))
+    assert [e.get("__id__") for e in read_sink(COMMAND)] == ["e-1", None]
+
+
+@pytest.fixture
+def sink_from_before_a_restart(sink_path):
+    """What the server recorded before it restarted: one id, a torn line, a foreign line."""
+    sink_path.parent.mkdir(parents=True, exist_ok=True)
+    earlier = {"__schema__": COMMAND, "__id__": "sent-before", "command_id": "x"}
+    sink_path.write_text(f'{json.dumps(earlier)}\n{{"__id__": "torn\n["not an object"]\n')
+
+
+async def test_ids_recorded_before_a_restart_are_recognized(
+    sink_from_before_a_restart, post, sink_path
+):
+    response = await post({"events": [command("x", id="sent-before"), command("y", id="new")]})
+    assert json.loads(response.body) == {"accepted": 1, "duplicates": 1, "rejected": []}
+    recorded_now = sink_path.read_text().splitlines()[3:]
+    assert [json.loads(line)["__id__"] for line in recorded_now] == ["new"]
+
+
+def test_recorded_ids_reads_only_the_end_of_a_sink(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps({"__id__": f"id-{i}"}) + "\n" for i in range(100)))
+    line_size = len(json.dumps({"__id__": "id-99"})) + 1
+    assert recorded_ids(str(path), max_bytes=3 * line_size) == ["id-97", "id-98", "id-99"]
+    assert recorded_ids(str(tmp_path / "missing.jsonl")) == []
 
 
 async def test_a_rejected_event_does_not_use_up_its_id(post, read_sink):

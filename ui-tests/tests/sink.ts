@@ -8,6 +8,10 @@ export interface IEnvelope {
   __schema__: string;
   __schema_version__: string | number;
   __metadata_version__: number;
+  /**
+   * The client id of an event a browser posted.
+   */
+  __id__?: string;
   [key: string]: any;
 }
 
