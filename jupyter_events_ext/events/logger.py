@@ -18,6 +18,7 @@ from traitlets.config import Config, LoggingConfigurable
 
 from .download import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, download_schema
 from .envelope import (
+    ENVELOPE_FIELDS,
     EVENTS_METADATA_VERSION,
     EnvelopeFormatter,
     EventRecord,
@@ -602,17 +603,12 @@ class EventLogger(LoggingConfigurable):
 
 def _check_metadata(metadata: dict[str, Any]) -> None:
     for name in metadata:
-        if not (isinstance(name, str) and name.startswith("__")) or name in _ENVELOPE_FIELDS:
+        if not (isinstance(name, str) and name.startswith("__")) or name in ENVELOPE_FIELDS:
             msg = (
                 f"metadata field {name!r} must be named '__<name>' and not be one of "
-                f"{', '.join(sorted(_ENVELOPE_FIELDS))}"
+                f"{', '.join(ENVELOPE_FIELDS)}"
             )
             raise ValueError(msg)
-
-
-_ENVELOPE_FIELDS = frozenset(
-    ("__timestamp__", "__schema__", "__schema_version__", "__metadata_version__")
-)
 
 
 def _parsed(parse: Callable[[str], Any], text: str) -> Any:

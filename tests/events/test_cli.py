@@ -113,6 +113,27 @@ def test_check_log_all_valid(recorded_log, schema_file):
     assert "all 3 lines valid" in result.output
 
 
+def test_check_log_accepts_metadata_fields_beside_a_strict_schema(tmp_path):
+    strict = {**FILE_SAVED, "$id": "https://example.org/strict/v1", "additionalProperties": False}
+    schema_path = tmp_path / "strict.json"
+    schema_path.write_text(json.dumps(strict))
+    log = tmp_path / "events.log"
+    logger = EventLogger(handlers=[__import__("logging").FileHandler(log)])
+    logger.register_event_schema(strict)
+    logger.emit(schema_id=strict["$id"], data=SAVED, metadata={"__id__": "a", "__user__": "ada"})
+    logger.handlers[0].close()
+    extra = {**json.loads(log.read_text()), "unexpected": 1}
+    log.write_text(log.read_text() + json.dumps(extra) + "\n")
+
+    result = invoke("check-log", str(log), "-s", str(schema_path))
+
+    assert result.exit_code == RC.INVALID
+    reported = [line for line in result.output.splitlines() if line.startswith(str(log))]
+    assert len(reported) == 1
+    assert reported[0].startswith(f"{log}:2:")
+    assert "'unexpected' was unexpected" in reported[0]
+
+
 def test_check_log_reports_each_bad_line(recorded_log, schema_file):
     lines = recorded_log.read_text().splitlines()
     good = json.loads(lines[0])
