@@ -68,6 +68,13 @@ export class EventStream implements IEventsClient.ISubscription {
   get lastSeq(): number | null {
     return this._lastSeq;
   }
+  /**
+   * A signal emitted, on resuming, with how many events the server no longer
+   * buffered.
+   */
+  get missed(): ISignal<this, number> {
+    return this._missed;
+  }
 
   /**
    * The events, as a signal and an async iterator.
@@ -154,8 +161,11 @@ export class EventStream implements IEventsClient.ISubscription {
       return;
     }
     if (!Private.isStreamMessage(payload)) {
-      // A notice from the server (for example: this subscriber fell behind).
-      console.warn('jupyter-events-ext: event stream notice', payload);
+      if (Private.isMissedNotice(payload)) {
+        this._missed.emit(payload.missed);
+      } else {
+        console.warn('jupyter-events-ext: event stream notice', payload);
+      }
       return;
     }
     this._lastSeq = payload.seq;
@@ -183,6 +193,7 @@ export class EventStream implements IEventsClient.ISubscription {
   private _connected = false;
   private _connectionChanged = new Signal<this, boolean>(this);
   private _lastSeq: number | null;
+  private _missed = new Signal<this, number>(this);
   private _poll: Poll;
   private _schemaIds: string[];
   private _socket: WebSocket | null = null;
@@ -213,6 +224,19 @@ export namespace EventStream {
 }
 
 namespace Private {
+  /**
+   * The server's first message when events asked for with `after` are gone.
+   */
+  export function isMissedNotice(
+    payload: unknown
+  ): payload is { missed: number } {
+    return (
+      typeof payload === 'object' &&
+      payload !== null &&
+      typeof (payload as any).missed === 'number'
+    );
+  }
+
   export function isStreamMessage(
     payload: unknown
   ): payload is IEventsClient.IStreamMessage {

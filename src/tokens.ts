@@ -187,6 +187,11 @@ export namespace IEventsClient {
      */
     readonly lastSeq: number | null;
     /**
+     * A signal emitted, on resuming, with how many events the server no longer
+     * buffered: they will never arrive on this subscription.
+     */
+    readonly missed: ISignal<ISubscription, number>;
+    /**
      * The events, as a signal and an async iterator.
      */
     readonly stream: IStream<ISubscription, IStreamMessage>;

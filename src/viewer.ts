@@ -65,6 +65,7 @@ export class EventViewer extends Widget {
     this._subscription = this._client.subscribe({ after: 0 });
     this._subscription.stream.connect(this._onEvent, this);
     this._subscription.connectionChanged.connect(this._renderConnection, this);
+    this._subscription.missed.connect(this._onMissed, this);
     this._client.stateChanged.connect(this._renderDelivery, this);
     this._renderConnection();
     this._renderDelivery();
@@ -233,10 +234,24 @@ export class EventViewer extends Widget {
     this._pause.setAttribute('aria-pressed', String(this._paused));
   }
 
+  private _onMissed(_: unknown, count: number): void {
+    if (!this._subscription.lastSeq) {
+      // Before any event (seq counts from 1), this only says that the history the
+      // viewer opened on is shorter than all of it: not a gap.
+      return;
+    }
+    this._missedCount += count;
+    this._renderConnection();
+  }
+
   private _renderConnection(): void {
     const connected = this._subscription.connected;
     this._connection.dataset.state = connected ? 'connected' : 'disconnected';
-    this._connection.textContent = connected ? 'Live' : 'Reconnecting…';
+    this._connection.textContent =
+      (connected ? 'Live' : 'Reconnecting…') +
+      (this._missedCount
+        ? ` · ${this._missedCount} missed while disconnected`
+        : '');
     this._connection.title = connected
       ? 'Connected to the live event stream'
       : 'The live event stream is closed; reconnecting and resuming after the last event seen';
@@ -281,6 +296,7 @@ export class EventViewer extends Widget {
   private _held: IEventsClient.IStreamMessage[] = [];
   private _list: HTMLDivElement;
   private _maxRows: number;
+  private _missedCount = 0;
   private _options = new Set<string>();
   private _pause: HTMLButtonElement;
   private _paused = false;

@@ -76,6 +76,22 @@ describe('EventStream', () => {
     await until(() => stream!.connected);
   });
 
+  it('signals the events the server no longer had when it resumed', async () => {
+    stream = new EventStream({ serverSettings: server.settings, after: 3 });
+    const missed: number[] = [];
+    stream.missed.connect((_, count) => missed.push(count));
+    const received: number[] = [];
+    stream.stream.connect((_, message) => received.push(message.seq));
+    await until(() => stream!.connected);
+
+    server.streams[0].send(JSON.stringify({ missed: 7 }));
+    server.streams[0].send(JSON.stringify(envelope(11)));
+    await until(() => received.length === 1);
+    expect(missed).toEqual([7]);
+    expect(received).toEqual([11]);
+    expect(stream.lastSeq).toBe(11);
+  });
+
   it('backs off while the server cannot be reached', async () => {
     const closed = await FakeServer.start();
     await closed.close();

@@ -10,7 +10,8 @@ const COMMAND = 'https://events.jupyter.org/jupyter_events_ext/command/v1';
 class FakeSubscription implements IEventsClient.ISubscription {
   connected = false;
   connectionChanged = new Signal<this, boolean>(this);
-  lastSeq = null;
+  lastSeq: number | null = null;
+  missed = new Signal<this, number>(this);
   stream = new Stream<this, IEventsClient.IStreamMessage>(this);
   isDisposed = false;
   dispose() {
@@ -161,6 +162,19 @@ describe('EventViewer', () => {
     client.stateChanged.emit(client.state);
     expect(text('.jp-EventViewer-delivery')).toBe(
       '12 waiting to be sent · 3 dropped (queue full)'
+    );
+  });
+
+  it('says how many events were missed while it was disconnected', () => {
+    client.subscription.connected = true;
+    client.subscription.connectionChanged.emit(true);
+    client.subscription.missed.emit(5000); // on opening: older history, not a gap
+    expect(text('.jp-EventViewer-connection')).toBe('Live');
+    client.subscription.lastSeq = 12;
+    client.subscription.missed.emit(40);
+    client.subscription.missed.emit(2);
+    expect(text('.jp-EventViewer-connection')).toBe(
+      'Live · 42 missed while disconnected'
     );
   });
 
