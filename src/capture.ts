@@ -10,6 +10,7 @@ import {
   NotebookActions,
   NotebookPanel
 } from '@jupyterlab/notebook';
+import type { IConsoleTracker } from '@jupyterlab/console';
 import type { Kernel } from '@jupyterlab/services';
 import type { CommandRegistry } from '@lumino/commands';
 import type { JSONObject } from '@lumino/coreutils';
@@ -44,6 +45,14 @@ export class ActionCapture implements IDisposable {
     options.commands.commandExecuted.connect(this._onCommand, this);
     options.opener?.opened.connect(this._onOpened, this);
     options.shell?.currentChanged.connect(this._onCurrentChanged, this);
+    // A console has no document: its kernel events carry no path.
+    options.consoles?.forEach(panel =>
+      this._watchSession(panel.sessionContext, () => undefined)
+    );
+    options.consoles?.widgetAdded.connect(
+      (_, panel) => this._watchSession(panel.sessionContext, () => undefined),
+      this
+    );
     NotebookActions.executionScheduled.connect(this._onScheduled, this);
     NotebookActions.executed.connect(this._onExecuted, this);
   }
@@ -192,7 +201,7 @@ export class ActionCapture implements IDisposable {
    */
   private _watchSession(
     sessionContext: ISessionContext,
-    path: () => string
+    path: () => string | undefined
   ): void {
     let last: ISessionContext.KernelDisplayStatus | null = null;
     sessionContext.statusChanged.connect((_, status) => {
@@ -218,7 +227,7 @@ export class ActionCapture implements IDisposable {
   private _emitKernel(
     action: 'start' | 'restart' | 'interrupt' | 'shutdown',
     kernel: Kernel.IKernelConnection,
-    path: string
+    path: string | undefined
   ): void {
     this._emit('kernel', {
       action,
@@ -400,6 +409,10 @@ export namespace ActionCapture {
      */
     shell?: ILabShell | null;
     /**
+     * The console tracker, to see kernels started, restarted and shut down in consoles.
+     */
+    consoles?: IConsoleTracker | null;
+    /**
      * What is captured; {@link DEFAULT_CONFIG} when omitted.
      */
     config?: Partial<IConfig>;
@@ -482,7 +495,7 @@ namespace Private {
    */
   export function sessionOf(
     widget: Widget | null
-  ): { sessionContext: ISessionContext; path: string } | null {
+  ): { sessionContext: ISessionContext; path?: string } | null {
     const context = contextOf(widget);
     if (context) {
       return {
@@ -490,10 +503,9 @@ namespace Private {
         path: context.localPath
       };
     }
+    // A console: no document, so no path to record.
     const sessionContext = (widget as { sessionContext?: ISessionContext })
       ?.sessionContext;
-    return sessionContext
-      ? { sessionContext, path: sessionContext.path }
-      : null;
+    return sessionContext ? { sessionContext } : null;
   }
 }

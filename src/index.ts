@@ -9,6 +9,7 @@ import {
   MainAreaWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -81,13 +82,19 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     'Records UI actions (commands, documents, cell executions, kernels, the document in focus) as events, as the settings say.',
   autoStart: true,
   requires: [IEventsClient],
-  optional: [ISettingRegistry, IDocumentWidgetOpener, ILabShell],
+  optional: [
+    ISettingRegistry,
+    IDocumentWidgetOpener,
+    ILabShell,
+    IConsoleTracker
+  ],
   activate: async (
     app: JupyterFrontEnd,
     client: IEventsClient,
     settingRegistry: ISettingRegistry | null,
     opener: IDocumentWidgetOpener | null,
-    shell: ILabShell | null
+    shell: ILabShell | null,
+    consoles: IConsoleTracker | null
   ): Promise<void> => {
     // Nothing is recorded until the settings (and any operator lock) are read.
     let config: Partial<ActionCapture.IConfig> = { enabled: false };
@@ -108,6 +115,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       opener,
       docRegistry: app.docRegistry,
       shell,
+      consoles,
       config
     });
     settings?.changed.connect(() =>

@@ -254,6 +254,63 @@ describe('ActionCapture', () => {
     });
   });
 
+  describe('kernels in consoles', () => {
+    function fakeConsole(id: string) {
+      const kernel = { name: 'python3', id };
+      return {
+        kernel,
+        sessionContext: {
+          path: `console-${id}`,
+          session: { kernel },
+          statusChanged: new Signal<any, string>({}),
+          kernelChanged: new Signal<any, any>({})
+        }
+      };
+    }
+
+    it('records restart, interrupt and shutdown, with no path', async () => {
+      const open = fakeConsole('k-open');
+      const consoles = {
+        widgetAdded: new Signal<any, any>({}),
+        forEach: (fn: (panel: any) => void) => [open].forEach(fn)
+      };
+      capture = new ActionCapture({
+        client: client as unknown as IEventsClient,
+        commands,
+        shell: shell as any,
+        consoles: consoles as any,
+        config: { pathMode: 'as-is', commands: false }
+      });
+      const added = fakeConsole('k-added');
+      consoles.widgetAdded.emit(added);
+      commands.addCommand('console:interrupt-kernel', {
+        execute: () => undefined
+      });
+
+      open.sessionContext.statusChanged.emit('restarting');
+      shell.currentWidget = added;
+      await commands.execute('console:interrupt-kernel');
+      added.sessionContext.statusChanged.emit('terminating');
+
+      const kernel = (id: string) => ({
+        kernel_name: 'python3',
+        kernel_id: id,
+        path_mode: 'as-is'
+      });
+      expect(client.take()).toEqual([
+        { schema: 'kernel', data: { action: 'restart', ...kernel('k-open') } },
+        {
+          schema: 'kernel',
+          data: { action: 'interrupt', ...kernel('k-added') }
+        },
+        {
+          schema: 'kernel',
+          data: { action: 'shutdown', ...kernel('k-added') }
+        }
+      ]);
+    });
+  });
+
   describe('cell execution', () => {
     const notebook = { parent: null } as any;
     const cell = (type = 'code') => ({
