@@ -54,9 +54,10 @@ describe('plugins', () => {
     await server.close();
   });
 
-  it('apply setting changes at once, without a reload', async () => {
-    const settings = new FakeSettings({ ...DEFAULTS });
-    const registry = { load: async () => settings };
+  /**
+   * Activate the client and capture plugins on a bare app with one command, test:run.
+   */
+  async function activate(registry: unknown): Promise<CommandRegistry> {
     const commands = new CommandRegistry();
     commands.addCommand('test:run', { execute: () => undefined });
     const app = {
@@ -64,9 +65,15 @@ describe('plugins', () => {
       docRegistry: null,
       serviceManager: { serverSettings: server.settings }
     } as any;
-
     client = (clientPlugin as any).activate(app, registry);
     await (capturePlugin as any).activate(app, client, registry, null, null);
+    return commands;
+  }
+
+  it('apply setting changes at once, without a reload', async () => {
+    const settings = new FakeSettings({ ...DEFAULTS });
+    const registry = { load: async () => settings };
+    const commands = await activate(registry);
     const emit = jest
       .spyOn(client, 'emit')
       .mockImplementation(() => Promise.resolve());
@@ -93,15 +100,7 @@ describe('plugins', () => {
     const defaults = { ...DEFAULTS, capture: false, locked: ['capture'] };
     const settings = new FakeSettings({ ...defaults, capture: true }, defaults);
     const registry = { load: async () => settings };
-    const commands = new CommandRegistry();
-    commands.addCommand('test:run', { execute: () => undefined });
-    const app = {
-      commands,
-      docRegistry: null,
-      serviceManager: { serverSettings: server.settings }
-    } as any;
-    client = (clientPlugin as any).activate(app, registry);
-    await (capturePlugin as any).activate(app, client, registry, null, null);
+    const commands = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
 
     await commands.execute('test:run');
@@ -116,15 +115,7 @@ describe('plugins', () => {
       load: () => Promise.reject(new Error('no settings'))
     };
     const error = jest.spyOn(console, 'error').mockImplementation(() => {});
-    const commands = new CommandRegistry();
-    commands.addCommand('test:run', { execute: () => undefined });
-    const app = {
-      commands,
-      docRegistry: null,
-      serviceManager: { serverSettings: server.settings }
-    } as any;
-    client = (clientPlugin as any).activate(app, registry);
-    await (capturePlugin as any).activate(app, client, registry, null, null);
+    const commands = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
     await commands.execute('test:run');
     expect(emit).not.toHaveBeenCalled();
