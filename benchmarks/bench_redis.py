@@ -72,7 +72,7 @@ def make_handler(kind: str, url: str, path: str) -> logging.Handler:
         return logging.NullHandler()
     if kind == "file":
         return logging.FileHandler(path, encoding="utf-8")
-    from jupyter_events_ext.events.redis_stream import RedisStreamHandler
+    from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
 
     return RedisStreamHandler(url, STREAM)
 

@@ -1,8 +1,8 @@
 """Validated, structured events for Jupyter applications and the JupyterLab UI.
 
-This module only hands names on: the event library lives in ``.events`` and the
-server extension in ``.server``, which is imported lazily so that the library
-can be used without jupyter_server.
+This module only hands names on: the event library lives in ``.events``, the sinks
+beyond a plain file in ``.sinks`` and the server extension in ``.server``, which is
+imported lazily so that importing the library never imports jupyter_server or tornado.
 """
 
 try:

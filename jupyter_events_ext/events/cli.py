@@ -1,11 +1,13 @@
 """The ``jupyter-events-ext`` command (also ``jupyter events-ext``).
 
-Each subcommand lives in its own module and is added to ``main`` below; heavy imports
-happen inside the commands so that ``--help`` stays instant.
+``validate`` is jupyter_events' own command and lives here; every other subcommand
+lives in its own module, named in ``SUBCOMMANDS`` and imported only when it runs or
+is listed, so that a command never pays for another's imports.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import sys
@@ -14,8 +16,12 @@ import click
 
 from .. import __version__
 from .exit_code import ExitCode
-from .log_check import check_log
-from .tail import tail
+
+# Subcommand name -> "module:attribute" of its click command.
+SUBCOMMANDS = {
+    "check-log": "jupyter_events_ext.events.log_check:check_log",
+    "tail": "jupyter_events_ext.sinks.tail:tail",
+}
 
 # jupyter_events' name for the exit codes.
 RC = ExitCode
@@ -30,7 +36,20 @@ class EMOJI:
     OK = "OK" if WIN else "\u2714"
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A click group that imports each of ``SUBCOMMANDS`` when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS:
+            module, _, attribute = SUBCOMMANDS[cmd_name].partition(":")
+            return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="jupyter-events-ext")
 def main() -> None:
     """Validate event schemas, check recorded events and follow a Redis event stream."""
@@ -69,10 +88,6 @@ def validate(ctx: click.Context, schema: str) -> None:
         ctx.exit(RC.INVALID)
     click.secho(f"{EMOJI.OK} Nice work! This schema is valid.", fg="green")
     ctx.exit(RC.OK)
-
-
-main.add_command(check_log)
-main.add_command(tail)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ import urllib.request
 
 from .errors import EventSchemaFetchError
 
-DEFAULT_TIMEOUT = 10.0
-DEFAULT_MAX_BYTES = 1024 * 1024
 _SCHEMES = ("http", "https")
 
 
@@ -40,9 +38,7 @@ def _read_bounded(response, url: str, timeout: float, max_bytes: int) -> bytes: 
     return b"".join(chunks)
 
 
-def download_schema(
-    url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES
-) -> str:
+def download_schema(url: str, *, timeout: float, max_bytes: int) -> str:
     """Return the text at ``url``; raise ``EventSchemaFetchError`` saying why if there is none.
 
     Only http and https are allowed, the whole download must finish within ``timeout``

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
 import os
+import sys
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .errors import CoreMetadataError, EventSerializationError
 
@@ -68,40 +70,68 @@ class EnvelopeFormatter(logging.Formatter):
 
 
 class EventRecord(logging.LogRecord):
-    """A ``LogRecord`` carrying one serialized envelope in ``msg``.
+    """A ``LogRecord`` carrying one serialized envelope in ``msg``, and its schema's ``$id``
+    in ``schema_id`` so that no handler has to parse the line to route it.
 
     Filled from a template rather than by ``LogRecord.__init__``, whose caller lookup and
     process bookkeeping cost more than writing the event does.
     """
 
-    def __init__(self, template: dict[str, Any], line: str, created: float) -> None:
+    schema_id: str
+
+    def __init__(self, template: dict[str, Any], line: str, created: float, schema_id: str) -> None:
         fields = self.__dict__
         fields.update(template)
         fields["msg"] = line
+        fields["schema_id"] = schema_id
         fields["created"] = created
         fields["msecs"] = (created - int(created)) * 1000
         fields["relativeCreated"] = (created - _START) * 1000
         fields["thread"] = threading.get_ident()
         fields["threadName"] = threading.current_thread().name
-        fields["process"] = os.getpid()
+        pid = os.getpid()
+        fields["process"] = pid
+        fields["processName"] = _process_name(pid)
 
 
-def record_template(name: str) -> dict[str, Any]:
-    """The attributes every ``EventRecord`` of the logger called ``name`` shares."""
+def record_template(name: str, emitter: Callable[..., Any]) -> dict[str, Any]:
+    """The attributes every ``EventRecord`` of the logger called ``name`` shares.
+
+    The record's source location is ``emitter``, the function that creates records:
+    exporters such as OpenTelemetry's pass it on, so it must not point elsewhere.
+    """
+    code = emitter.__code__
     return {
         "name": name,
         "msg": "",
         "args": (),
         "levelname": "INFO",
         "levelno": logging.INFO,
-        "pathname": __file__,
-        "filename": os.path.basename(__file__),
-        "module": __name__.rpartition(".")[2],
+        "pathname": code.co_filename,
+        "filename": os.path.basename(code.co_filename),
+        "module": os.path.splitext(os.path.basename(code.co_filename))[0],
         "exc_info": None,
         "exc_text": None,
         "stack_info": None,
-        "lineno": 0,
-        "funcName": "emit",
-        "processName": "MainProcess",
+        "lineno": code.co_firstlineno,
+        "funcName": code.co_name,
         "taskName": None,
     }
+
+
+_process_names: dict[int, str] = {}
+
+
+def _process_name(pid: int) -> str:
+    """What ``LogRecord`` reports as ``processName``, looked up once per process."""
+    name = _process_names.get(pid)
+    if name is None:
+        # As logging does: ask multiprocessing only if the program imported it. Looked up
+        # at the first event of each process, after multiprocessing named a forked child.
+        multiprocessing = sys.modules.get("multiprocessing")
+        name = "MainProcess"
+        if multiprocessing is not None:
+            with contextlib.suppress(Exception):
+                name = multiprocessing.current_process().name
+        _process_names[pid] = name
+    return name

@@ -15,8 +15,6 @@ from .exit_code import ExitCode
 if TYPE_CHECKING:
     from .schema_registry import SchemaRegistry
 
-SCHEMA_SUFFIXES = (".json", ".yaml", ".yml")
-
 
 class LineProblem(NamedTuple):
     """Why line ``line_number`` (counting from 1) of a log is not a valid event."""
@@ -57,8 +55,8 @@ def check_lines(lines: Iterable[str], registry: SchemaRegistry) -> Iterator[Line
         except SchemaNotFound:
             yield LineProblem(number, f"{schema_id} version {version} is not registered")
             continue
-        # Schemas reserve "__" names, so every such field is the envelope's: its four
-        # fields or metadata such as the server extension's __id__ and __user__.
+        # Schemas may not declare "__" names, so such fields are taken as the envelope's:
+        # its four fields or metadata such as the server extension's __id__ and __user__.
         data = {key: value for key, value in envelope.items() if not key.startswith("__")}
         try:
             schema.validate(data)
@@ -78,13 +76,6 @@ def jupyter_server_schema_dir() -> pathlib.Path | None:
         return None
     directory = pathlib.Path(next(iter(spec.submodule_search_locations))) / "event_schemas"
     return directory if directory.is_dir() else None
-
-
-def schema_files(path: pathlib.Path) -> list[pathlib.Path]:
-    """``path`` itself, or the JSON/YAML files under the directory ``path``."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in SCHEMA_SUFFIXES and p.is_file())
-    return [path]
 
 
 @click.command("check-log")
@@ -117,7 +108,7 @@ def check_log(
     from jsonschema import ValidationError
 
     from .errors import EventSchemaLoadingError, SchemaRegistryException
-    from .schema import EventSchema
+    from .schema import EventSchema, schema_files
     from .schema_registry import SchemaRegistry
 
     paths = list(schema_paths)

@@ -2,39 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import inspect
 import logging
 import os
-import time
 import warnings
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from time import time as _now
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from traitlets import Instance, List, Unicode, default, observe
 from traitlets.config import Config, LoggingConfigurable
 
-from .download import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, download_schema
 from .envelope import (
     ENVELOPE_FIELDS,
     EVENTS_METADATA_VERSION,
-    EnvelopeFormatter,
     EventRecord,
     dumps,
     format_epoch,
     format_timestamp,
     record_template,
 )
-from .errors import (
-    CoreMetadataError,
-    EventSchemaFileAbsent,
-    ListenerError,
-    ModifierError,
-    SchemaNotRegistered,
-)
-from .traits import Handlers
+from .errors import CoreMetadataError, ListenerError, ModifierError, SchemaNotRegistered
+from .handlers import HandlerSet
+from .hooks import Hooks
+from .listeners import ListenerScheduler
+from .traits import Handlers, pass_handlers_uncopied
 
 if TYPE_CHECKING:
     from .schema import EventSchema, SchemaType
@@ -51,11 +44,8 @@ __all__ = [
 
 Modifier = Callable[..., dict[str, Any]]
 Listener = Callable[..., Any]
-_Hooks = dict[str, dict[Callable[..., Any], None]]  # schema $id -> ordered set of callables
 
-_FORMATTER = EnvelopeFormatter()
 _INFO = logging.INFO
-_now = time.time
 
 
 class _Route:
@@ -65,26 +55,18 @@ class _Route:
         "listens",
         "modified_listeners",
         "modifiers",
-        "precheck",
-        "schema",
         "unmodified_listeners",
-        "validator",
+        "validate",
         "version",
     )
 
     def __init__(self, schema: EventSchema, modifiers: tuple, modified: tuple, unmodified: tuple):
-        self.schema = schema
         self.version = schema.version
-        self.precheck = schema._precheck
-        self.validator = schema._validator
+        self.validate = schema.validate
         self.modifiers = modifiers
         self.modified_listeners = modified
         self.unmodified_listeners = unmodified
         self.listens = bool(modified or unmodified)
-
-    def validate(self, data: Any) -> None:
-        if self.precheck is None or not self.precheck(data):
-            self.validator.validate(data)
 
 
 class EventLogger(LoggingConfigurable):
@@ -125,38 +107,29 @@ class EventLogger(LoggingConfigurable):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Observers fire while traitlets initializes, so this state must exist first.
-        self._handler_list: tuple[logging.Handler, ...] = ()
-        self._replaced_formatters: dict[logging.Handler, logging.Formatter | None] = {}
+        self._handlers = HandlerSet()
         self._registry: SchemaRegistry | None = None
         self._allowed: frozenset[str] | None = None
-        self._routes: dict[str, _Route] | None = None
-        self._version_routes: dict[tuple[str, str], _Route] = {}
-        self._routes_revision = -1
-        self._modifiers: _Hooks = {}
-        self._modified_listeners: _Hooks = {}
-        self._unmodified_listeners: _Hooks = {}
-        # Hooks added without a schema_id, which every schema gets, even later ones.
-        self._global_modifiers: dict[Callable[..., Any], None] = {}
-        self._global_modified_listeners: dict[Callable[..., Any], None] = {}
-        self._global_unmodified_listeners: dict[Callable[..., Any], None] = {}
-        self._active_listeners: set[asyncio.Future[Any]] = set()
-        self._listener_loop: asyncio.AbstractEventLoop | None = None
+        # Routes by $id (the newest version) and by ($id, version), valid for one
+        # registry revision; None marks a schema that allowed_schemas leaves out.
+        self._newest: dict[str, _Route | None] = {}
+        self._versioned: dict[tuple[str, str], _Route | None] = {}
+        self._routes_revision: int | None = None
+        self._modifiers = Hooks()
+        self._modified_listeners = Hooks()
+        self._unmodified_listeners = Hooks()
+        self._listeners = ListenerScheduler(self)
         super().__init__(*args, **kwargs)
-        self._record_template = record_template(f"{__name__}.{type(self).__name__}")
-        self._sync_handlers()
+        self._record_template = record_template(
+            f"{__name__}.{type(self).__name__}", EventLogger.emit
+        )
+        self._handlers.sync(self.handlers or ())
 
     # -- configuration ---------------------------------------------------------------
 
     def _find_my_config(self, cfg: Config) -> Any:
         my_config = super()._find_my_config(cfg)
-        handlers = my_config.get("handlers")
-        if isinstance(handlers, list):
-            # traitlets deep-copies config values, and handlers (locks, open files)
-            # cannot be copied: hand the list over inside a function, which is not copied.
-            def configured_handlers() -> list[logging.Handler]:
-                return handlers
-
-            my_config["handlers"] = configured_handlers
+        pass_handlers_uncopied(my_config, "handlers")
         return my_config
 
     @default("schemas")
@@ -174,7 +147,7 @@ class EventLogger(LoggingConfigurable):
 
     @observe("handlers")
     def _handlers_changed(self, change: Any) -> None:
-        self._sync_handlers()
+        self._handlers.sync(change["new"] or ())
 
     @observe("allowed_schemas")
     def _allowed_schemas_changed(self, change: Any) -> None:
@@ -182,33 +155,19 @@ class EventLogger(LoggingConfigurable):
         self._allowed = None if allowed is None else frozenset(allowed)
         self._invalidate_routes()
 
-    def _sync_handlers(self) -> None:
-        handlers = self.handlers or []
-        for handler in handlers:
-            self._take_over_formatter(handler)
-        for handler in list(self._replaced_formatters):
-            if handler not in handlers:
-                handler.setFormatter(self._replaced_formatters.pop(handler))
-        self._handler_list = tuple(handlers)
-
-    def _take_over_formatter(self, handler: logging.Handler) -> None:
-        if handler.formatter is not _FORMATTER:
-            self._replaced_formatters.setdefault(handler, handler.formatter)
-            handler.setFormatter(_FORMATTER)
-
     def register_handler(self, handler: logging.Handler) -> None:
         """Send events to ``handler`` too, one JSON envelope per line."""
         if self.handlers is None:
             self.handlers = [handler]
         elif handler not in self.handlers:
             self.handlers.append(handler)
-        self._sync_handlers()
+        self._handlers.sync(self.handlers)
 
     def remove_handler(self, handler: logging.Handler) -> None:
         """Stop sending events to ``handler`` and give it back its own formatter."""
         if self.handlers and handler in self.handlers:
             self.handlers.remove(handler)
-        self._sync_handlers()
+        self._handlers.sync(self.handlers or ())
 
     # -- schemas ---------------------------------------------------------------------
 
@@ -231,33 +190,27 @@ class EventLogger(LoggingConfigurable):
 
         return self.register_event_schema(EventSchema(schema, strict=False))
 
-    def register_schema_file(self, filename: str | os.PathLike[str] | Any) -> EventSchema:
+    def register_schema_file(self, filename: str | os.PathLike[str] | IO[str]) -> EventSchema:
         """Register the JSON or YAML schema in ``filename`` (a path or an open file),
         with the rules of ``register_schema``.
         """
-        from . import yaml
+        from .schema import read_schema_file
 
-        if hasattr(filename, "read"):
-            return self.register_schema(_parsed(yaml.loads, filename.read()))
-        if not os.path.isfile(filename):
-            raise EventSchemaFileAbsent(f'Schema file not present at path "{filename}".')
-        with open(filename, encoding="utf-8") as file:
-            return self.register_schema(_parsed(yaml.loads, file.read()))
+        return self.register_schema(read_schema_file(filename))
 
     def register_schema_url(
-        self, url: str, *, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES
+        self, url: str, *, timeout: float | None = None, max_bytes: int | None = None
     ) -> EventSchema:
         """Download the JSON or YAML schema at the http(s) ``url`` and register it, with the
         rules of ``register_schema``.
 
-        The download is bounded by ``timeout`` seconds and ``max_bytes``; any failure
-        raises ``EventSchemaFetchError``. Only ``url`` itself is fetched: never the
-        schema's ``$id``, nor a remote ``$ref``.
+        The whole download must end within ``timeout`` seconds (None: 10) and hold at most
+        ``max_bytes`` (None: 1 MiB); any failure raises ``EventSchemaFetchError``. Only
+        ``url`` itself is fetched: never the schema's ``$id``, nor a remote ``$ref``.
         """
-        from . import yaml
+        from .schema import read_schema_url
 
-        text = download_schema(url, timeout=timeout, max_bytes=max_bytes)
-        return self.register_schema(_parsed(yaml.loads, text))
+        return self.register_schema(read_schema_url(url, timeout=timeout, max_bytes=max_bytes))
 
     # -- modifiers and listeners -----------------------------------------------------
 
@@ -270,11 +223,13 @@ class EventLogger(LoggingConfigurable):
         if not callable(modifier):
             raise TypeError("`modifier` must be a callable")
         _check_signature(modifier, ModifierError, schema_id="", data={})
-        self._add_hook(self._modifiers, self._global_modifiers, schema_id, modifier)
+        self._modifiers.add(schema_id, modifier)
+        self._invalidate_routes()
 
     def remove_modifier(self, *, schema_id: str | None = None, modifier: Modifier) -> None:
         """Stop running ``modifier``, for ``schema_id`` or (by default) for every schema."""
-        self._remove_hook(self._modifiers, self._global_modifiers, schema_id, modifier)
+        self._modifiers.remove(schema_id, modifier)
+        self._invalidate_routes()
 
     def add_listener(
         self, *, modified: bool = True, schema_id: str | None = None, listener: Listener
@@ -285,62 +240,27 @@ class EventLogger(LoggingConfigurable):
         the data as given to ``emit``. Without ``schema_id`` it applies to every schema,
         including those registered later. A coroutine function runs as a task on the
         running event loop; emitted from a thread without one, on the loop the logger
-        last saw, or else to completion in the emitting thread. Listener failures are
-        logged, never raised. Raises ``ListenerError`` if ``listener`` cannot take the
-        arguments.
+        last saw, or else on a background loop. Listener failures are logged, never
+        raised. Raises ``ListenerError`` if ``listener`` cannot take the arguments.
         """
         if not callable(listener):
             raise TypeError("`listener` must be a callable")
         _check_signature(listener, ListenerError, logger=self, schema_id="", data={})
-        hooks, global_hooks = (
-            (self._modified_listeners, self._global_modified_listeners)
-            if modified
-            else (self._unmodified_listeners, self._global_unmodified_listeners)
-        )
-        self._add_hook(hooks, global_hooks, schema_id, listener)
-        self._remember_loop()
+        hooks = self._modified_listeners if modified else self._unmodified_listeners
+        hooks.add(schema_id, listener)
+        self._invalidate_routes()
+        self._listeners.remember_loop()
 
     def remove_listener(self, *, schema_id: str | None = None, listener: Listener) -> None:
         """Stop calling ``listener``, for ``schema_id`` or (by default) for every schema."""
-        self._remove_hook(
-            self._modified_listeners, self._global_modified_listeners, schema_id, listener
-        )
-        self._remove_hook(
-            self._unmodified_listeners, self._global_unmodified_listeners, schema_id, listener
-        )
+        self._modified_listeners.remove(schema_id, listener)
+        self._unmodified_listeners.remove(schema_id, listener)
+        self._invalidate_routes()
 
     async def gather_listeners(self) -> list[Any]:
-        """Wait for the listener tasks started so far; returns their results or exceptions."""
-        return await asyncio.gather(*self._active_listeners, return_exceptions=True)
-
-    def _add_hook(
-        self, hooks: _Hooks, global_hooks: dict, schema_id: str | None, hook: Any
-    ) -> None:
-        if schema_id:
-            self._hooks_for(hooks, global_hooks, schema_id)[hook] = None
-        else:
-            global_hooks[hook] = None
-            for schema_hooks in hooks.values():
-                schema_hooks[hook] = None
-        self._invalidate_routes()
-
-    def _remove_hook(
-        self, hooks: _Hooks, global_hooks: dict, schema_id: str | None, hook: Any
-    ) -> None:
-        if schema_id:
-            hooks.get(schema_id, {}).pop(hook, None)
-        else:
-            global_hooks.pop(hook, None)
-            for schema_hooks in hooks.values():
-                schema_hooks.pop(hook, None)
-        self._invalidate_routes()
-
-    @staticmethod
-    def _hooks_for(hooks: _Hooks, global_hooks: dict, schema_id: str) -> dict:
-        # A schema's hooks start as the global ones, when the schema is first seen.
-        if schema_id not in hooks:
-            hooks[schema_id] = dict(global_hooks)
-        return hooks[schema_id]
+        """Wait for the listener coroutines started so far; return their results or
+        exceptions."""
+        return await self._listeners.gather()
 
     # -- emitting --------------------------------------------------------------------
 
@@ -350,25 +270,36 @@ class EventLogger(LoggingConfigurable):
         schema_id: str,
         data: dict[str, Any],
         timestamp_override: datetime | None = None,
+        version: str | int | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        """Validate ``data`` against the newest registered version of schema ``schema_id``
-        and write its envelope to every handler; return the envelope.
+        """Validate ``data`` against schema ``schema_id`` and write its envelope to every
+        handler; return the envelope.
 
+        ``version`` names the schema version (default: the newest registered); a named
+        version that is not registered raises ``SchemaNotFound`` (a ``KeyError``).
         Returns None, writing nothing, if there is nowhere to send the event (no handlers
-        and no listeners), if ``allowed_schemas`` excludes it, or if the schema is not
-        registered (with a ``SchemaNotRegistered`` warning). Raises
-        ``jsonschema.ValidationError`` if the data is invalid.
+        and no listeners), if ``allowed_schemas`` excludes it, or if no version of the
+        schema is registered and none was named (with a ``SchemaNotRegistered``
+        warning). Raises ``jsonschema.ValidationError`` if the data is invalid.
         ``timestamp_override`` replaces the current time; a naive datetime means UTC.
         ``metadata`` adds envelope fields set by the caller, never by the event's data
         (for example the server's ``__user__``); their names must start with ``__``.
         """
-        routes = self._routes
-        registry = self._registry
-        if routes is None or (registry is not None and registry.revision != self._routes_revision):
-            routes = self._build_routes()
-        route = routes.get(schema_id)
-        handlers = self._handler_list
+        if self._routes_revision != (self._registry.revision if self._registry else None):
+            self._invalidate_routes()
+        if version is None:
+            try:
+                route = self._newest[schema_id]
+            except KeyError:
+                route = self._newest[schema_id] = self._make_route(schema_id, None)
+        else:
+            key = (schema_id, str(version))
+            try:
+                route = self._versioned[key]
+            except KeyError:
+                route = self._versioned[key] = self._make_route(*key)
+        handlers = self._handlers.handlers
         if route is None or not (handlers or route.listens):
             return self._unroutable(schema_id)
         return self._record(route, schema_id, data, timestamp_override, handlers, metadata)
@@ -382,27 +313,16 @@ class EventLogger(LoggingConfigurable):
         *,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
-        """Record ``event`` against version ``version`` of schema ``schema_id`` (the
-        jupyter_events 0.1.0 method) and return its envelope.
-
-        Like ``emit``, but the version is named, and a schema or version that is not
-        registered raises ``SchemaNotFound`` (a ``KeyError``).
+        """Record ``event`` against version ``version`` of schema ``schema_id``: the
+        jupyter_events 0.1.0 name for ``emit(..., version=version)``.
         """
-        handlers = self._handler_list
-        if self._allowed is not None and schema_id not in self._allowed:
-            return None
-        version = str(version)
-        if self._routes is None or (
-            self._registry is not None and self._registry.revision != self._routes_revision
-        ):
-            self._build_routes()
-        route = self._version_routes.get((schema_id, version))
-        if route is None:
-            schema = self.schemas.get(schema_id, version)  # raises SchemaNotFound
-            route = self._version_routes[(schema_id, version)] = self._make_route(schema)
-        if not (handlers or route.listens):
-            return None
-        return self._record(route, schema_id, event, timestamp_override, handlers, metadata)
+        return self.emit(
+            schema_id=schema_id,
+            data=event,
+            timestamp_override=timestamp_override,
+            version=version,
+            metadata=metadata,
+        )
 
     def _record(
         self,
@@ -411,7 +331,7 @@ class EventLogger(LoggingConfigurable):
         data: dict[str, Any],
         timestamp_override: datetime | None,
         handlers: tuple[logging.Handler, ...],
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None,
     ) -> dict[str, Any]:
         original = data
         if route.modifiers or route.listens:
@@ -424,9 +344,7 @@ class EventLogger(LoggingConfigurable):
                     raise ModifierError(msg)
             if route.unmodified_listeners:
                 route.validate(original)
-        precheck = route.precheck
-        if precheck is None or not precheck(data):
-            route.validator.validate(data)
+        route.validate(data)
 
         created = _now()
         timestamp = (
@@ -457,27 +375,30 @@ class EventLogger(LoggingConfigurable):
                 envelope.update(metadata)
 
         if handlers:
-            record = EventRecord(self._record_template, dumps(envelope), created)
+            record = EventRecord(self._record_template, dumps(envelope), created, schema_id)
             for handler in handlers:
                 if handler.level <= _INFO:
                     handler.handle(record)
         if route.listens:
+            calls = [(listener, data) for listener in route.modified_listeners] + [
+                (listener, original) for listener in route.unmodified_listeners
+            ]
             try:
-                self._notify(route, schema_id, data, original)
+                self._listeners.notify(schema_id, calls)
             except Exception as err:  # the event is written: report, never raise
                 self.log.error("Event listeners for %s failed: %s", schema_id, err, exc_info=err)
         return envelope
 
     def _unroutable(self, schema_id: str) -> None:
+        """Warn, as jupyter_events does, when an event of a never-registered schema had
+        somewhere to go."""
         if self._allowed is not None and schema_id not in self._allowed:
             return None
         if self._registry is not None and schema_id in self._registry:
             return None  # registered, but nobody to tell
-        if not self._handler_list and not (
-            self._modified_listeners.get(schema_id)
-            or self._unmodified_listeners.get(schema_id)
-            or self._global_modified_listeners
-            or self._global_unmodified_listeners
+        if not self._handlers.handlers and not (
+            self._modified_listeners.any_for(schema_id)
+            or self._unmodified_listeners.any_for(schema_id)
         ):
             return None
         warnings.warn(
@@ -489,115 +410,25 @@ class EventLogger(LoggingConfigurable):
         return None
 
     def _invalidate_routes(self) -> None:
-        self._routes = None
+        self._newest = {}
+        self._versioned = {}
+        self._routes_revision = self._registry.revision if self._registry else None
 
-    def _build_routes(self) -> dict[str, _Route]:
+    def _make_route(self, schema_id: str, version: str | None) -> _Route | None:
+        """The route of ``schema_id`` at ``version`` (None: the newest), or None when
+        ``allowed_schemas`` leaves it out or no version was named and none is registered.
+        """
+        if self._allowed is not None and schema_id not in self._allowed:
+            return None
         registry = self._registry
-        routes: dict[str, _Route] = {}
-        self._version_routes = {}
-        if registry is not None:
-            for schema_id in registry.schema_ids:
-                if self._allowed is None or schema_id in self._allowed:
-                    routes[schema_id] = self._make_route(registry.get(schema_id))
-            self._routes_revision = registry.revision
-        self._routes = routes
-        return routes
-
-    def _make_route(self, schema: EventSchema) -> _Route:
-        schema_id = schema.id
+        if version is None and (registry is None or schema_id not in registry):
+            return None
+        schema = self.schemas.get(schema_id, version)  # raises SchemaNotFound
         return _Route(
             schema,
-            tuple(self._hooks_for(self._modifiers, self._global_modifiers, schema_id)),
-            tuple(
-                self._hooks_for(
-                    self._modified_listeners, self._global_modified_listeners, schema_id
-                )
-            ),
-            tuple(
-                self._hooks_for(
-                    self._unmodified_listeners, self._global_unmodified_listeners, schema_id
-                )
-            ),
-        )
-
-    # -- listeners -------------------------------------------------------------------
-
-    def _remember_loop(self) -> None:
-        # Listeners of events emitted from threads without a loop get scheduled on this one.
-        with contextlib.suppress(RuntimeError):
-            self._listener_loop = asyncio.get_running_loop()
-
-    def _notify(self, route: _Route, schema_id: str, modified: Any, original: Any) -> None:
-        calls = [(listener, modified) for listener in route.modified_listeners] + [
-            (listener, original) for listener in route.unmodified_listeners
-        ]
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is not None:
-            self._listener_loop = loop
-            self._start_listeners(schema_id, calls)
-            return
-        loop = self._listener_loop
-        if loop is not None and loop.is_running():
-            try:
-                loop.call_soon_threadsafe(self._start_listeners, schema_id, calls)
-                return
-            except RuntimeError:  # closed between the check and the call
-                pass
-        self._run_listeners_here(schema_id, calls)
-
-    def _call_listener(self, listener: Listener, schema_id: str, data: Any) -> Any:
-        try:
-            return listener(logger=self, schema_id=schema_id, data=data)
-        except Exception as err:
-            self._log_listener_error(listener, schema_id, err)
-            return None
-
-    def _start_listeners(self, schema_id: str, calls: list[tuple[Listener, Any]]) -> None:
-        for listener, data in calls:
-            result = self._call_listener(listener, schema_id, data)
-            if not inspect.isawaitable(result):
-                continue
-            task = asyncio.ensure_future(result)
-            self._active_listeners.add(task)
-            task.add_done_callback(
-                lambda task, listener=listener: self._listener_done(task, listener, schema_id)
-            )
-
-    def _listener_done(self, task: asyncio.Future[Any], listener: Listener, schema_id: str) -> None:
-        self._active_listeners.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            self._log_listener_error(listener, schema_id, task.exception())
-
-    def _run_listeners_here(self, schema_id: str, calls: list[tuple[Listener, Any]]) -> None:
-        awaitables = []
-        for listener, data in calls:
-            result = self._call_listener(listener, schema_id, data)
-            if inspect.isawaitable(result):
-                awaitables.append((listener, result))
-        if not awaitables:
-            return
-
-        async def run_all() -> list[Any]:
-            return await asyncio.gather(
-                *(result for _, result in awaitables), return_exceptions=True
-            )
-
-        # A private loop, so that the thread's current event loop (if any) is untouched.
-        loop = asyncio.new_event_loop()
-        try:
-            results = loop.run_until_complete(run_all())
-        finally:
-            loop.close()
-        for (listener, _), result in zip(awaitables, results):
-            if isinstance(result, BaseException):
-                self._log_listener_error(listener, schema_id, result)
-
-    def _log_listener_error(self, listener: Listener, schema_id: str, err: BaseException) -> None:
-        self.log.error(
-            "Event listener %r failed for %s: %s", listener, schema_id, err, exc_info=err
+            self._modifiers.of(schema_id),
+            self._modified_listeners.of(schema_id),
+            self._unmodified_listeners.of(schema_id),
         )
 
 
@@ -609,16 +440,6 @@ def _check_metadata(metadata: dict[str, Any]) -> None:
                 f"{', '.join(ENVELOPE_FIELDS)}"
             )
             raise ValueError(msg)
-
-
-def _parsed(parse: Callable[[str], Any], text: str) -> Any:
-    from .errors import EventSchemaLoadingError
-    from .yaml import yaml
-
-    try:
-        return parse(text)
-    except yaml.YAMLError as err:
-        raise EventSchemaLoadingError(f"Could not parse schema: {err}") from err
 
 
 def _check_signature(

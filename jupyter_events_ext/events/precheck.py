@@ -149,12 +149,7 @@ class _Compiler:
         return check_conditional
 
     def _type(self, names: Any) -> Precheck:
-        if isinstance(names, str):
-            names = [names]
-        exact: tuple[type, ...] = ()
-        for name in names:
-            exact += _EXACT_TYPES.get(name, ())
-        allowed = frozenset(exact)
+        allowed = _exact_types(names)
         return lambda value: type(value) in allowed
 
     def _object(self, schema: dict[str, Any]) -> Precheck | None:
@@ -252,7 +247,11 @@ def _type_only(subschema: Any, keywords: frozenset[str]) -> frozenset[type] | No
         return None
     if any(k in keywords and k != "type" for k in subschema):
         return None
-    names = subschema["type"]
+    return _exact_types(subschema["type"])
+
+
+def _exact_types(names: str | list[str]) -> frozenset[type]:
+    """The exact Python types certainly covered by a ``type`` keyword's name or names."""
     if isinstance(names, str):
         names = [names]
     exact: tuple[type, ...] = ()

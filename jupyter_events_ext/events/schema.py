@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path, PurePath
-from typing import Any, Union
+from typing import IO, Any, Union
 
 from jsonschema import Draft7Validator, FormatChecker
 from referencing import Registry
@@ -31,7 +32,17 @@ __all__ = [
     "EventSchemaUnrecognized",
     "SchemaType",
     "load_schema",
+    "parse_schema_text",
+    "read_schema_file",
+    "read_schema_url",
+    "schema_files",
 ]
+
+
+SCHEMA_SUFFIXES = (".json", ".yaml", ".yml")
+# Bounds of a schema download: the whole of it, in seconds, and its size, in bytes.
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BYTES = 1024 * 1024
 
 
 def load_schema(schema: SchemaType) -> dict[str, Any]:
@@ -42,19 +53,9 @@ def load_schema(schema: SchemaType) -> dict[str, Any]:
     if isinstance(schema, dict):
         return schema
     if isinstance(schema, PurePath):
-        if not Path(schema).is_file():
-            raise EventSchemaFileAbsent(f'Schema file not present at path "{schema}".')
-        try:
-            loaded = yaml.load(schema)
-        except (yaml.yaml.YAMLError, UnicodeDecodeError) as err:
-            raise EventSchemaLoadingError(f"Could not parse schema file {schema}: {err}") from err
-        return _ensure_dict(loaded)
+        return read_schema_file(schema)
     if isinstance(schema, str):
-        try:
-            loaded = yaml.loads(schema)
-        except yaml.yaml.YAMLError as err:
-            raise EventSchemaLoadingError(f"Could not parse schema: {err}") from err
-        return _ensure_dict(loaded, source=schema)
+        return _ensure_dict(parse_schema_text(schema), source=schema)
     msg = (
         "Expected a dictionary, string, or PurePath, but instead received "
         f"{schema.__class__.__name__}."
@@ -62,11 +63,60 @@ def load_schema(schema: SchemaType) -> dict[str, Any]:
     raise EventSchemaUnrecognized(msg)
 
 
+def parse_schema_text(text: str, *, source: object = None) -> Any:
+    """Parse JSON or YAML text; ``EventSchemaLoadingError`` names ``source`` if it fails."""
+    try:
+        return yaml.loads(text)
+    except yaml.yaml.YAMLError as err:
+        where = f" {source}" if source is not None else ""
+        raise EventSchemaLoadingError(f"Could not parse schema{where}: {err}") from err
+
+
+def read_schema_file(file: str | os.PathLike[str] | IO[str]) -> dict[str, Any]:
+    """Read the JSON or YAML schema in ``file``, a path or an open text file."""
+    if not isinstance(file, (str, os.PathLike)):
+        return _ensure_dict(parse_schema_text(file.read()))
+    path = Path(file)
+    if not path.is_file():
+        raise EventSchemaFileAbsent(f'Schema file not present at path "{file}".')
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise EventSchemaLoadingError(f"Could not parse schema file {file}: {err}") from err
+    return _ensure_dict(parse_schema_text(text, source=f"file {file}"))
+
+
+def read_schema_url(
+    url: str, *, timeout: float | None = None, max_bytes: int | None = None
+) -> dict[str, Any]:
+    """Download and read the JSON or YAML schema at the http(s) ``url``.
+
+    The whole download must end within ``timeout`` seconds (None: 10) and hold at most
+    ``max_bytes`` (None: 1 MiB); any failure raises ``EventSchemaFetchError``.
+    """
+    # Imported here: urllib.request is slow to import and most programs never fetch.
+    from .download import download_schema
+
+    text = download_schema(
+        url,
+        timeout=DEFAULT_TIMEOUT if timeout is None else timeout,
+        max_bytes=DEFAULT_MAX_BYTES if max_bytes is None else max_bytes,
+    )
+    return _ensure_dict(parse_schema_text(text, source=url))
+
+
+def schema_files(path: Path) -> list[Path]:
+    """``path`` itself, or every JSON/YAML file under the directory ``path``, sorted."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in SCHEMA_SUFFIXES and p.is_file())
+    return [path]
+
+
 def _ensure_dict(loaded: Any, source: str | None = None) -> dict[str, Any]:
     if isinstance(loaded, dict):
         return loaded
     msg = "Could not deserialize schema into a dictionary."
-    if source is not None and PurePath(source).suffix in (".json", ".yaml", ".yml"):
+    if source is not None and PurePath(source).suffix in SCHEMA_SUFFIXES:
         msg += " Paths to schema files must be explicitly wrapped in a Pathlib object."
     else:
         msg += " Double check the schema and ensure it is in the proper form."

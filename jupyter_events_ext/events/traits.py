@@ -39,3 +39,15 @@ class Handlers(TraitType):  # type: ignore[type-arg]
             "must be Python `logging` handler instances."
         )
         raise TraitError(msg)
+
+
+def pass_handlers_uncopied(section: Any, name: str) -> None:
+    """Let the ``name`` entry of a configurable's config ``section`` skip traitlets' copy.
+
+    traitlets deep-copies configuration values, and handlers (locks, open files) cannot
+    be copied: a configured list is handed over inside a function, which is not copied
+    and which ``Handlers`` unwraps. Call it from ``_find_my_config``.
+    """
+    handlers = section.get(name)
+    if isinstance(handlers, list):
+        section[name] = lambda: handlers

@@ -18,7 +18,7 @@ from sink_schemas import OTHER_SCHEMA_ID, SCHEMA_ID, SCHEMAS
 from traitlets.config import Config
 
 from jupyter_events_ext.events.logger import EventLogger
-from jupyter_events_ext.events.redis_stream import RedisStreamHandler
+from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
 
 STREAM = "events"
 
@@ -101,7 +101,7 @@ EMITTER = textwrap.dedent(
     """
     import sys
     from jupyter_events_ext.events.logger import EventLogger
-    from jupyter_events_ext.events.redis_stream import RedisStreamHandler
+    from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
     from sink_schemas import SCHEMAS, SCHEMA_ID
 
     url, stream, source, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -280,7 +280,7 @@ def test_configured_from_a_jupyter_config_file(redis_server, tmp_path):
     config_file.write_text(
         textwrap.dedent(
             f"""
-            from jupyter_events_ext.events.redis_stream import RedisStreamHandler
+            from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
 
             c.EventLogger.handlers = [
                 RedisStreamHandler(url="{redis_server.url}", stream="{STREAM}", maxlen=1000,

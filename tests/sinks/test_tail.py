@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from sink_schemas import OTHER_SCHEMA_ID, SCHEMA_ID
 
-from jupyter_events_ext.events.redis_stream import RedisStreamHandler
-from jupyter_events_ext.events.tail import tail
+from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
+from jupyter_events_ext.sinks.tail import tail
 
 STREAM = "events"
-TAIL = "from jupyter_events_ext.events.tail import tail; tail()"
+TAIL = "from jupyter_events_ext.sinks.tail import tail; tail()"
 
 
 @pytest.fixture

@@ -12,20 +12,25 @@ Each record becomes one stream entry with two fields:
     the record as its handler formats it: for an ``EventLogger``, the envelope's JSON line.
 ``schema``
     the envelope's ``__schema__``, so that readers can filter without parsing JSON; absent
-    from entries whose text is not an event envelope.
+    from entries whose text is not an event envelope. An ``EventLogger``'s records carry
+    it as ``schema_id``; for other records it is read from an envelope-shaped message.
 
 ``emit`` never touches the network. Records wait in a bounded in-process queue; one
 background thread sends them in batches, each batch a single atomic round trip (a Lua
 script that runs ``XADD`` for every event, then one approximate ``XTRIM`` when ``maxlen``
 is set). While Redis is unreachable, events keep waiting and the thread reconnects with
-backoff; when the queue is full, the oldest events are dropped and counted. Delivery is
-at least once: a batch is resent only if the connection breaks after Redis ran it but
-before its answer arrived.
+backoff; when the queue is full, the oldest events are dropped, counted and warned about.
+
+What it guarantees: an event handed to ``emit`` reaches Redis unless the queue overflows
+(it is then counted in ``dropped``) or the process ends before ``close()`` could send it
+within ``flush_timeout``; and a batch may reach Redis twice if the connection breaks
+after Redis ran it but before its answer arrived.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import random
@@ -36,22 +41,17 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+_Entry = tuple[str, str]  # an event's line and its schema $id ("" if it is no envelope)
+
 # KEYS[1]: the stream. ARGV[1]: approximate MAXLEN, 0 for none. ARGV[2]: how the events
-# follow: "lines" = ARGV[3] holds them joined by "\n" (one argument costs the sender far
-# less than one per event); "args" = one per argument, for records whose text spans lines.
+# follow: "lines" = ARGV[3] holds them joined by "\n" and ARGV[4] their schema $ids joined
+# likewise (two arguments cost the sender far less than two per event); "args" = event and
+# schema alternate from ARGV[3] on, for records whose text spans lines. An empty schema
+# means the record is not an event envelope: its entry gets no "schema" field.
 _PUBLISH_SCRIPT = r"""
 local stream = KEYS[1]
-local function add(event)
-  -- The first "__schema__" key is the envelope's: envelope fields come first, and event
-  -- data may not use __-prefixed names. A $id that needs JSON escapes takes the slow path.
-  local schema = string.match(event, '"__schema__"%s*:%s*"([^"\\]*)"')
-  if not schema then
-    local ok, envelope = pcall(cjson.decode, event)
-    if ok and type(envelope) == 'table' and type(envelope.__schema__) == 'string' then
-      schema = envelope.__schema__
-    end
-  end
-  if schema then
+local function add(event, schema)
+  if schema ~= '' then
     redis.call('XADD', stream, '*', 'event', event, 'schema', schema)
   else
     redis.call('XADD', stream, '*', 'event', event)
@@ -59,17 +59,19 @@ local function add(event)
 end
 local count = 0
 if ARGV[2] == 'lines' then
-  local blob, start = ARGV[3], 1
+  local events, schemas = ARGV[3], ARGV[4]
+  local e, s = 1, 1
   while true do
-    local newline = string.find(blob, '\n', start, true)
-    add(string.sub(blob, start, (newline or 0) - 1))
+    local e_end = string.find(events, '\n', e, true)
+    local s_end = string.find(schemas, '\n', s, true)
+    add(string.sub(events, e, (e_end or 0) - 1), string.sub(schemas, s, (s_end or 0) - 1))
     count = count + 1
-    if not newline then break end
-    start = newline + 1
+    if not e_end then break end
+    e, s = e_end + 1, s_end + 1
   end
 else
-  for i = 3, #ARGV do
-    add(ARGV[i])
+  for i = 3, #ARGV, 2 do
+    add(ARGV[i], ARGV[i + 1])
     count = count + 1
   end
 end
@@ -169,7 +171,7 @@ class RedisStreamHandler(logging.Handler):
         _LIVE_HANDLERS.add(self)
 
     def _reset_state(self) -> None:
-        self._queue: collections.deque[str] = collections.deque()
+        self._queue: collections.deque[_Entry] = collections.deque()
         self._queue_lock = threading.Lock()
         self._progress = threading.Condition(threading.Lock())
         self._wakeup = threading.Event()
@@ -201,6 +203,9 @@ class RedisStreamHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record)
+            schema_id = getattr(record, "schema_id", None)
+            if schema_id is None:
+                schema_id = _schema_of_foreign(record)
         except Exception:
             self.handleError(record)
             return
@@ -209,7 +214,7 @@ class RedisStreamHandler(logging.Handler):
             if len(queue) >= self.queue_size:
                 queue.popleft()
                 self._dropped += 1
-            queue.append(line)
+            queue.append((line, schema_id))
             self._accepted += 1
         if self._sender is None:
             self._start_sender()
@@ -276,12 +281,12 @@ class RedisStreamHandler(logging.Handler):
             )
         self._sender.start()
 
-    def _take(self) -> list[str]:
+    def _take(self) -> list[_Entry]:
         with self._queue_lock:
             queue = self._queue
             return [queue.popleft() for _ in range(min(self.batch_size, len(queue)))]
 
-    def _put_back(self, batch: list[str]) -> None:
+    def _put_back(self, batch: list[_Entry]) -> None:
         """Put an unsent batch back in front of the queue, dropping the oldest past the bound."""
         with self._queue_lock:
             overflow = len(self._queue) + len(batch) - self.queue_size
@@ -323,13 +328,13 @@ class RedisStreamHandler(logging.Handler):
                 self._sent += len(batch)
                 self._progress.notify_all()
 
-    def _send(self, batch: list[str]) -> None:
+    def _send(self, batch: list[_Entry]) -> None:
         maxlen = self.maxlen or 0
-        joined = "\n".join(batch)
-        if joined.count("\n") == len(batch) - 1:
-            args = [maxlen, "lines", joined]
+        lines = "\n".join([line for line, _ in batch])
+        if lines.count("\n") == len(batch) - 1:
+            args = [maxlen, "lines", lines, "\n".join([schema for _, schema in batch])]
         else:
-            args = [maxlen, "args", *batch]
+            args = [maxlen, "args", *(part for entry in batch for part in entry)]
         self._publish(keys=[self.stream], args=args)
 
     def _note_failure(self, err: Exception) -> None:
@@ -372,6 +377,19 @@ class RedisStreamHandler(logging.Handler):
         # The sender thread did not survive the fork, its locks may be held by it, and
         # what waits in the queue is the parent's to send.
         self._reset_state()
+
+
+def _schema_of_foreign(record: logging.LogRecord) -> str:
+    """The ``__schema__`` of a record that an ``EventLogger`` did not make ("" if none):
+    jupyter_events' records hold the envelope as a dict, others may hold its JSON text."""
+    message = record.msg
+    if isinstance(message, str) and message.startswith("{") and '"__schema__"' in message:
+        try:
+            message = json.loads(message)
+        except ValueError:
+            return ""
+    schema_id = message.get("__schema__") if isinstance(message, dict) else None
+    return schema_id if isinstance(schema_id, str) and "\n" not in schema_id else ""
 
 
 _LIVE_HANDLERS: weakref.WeakSet[RedisStreamHandler] = weakref.WeakSet()
