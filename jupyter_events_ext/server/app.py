@@ -12,16 +12,19 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import Config
 
+from .. import __version__
 from ..events.logger import EventLogger
-from ..events.traits import Handlers
+from ..events.schema import schema_files
+from ..events.traits import Handlers, pass_handlers_uncopied
+from ..sinks.jsonl import recorded_ids
+from . import handlers, websocket
 from .forwarding import ServerEventForwarder
-from .handlers import default_handlers
-from .recorder import ClientEventRecorder, recorded_ids
+from .policy import ClientSchemaPolicy
+from .recorder import ClientEventRecorder
 from .stream import EventStream
 
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
 SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
-SCHEMA_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def default_sink_path() -> str:
@@ -155,11 +158,7 @@ class EventsExtensionApp(ExtensionApp):
 
     def _find_my_config(self, cfg: Config) -> Any:
         my_config = super()._find_my_config(cfg)
-        handlers = my_config.get("event_handlers")
-        if isinstance(handlers, list):
-            # traitlets deep-copies config values; handlers (locks, open files) cannot be
-            # copied, so hand the list over inside a function, which the trait unwraps.
-            my_config["event_handlers"] = lambda: handlers
+        pass_handlers_uncopied(my_config, "event_handlers")
         return my_config
 
     # -- start-up and shut-down ------------------------------------------------------
@@ -167,19 +166,15 @@ class EventsExtensionApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
         self.stream = EventStream(
-            buffer_size=self.stream_buffer_size,
-            queue_size=self.subscriber_queue_size,
-            log=self.log,
+            buffer_size=self.stream_buffer_size, queue_size=self.subscriber_queue_size
         )
         # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
         self.event_logger = EventLogger(handlers=[*self.sinks, self.stream], log=self.log)
-        self.shipped_schema_ids = self._register_schemas()
-
-        self.server_schemas: set[str] = set()
+        shipped_schema_ids = self._register_schemas()
+        self.policy = ClientSchemaPolicy({*shipped_schema_ids, *self.allowed_client_schemas})
         self.recorder = ClientEventRecorder(
             self.event_logger,
-            client_schemas={*self.shipped_schema_ids, *self.allowed_client_schemas},
-            server_schemas=self.server_schemas,
+            self.policy,
             max_event_size=self.max_event_size,
             recent_ids_size=self.recent_ids_size,
             max_event_age=self.max_event_age,
@@ -194,24 +189,58 @@ class EventsExtensionApp(ExtensionApp):
         server_logger = getattr(self.serverapp, "event_logger", None)
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
-                server_logger, self.event_logger, self.server_schemas, self.log
+                server_logger, self.event_logger, self.policy, self.log
             )
             self.forwarder.start(self.sinks)
-        for schema_id in sorted(set(self.allowed_client_schemas) & self.server_schemas):
+        for schema_id in self.policy.allowed_server_schemas():
             self.log.warning(
                 "jupyter_events_ext: %s is one of jupyter_server's own schemas; "
                 "clients can never post it, allowed_client_schemas notwithstanding.",
                 schema_id,
             )
 
-        self.settings["jupyter_events_ext"] = self
         for sink in self.sinks:
             self.log.info("jupyter_events_ext: recording events to %s", describe_sink(sink))
         if not self.sinks:
             self.log.info("jupyter_events_ext: recording no events (event_handlers is None)")
 
+    def info(self) -> dict[str, Any]:
+        """What ``GET info`` says besides the live stream's state."""
+        return {
+            "version": __version__,
+            "sinks": [describe_sink(sink) for sink in self.sinks],
+            "forward_server_events": self.forward_server_events,
+            "stamp_user": self.stamp_user,
+            "limits": {
+                "max_body_size": self.max_body_size,
+                "max_batch_size": self.max_batch_size,
+                "max_event_size": self.max_event_size,
+                "max_event_age": self.max_event_age,
+                "max_timestamp_skew": self.max_timestamp_skew,
+            },
+            "stream": {
+                "buffer_size": self.stream_buffer_size,
+                "subscriber_queue_size": self.subscriber_queue_size,
+            },
+        }
+
     def initialize_handlers(self) -> None:
-        self.handlers.extend(default_handlers)
+        # Each handler is given the few objects it works with, and nothing else.
+        needs = {
+            handlers.SchemasHandler: {
+                "registry": self.event_logger.schemas,
+                "policy": self.policy,
+            },
+            handlers.EventsHandler: {
+                "recorder": self.recorder,
+                "max_body_size": self.max_body_size,
+                "max_batch_size": self.max_batch_size,
+            },
+            handlers.InfoHandler: {"info": self.info(), "stream": self.stream},
+            websocket.StreamWebSocket: {"stream": self.stream},
+        }
+        for pattern, handler in [*handlers.default_handlers, *websocket.default_handlers]:
+            self.handlers.append((pattern, handler, needs[handler]))
 
     async def stop_extension(self) -> None:
         if self.forwarder is not None:
@@ -241,11 +270,8 @@ class EventsExtensionApp(ExtensionApp):
     def _register_directory(self, directory: Path) -> None:
         if not directory.is_dir():
             return
-        for path in sorted(directory.rglob("*")):
-            if path.suffix in SCHEMA_SUFFIXES and path.is_file():
-                self._register(
-                    str(path), lambda s: self.event_logger.register_event_schema(Path(s))
-                )
+        for path in schema_files(directory):
+            self._register(str(path), lambda s: self.event_logger.register_event_schema(Path(s)))
 
     def _register(self, source: str, register: Any) -> None:
         # A bad schema file must not stop the server: say which and why, and go on.

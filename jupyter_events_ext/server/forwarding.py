@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
+    from .policy import ClientSchemaPolicy
 
 
 def same_sink(a: logging.Handler, b: logging.Handler) -> bool:
@@ -43,12 +44,12 @@ class ServerEventForwarder(logging.Handler):
     """
 
     def __init__(
-        self, source: Any, target: EventLogger, server_schemas: set[str], log: logging.Logger
+        self, source: Any, target: EventLogger, policy: ClientSchemaPolicy, log: logging.Logger
     ) -> None:
         super().__init__()
         self.source = source
         self.target = target
-        self.server_schemas = server_schemas
+        self.policy = policy
         self.log = log
         self._lent_sinks: list[logging.Handler] = []
 
@@ -74,7 +75,7 @@ class ServerEventForwarder(logging.Handler):
 
     def _adopt(self, schema_id: str) -> None:
         """Register the server's schema ``schema_id`` with the target, as server-only."""
-        self.server_schemas.add(schema_id)
+        self.policy.add_server_schema(schema_id)
         schema = self.source.schemas.get(schema_id)
         if schema_id in self.target.schemas and str(schema.version) in (
             self.target.schemas.versions(schema_id)
@@ -89,13 +90,13 @@ class ServerEventForwarder(logging.Handler):
             return
         schema_id = capsule.get("__schema__")
         try:
-            if schema_id not in self.server_schemas:
+            if not self.policy.is_server_schema(schema_id):
                 self._adopt(schema_id)
             data = {key: value for key, value in capsule.items() if not key.startswith("__")}
-            self.target.record_event(
-                schema_id,
-                capsule["__schema_version__"],
-                data,
+            self.target.emit(
+                schema_id=schema_id,
+                data=data,
+                version=capsule["__schema_version__"],
                 timestamp_override=_parse_server_timestamp(capsule["__timestamp__"]),
             )
         except Exception as err:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -13,30 +12,20 @@ from typing import TYPE_CHECKING, Any
 from jsonschema.exceptions import ValidationError
 
 from ..events.errors import SchemaNotFound
+from ..sinks.jsonl import ID_FIELD
+from .event_shape import EventRejected, check_shape
 
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
+    from .policy import ClientSchemaPolicy
 
-EVENT_FIELDS = ("schema_id", "version", "data", "timestamp", "id")
-MAX_ID_LENGTH = 128
 USER_FIELD = "__user__"
-ID_FIELD = "__id__"
-# How much of the end of a JSON-lines sink is read at start-up for ids already recorded.
-ID_SCAN_BYTES = 8 * 1024 * 1024
 # jsonschema quotes the whole instance in some messages; a batch answer stays readable.
 MAX_MESSAGE_LENGTH = 300
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
-
-
-class EventRejected(Exception):
-    """A posted event cannot be recorded; ``str()`` says why and what to fix."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: float) -> datetime:
@@ -77,17 +66,14 @@ def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: floa
 class ClientEventRecorder:
     """Validates events posted by clients and records them, each client ``id`` once.
 
-    ``client_schemas`` are the ``$id``s a client may post; ``server_schemas`` those it
-    may never post, whatever the allowlist says (jupyter_server's own). Both are sets
-    the application keeps up to date.
+    ``policy`` says which schemas a client may post.
     """
 
     def __init__(
         self,
         logger: EventLogger,
+        policy: ClientSchemaPolicy,
         *,
-        client_schemas: set[str],
-        server_schemas: set[str],
         max_event_size: int,
         recent_ids_size: int,
         max_event_age: float,
@@ -95,8 +81,7 @@ class ClientEventRecorder:
         stamp_user: bool,
     ) -> None:
         self.logger = logger
-        self.client_schemas = client_schemas
-        self.server_schemas = server_schemas
+        self.policy = policy
         self.max_event_size = max_event_size
         self.recent_ids_size = recent_ids_size
         self.max_event_age = max_event_age
@@ -104,51 +89,26 @@ class ClientEventRecorder:
         self.stamp_user = stamp_user
         self._recent_ids: OrderedDict[str, None] = OrderedDict()
 
-    def may_post(self, schema_id: str) -> bool:
-        return schema_id in self.client_schemas and schema_id not in self.server_schemas
-
     def record(self, event: Any, *, user: str, check_size: bool = True) -> bool:
         """Record one posted event; ``False`` if its ``id`` was already recorded.
 
         ``check_size=False`` skips measuring the data, for callers that know the whole
         request is smaller than ``max_event_size``. Raises ``EventRejected``.
         """
-        if not isinstance(event, dict):
-            raise EventRejected(f"an event must be a JSON object, not {_json_type(event)}")
-        unknown = [key for key in event if key not in EVENT_FIELDS]
-        if unknown:
-            raise EventRejected(
-                f"unknown field {unknown[0]!r}: an event has only schema_id, version, data, "
-                "and optionally timestamp and id"
-            )
-        schema_id = _required(event, "schema_id", str)
-        version = _required(event, "version", (str, int))
-        data = _required(event, "data", dict)
-        if isinstance(version, bool):
-            raise EventRejected("'version' must be a string or an integer, not boolean")
+        check_shape(event)
+        schema_id = event["schema_id"]
+        version = event["version"]
+        data = event["data"]
         client_id = event.get("id")
-        if client_id is not None and (
-            not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_ID_LENGTH
-        ):
-            raise EventRejected(f"'id' must be a string of 1 to {MAX_ID_LENGTH} characters")
         timestamp = event.get("timestamp")
-        if timestamp is not None and not isinstance(timestamp, str):
-            raise EventRejected(f"'timestamp' must be a string, not {_json_type(timestamp)}")
 
         if schema_id not in self.logger.schemas:
             raise EventRejected(
                 f"unknown schema_id {schema_id!r}: GET jupyter-events-ext/schemas lists the "
                 "registered schemas"
             )
-        if not self.may_post(schema_id):
-            if schema_id in self.server_schemas:
-                reason = "it is one of jupyter_server's own schemas, which only the server emits"
-            else:
-                reason = (
-                    "it is a server-side schema; an operator can open it to clients with "
-                    "c.EventsExtensionApp.allowed_client_schemas"
-                )
-            raise EventRejected(f"clients may not post schema {schema_id!r}: {reason}")
+        if not self.policy.may_post(schema_id):
+            raise EventRejected(self.policy.refusal(schema_id))
         reserved = next((key for key in data if key.startswith("__")), None)
         if reserved is not None:
             raise EventRejected(
@@ -176,14 +136,18 @@ class ClientEventRecorder:
             return False
 
         # The name comes from the server's authentication, never from the client, whose
-        # data may not hold "__"-prefixed keys at all.
+        # data may not hold "__"-prefixed keys at all (checked above).
         metadata = {USER_FIELD: user} if self.stamp_user else {}
         if client_id is not None:
             # Recorded so that retries can be recognized downstream and after a restart.
             metadata[ID_FIELD] = client_id
         try:
-            self.logger.record_event(
-                schema_id, version, data, timestamp_override=moment, metadata=metadata
+            self.logger.emit(
+                schema_id=schema_id,
+                data=data,
+                version=version,
+                timestamp_override=moment,
+                metadata=metadata,
             )
         except SchemaNotFound as err:
             raise EventRejected(str(err)) from None
@@ -210,50 +174,3 @@ class ClientEventRecorder:
             self._recent_ids.move_to_end(client_id)
         while len(self._recent_ids) > self.recent_ids_size:
             self._recent_ids.popitem(last=False)
-
-
-def recorded_ids(path: str, max_bytes: int = ID_SCAN_BYTES) -> list[str]:
-    """The client ids in the last ``max_bytes`` of a JSON-lines sink, oldest first."""
-    try:
-        with open(path, "rb") as sink:
-            start = max(0, sink.seek(0, os.SEEK_END) - max_bytes)
-            # One byte early, to tell whether the window starts a line or cuts one.
-            sink.seek(max(0, start - 1))
-            tail = sink.read()
-    except OSError:
-        return []
-    if start > 0:
-        newline = tail.find(b"\n")
-        tail = tail[newline + 1 :] if newline >= 0 else b""
-    lines = tail.split(b"\n")
-    ids = []
-    for line in lines:
-        if b'"__id__"' not in line:
-            continue
-        try:
-            client_id = json.loads(line).get(ID_FIELD)
-        except (ValueError, AttributeError):
-            continue  # a torn or foreign line: nothing to remember
-        if isinstance(client_id, str):
-            ids.append(client_id)
-    return ids
-
-
-def _required(event: dict[str, Any], name: str, types: type | tuple[type, ...]) -> Any:
-    if name not in event:
-        raise EventRejected(f"missing field {name!r}: an event needs schema_id, version and data")
-    value = event[name]
-    if not isinstance(value, types):
-        expected = {str: "a string", dict: "an object"}.get(types, "a string or an integer")  # type: ignore[call-overload]
-        raise EventRejected(f"{name!r} must be {expected}, not {_json_type(value)}")
-    return value
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    return {dict: "object", list: "array", str: "string", int: "integer", float: "number"}.get(
-        type(value), type(value).__name__
-    )

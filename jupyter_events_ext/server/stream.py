@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections import deque
@@ -96,10 +95,9 @@ class EventStream(logging.Handler):
     client that resumes with ``after=<last seq it saw>`` misses nothing still buffered.
     """
 
-    def __init__(self, *, buffer_size: int, queue_size: int, log: logging.Logger) -> None:
+    def __init__(self, *, buffer_size: int, queue_size: int) -> None:
         super().__init__()
         self.queue_size = queue_size
-        self.log = log
         self.last_seq = 0
         self._buffer: deque[tuple[int, str, str]] = deque(maxlen=buffer_size)
         self._subscriptions: set[Subscription] = set()
@@ -112,8 +110,9 @@ class EventStream(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         # Called with ``self.lock`` held, so numbering is atomic across threads.
-        line = record.msg if isinstance(record.msg, str) else self.format(record)
-        schema_id = json.loads(line)["__schema__"]
+        # The EventLogger's records carry their line in msg and their schema's $id.
+        line = record.msg
+        schema_id = record.schema_id  # type: ignore[attr-defined]
         self.last_seq = seq = self.last_seq + 1
         item = (seq, schema_id, f'{{"seq": {seq}, "event": {line}}}')
         self._buffer.append(item)

@@ -11,11 +11,11 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web, websocket
 
-if TYPE_CHECKING:
-    from .app import EventsExtensionApp
-    from .stream import Subscription
+from .handlers import AUTH_RESOURCE
 
-AUTH_RESOURCE = "events"
+if TYPE_CHECKING:
+    from .stream import EventStream, Subscription
+
 # Sent when a subscriber's queue overflows: an application code, by analogy with HTTP 429.
 CLOSE_FELL_BEHIND = 4429
 # The kernel's send buffer for a subscriber, fixed rather than autotuned (up to megabytes):
@@ -33,9 +33,8 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
     auth_resource = AUTH_RESOURCE
     subscription: Subscription | None = None
 
-    @property
-    def events_app(self) -> EventsExtensionApp:
-        return self.settings["jupyter_events_ext"]
+    def initialize(self, stream: EventStream) -> None:
+        self.stream = stream
 
     @ws_authenticated
     @authorized("execute")
@@ -64,7 +63,7 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
         sock = getattr(self.ws_connection.stream, "socket", None)
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
-        self.subscription, missed = self.events_app.stream.subscribe(
+        self.subscription, missed = self.stream.subscribe(
             schema_ids=self._schema_ids,
             after=self._after,
             send=self.write_message,
@@ -90,6 +89,9 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
 
     def on_close(self) -> None:
         if self.subscription is not None:
-            self.events_app.stream.unsubscribe(self.subscription)
+            self.stream.unsubscribe(self.subscription)
         if self.ping_callback is not None:
             self.ping_callback.stop()
+
+
+default_handlers = [(r"/jupyter-events-ext/stream", StreamWebSocket)]

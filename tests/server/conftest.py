@@ -44,7 +44,8 @@ def jp_server_config(events_config, server_config, extra_config):
 
 @pytest.fixture
 def events_app(jp_serverapp):
-    return jp_serverapp.web_app.settings["jupyter_events_ext"]
+    (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_events_ext"]
+    return app
 
 
 @pytest.fixture

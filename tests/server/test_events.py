@@ -9,7 +9,7 @@ import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from posted_events import CELL, COMMAND, CONTENTS, DOCUMENT, KERNEL_ACTIONS, command
 
-from jupyter_events_ext.server.recorder import recorded_ids
+from jupyter_events_ext.sinks.jsonl import recorded_ids
 
 
 def rfc3339(moment: datetime) -> str:

@@ -16,8 +16,8 @@ from posted_events import CELL, COMMAND, DOCUMENT, command
 from referencing import Registry, Resource
 
 import jupyter_events_ext.server
+from jupyter_events_ext.server import handlers, websocket
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
-from jupyter_events_ext.server.handlers import default_handlers
 
 SPEC_PATH = Path(jupyter_events_ext.server.__file__).parent / "rest-api.yml"
 SPEC = yaml.safe_load(SPEC_PATH.read_text())
@@ -51,7 +51,7 @@ def test_spec_is_valid_openapi():
 
 
 def test_spec_names_every_route_and_no_other():
-    routes = {pattern for pattern, _ in default_handlers}
+    routes = {pattern for pattern, _ in [*handlers.default_handlers, *websocket.default_handlers]}
     assert {"/" + path.strip("/") for path in SPEC["paths"]} == routes
 
 
