@@ -18,6 +18,9 @@ from .errors import CoreMetadataError, EventSerializationError
 EVENTS_METADATA_VERSION = 1
 
 ENVELOPE_FIELDS = ("__timestamp__", "__schema__", "__schema_version__", "__metadata_version__")
+# Metadata (set by the caller of emit, never by event data) naming the event uniquely, so
+# that sinks and readers can recognize it again, e.g. when a client retries it.
+EVENT_ID_FIELD = "__id__"
 
 _UTC = _dt.timezone.utc
 _from_timestamp = _dt.datetime.fromtimestamp
@@ -70,20 +73,30 @@ class EnvelopeFormatter(logging.Formatter):
 
 
 class EventRecord(logging.LogRecord):
-    """A ``LogRecord`` carrying one serialized envelope in ``msg``, and its schema's ``$id``
-    in ``schema_id`` so that no handler has to parse the line to route it.
+    """A ``LogRecord`` carrying one serialized envelope in ``msg``, its schema's ``$id`` in
+    ``schema_id`` and its ``__id__`` metadata, if any, in ``event_id``, so that no handler
+    has to parse the line to route or deduplicate it.
 
     Filled from a template rather than by ``LogRecord.__init__``, whose caller lookup and
     process bookkeeping cost more than writing the event does.
     """
 
     schema_id: str
+    event_id: str | None
 
-    def __init__(self, template: dict[str, Any], line: str, created: float, schema_id: str) -> None:
+    def __init__(
+        self,
+        template: dict[str, Any],
+        line: str,
+        created: float,
+        schema_id: str,
+        event_id: str | None,
+    ) -> None:
         fields = self.__dict__
         fields.update(template)
         fields["msg"] = line
         fields["schema_id"] = schema_id
+        fields["event_id"] = event_id
         fields["created"] = created
         fields["msecs"] = (created - int(created)) * 1000
         fields["relativeCreated"] = (created - _START) * 1000

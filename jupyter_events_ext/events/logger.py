@@ -16,6 +16,7 @@ from traitlets.config import Config, LoggingConfigurable
 
 from .envelope import (
     ENVELOPE_FIELDS,
+    EVENT_ID_FIELD,
     EVENTS_METADATA_VERSION,
     EventRecord,
     dumps,
@@ -375,7 +376,10 @@ class EventLogger(LoggingConfigurable):
                 envelope.update(metadata)
 
         if handlers:
-            record = EventRecord(self._record_template, dumps(envelope), created, schema_id)
+            event_id = metadata.get(EVENT_ID_FIELD) if metadata else None
+            record = EventRecord(
+                self._record_template, dumps(envelope), created, schema_id, event_id
+            )
             for handler in handlers:
                 if handler.level <= _INFO:
                     handler.handle(record)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 
-ID_FIELD = "__id__"
+from ..events.envelope import EVENT_ID_FIELD as ID_FIELD
+
 # How much of the end of a JSON-lines sink is read at start-up for ids already recorded.
 ID_SCAN_BYTES = 8 * 1024 * 1024
 
