@@ -8,6 +8,12 @@ modules where jupyter_events 0.12 defines these names re-export them, so
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import logging
+    from typing import Any
+
 
 class EventSchemaUnrecognized(Exception):
     """A schema was given as something other than a dict, str, path or EventSchema."""
@@ -60,6 +66,24 @@ class EventSerializationError(ValueError):
     """A validated event cannot be written as JSON (NaN, infinity or a circular reference)."""
 
 
+class SinkError(Exception):
+    """One or more handlers did not write an event emitted with ``durable=True``.
+
+    ``failures`` lists each such handler with the exception it met; ``envelope`` is the
+    event, which the other handlers did write.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        envelope: dict[str, Any],
+        failures: list[tuple[logging.Handler, BaseException]],
+    ) -> None:
+        super().__init__(message)
+        self.envelope = envelope
+        self.failures = failures
+
+
 class SchemaNotRegistered(Warning):
     """``emit`` was called for a schema that was never registered; the event is dropped."""
 
@@ -82,4 +106,5 @@ __all__ = [
     "SchemaNotFound",
     "SchemaNotRegistered",
     "SchemaRegistryException",
+    "SinkError",
 ]

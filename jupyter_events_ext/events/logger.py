@@ -24,8 +24,14 @@ from .envelope import (
     format_timestamp,
     record_template,
 )
-from .errors import CoreMetadataError, ListenerError, ModifierError, SchemaNotRegistered
-from .handlers import HandlerSet
+from .errors import (
+    CoreMetadataError,
+    ListenerError,
+    ModifierError,
+    SchemaNotRegistered,
+    SinkError,
+)
+from .handlers import HandlerSet, describe_handler
 from .hooks import Hooks
 from .listeners import ListenerScheduler
 from .traits import Handlers, pass_handlers_uncopied
@@ -41,6 +47,7 @@ __all__ = [
     "ListenerError",
     "ModifierError",
     "SchemaNotRegistered",
+    "SinkError",
 ]
 
 Modifier = Callable[..., dict[str, Any]]
@@ -273,6 +280,7 @@ class EventLogger(LoggingConfigurable):
         timestamp_override: datetime | None = None,
         version: str | int | None = None,
         metadata: dict[str, Any] | None = None,
+        durable: bool = False,
     ) -> dict[str, Any] | None:
         """Validate ``data`` against schema ``schema_id`` and write its envelope to every
         handler; return the envelope.
@@ -286,6 +294,11 @@ class EventLogger(LoggingConfigurable):
         ``timestamp_override`` replaces the current time; a naive datetime means UTC.
         ``metadata`` adds envelope fields set by the caller, never by the event's data
         (for example the server's ``__user__``); their names must start with ``__``.
+
+        A handler that fails to write an event normally reports it only through its own
+        ``handleError`` (which prints it), as with jupyter_events. ``durable=True`` makes
+        it the caller's business: every handler is tried, and if any failed (or raised),
+        ``SinkError`` names each with its error and listeners are not called.
         """
         if self._routes_revision != (self._registry.revision if self._registry else None):
             self._invalidate_routes()
@@ -303,7 +316,7 @@ class EventLogger(LoggingConfigurable):
         handlers = self._handlers.handlers
         if route is None or not (handlers or route.listens):
             return self._unroutable(schema_id)
-        return self._record(route, schema_id, data, timestamp_override, handlers, metadata)
+        return self._record(route, schema_id, data, timestamp_override, handlers, metadata, durable)
 
     def record_event(
         self,
@@ -333,6 +346,7 @@ class EventLogger(LoggingConfigurable):
         timestamp_override: datetime | None,
         handlers: tuple[logging.Handler, ...],
         metadata: dict[str, Any] | None,
+        durable: bool,
     ) -> dict[str, Any]:
         original = data
         if route.modifiers or route.listens:
@@ -380,9 +394,12 @@ class EventLogger(LoggingConfigurable):
             record = EventRecord(
                 self._record_template, dumps(envelope), created, schema_id, event_id
             )
-            for handler in handlers:
-                if handler.level <= _INFO:
-                    handler.handle(record)
+            if durable:
+                _write_durably(record, handlers, envelope)
+            else:
+                for handler in handlers:
+                    if handler.level <= _INFO:
+                        handler.handle(record)
         if route.listens:
             calls = [(listener, data) for listener in route.modified_listeners] + [
                 (listener, original) for listener in route.unmodified_listeners
@@ -434,6 +451,26 @@ class EventLogger(LoggingConfigurable):
             self._modified_listeners.of(schema_id),
             self._unmodified_listeners.of(schema_id),
         )
+
+
+def _write_durably(
+    record: EventRecord, handlers: tuple[logging.Handler, ...], envelope: dict[str, Any]
+) -> None:
+    """Hand ``record`` to every handler; raise ``SinkError`` if any of them failed."""
+    failures: list[tuple[logging.Handler, BaseException]] = []
+    record.failures = failures  # HandlerSet's handleError adds to it
+    for handler in handlers:
+        if handler.level <= _INFO:
+            try:
+                handler.handle(record)
+            except Exception as err:
+                failures.append((handler, err))
+    if failures:
+        where = "; ".join(
+            f"{describe_handler(handler)} ({type(error).__name__}: {str(error)[:200]})"
+            for handler, error in failures
+        )
+        raise SinkError(f"{record.schema_id} event not written to {where}", envelope, failures)
 
 
 def _check_metadata(metadata: dict[str, Any]) -> None:

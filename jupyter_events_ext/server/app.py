@@ -9,18 +9,20 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_path
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets import Bool, Float, Int, List, Tuple, Unicode, Union, default
 from traitlets.config import Config
 
 from .. import __version__
+from ..events.handlers import describe_handler
 from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
-from ..sinks.jsonl import recorded_ids
+from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import handlers, websocket
 from .forwarding import ServerEventForwarder
 from .policy import ClientSchemaPolicy
 from .recorder import ClientEventRecorder
+from .seen_ids import SeenIds
 from .stream import EventStream
 
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
@@ -29,6 +31,10 @@ SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
 
 def default_sink_path() -> str:
     return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "events.jsonl")
+
+
+def default_recent_ids_path() -> str:
+    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "recent-ids.jsonl")
 
 
 class EventsExtensionApp(ExtensionApp):
@@ -52,9 +58,9 @@ class EventsExtensionApp(ExtensionApp):
         formatter. The UI's events, events posted by other clients and (see
         forward_server_events) jupyter_server's own events all go here.
 
-        Default: one logging.FileHandler appending to
-        {jupyter_data_dir}/jupyter_events_ext/events.jsonl. None records nothing (the live
-        stream still works).
+        Default: one jupyter_events_ext.sinks.jsonl.JsonLinesFileHandler appending to
+        {jupyter_data_dir}/jupyter_events_ext/events.jsonl (it never leaves half a line
+        behind when the disk fills). None records nothing (the live stream still works).
         """,
     ).tag(config=True)
 
@@ -70,13 +76,14 @@ class EventsExtensionApp(ExtensionApp):
     ).tag(config=True)
 
     allowed_client_schemas = List(
-        Unicode(),
+        Union([Unicode(), Tuple(Unicode(), Unicode())]),
         default_value=[],
-        help="""$ids of registered schemas that clients (the browser) may post, besides
-        the UI-action schemas this package ships. jupyter_server's own schemas can never
-        be posted by a client, whatever this says.
+        help="""Registered schemas that clients (the browser) may post, besides the
+        UI-action schemas this package ships (each at the version shipped): a "$id" opens
+        every version of it, a ("$id", "version") pair one version. jupyter_server's own
+        schemas can never be posted by a client, whatever this says.
 
-        Default: [] (only the shipped UI-action schemas).
+        Default: [] (only the shipped UI-action schemas, at their shipped versions).
         """,
     ).tag(config=True)
 
@@ -131,15 +138,39 @@ class EventsExtensionApp(ExtensionApp):
 
     recent_ids_size = Int(
         100_000,
-        help="""How many client event ids are remembered to record a retried event once.
-        At start-up they are read back (as "__id__") from the last 8 MiB of each file sink,
-        so a retry that crosses a server restart is recognized too. Default: 100000.""",
+        help="""How many client event ids are remembered, so that a retried event is
+        recorded once: the window of deduplication. They are saved in recent_ids_path
+        and, at start-up, also read back (as "__id__") from the last 8 MiB of each
+        JSON-lines file sink, so a retry that crosses a server restart is recognized
+        too. Default: 100000.""",
+    ).tag(config=True)
+
+    recent_ids_path = Unicode(
+        None,
+        allow_none=True,
+        help="""The file where recorded client ids are saved (one JSON string per line,
+        rewritten with only the last recent_ids_size when it holds twice as many).
+
+        Default: {jupyter_data_dir}/jupyter_events_ext/recent-ids.jsonl. "" keeps them in
+        memory only.""",
     ).tag(config=True)
 
     stream_buffer_size = Int(
         10_000,
         help="""How many recent events the live stream keeps, so that a reconnecting
         subscriber can resume with after=<seq>. Default: 10000.""",
+    ).tag(config=True)
+
+    stream_buffer_bytes = Int(
+        32 * 1024 * 1024,
+        help="""The most bytes of events the live stream keeps (the oldest go first),
+        whatever stream_buffer_size says. Default: 33554432 (32 MiB).""",
+    ).tag(config=True)
+
+    max_subscribers = Int(
+        100,
+        help="""The most live-stream subscribers at once; more are refused with 429.
+        Default: 100.""",
     ).tag(config=True)
 
     subscriber_queue_size = Int(
@@ -153,7 +184,7 @@ class EventsExtensionApp(ExtensionApp):
     def _default_event_handlers(self) -> list[logging.Handler]:
         path = default_sink_path()
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._default_sink = logging.FileHandler(path, encoding="utf-8")
+        self._default_sink = JsonLinesFileHandler(path)
         return [self._default_sink]
 
     def _find_my_config(self, cfg: Config) -> Any:
@@ -166,27 +197,38 @@ class EventsExtensionApp(ExtensionApp):
     def initialize_settings(self) -> None:
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
         self.stream = EventStream(
-            buffer_size=self.stream_buffer_size, queue_size=self.subscriber_queue_size
+            buffer_size=self.stream_buffer_size,
+            buffer_bytes=self.stream_buffer_bytes,
+            queue_size=self.subscriber_queue_size,
+            max_subscribers=self.max_subscribers,
         )
         # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
         self.event_logger = EventLogger(handlers=[*self.sinks, self.stream], log=self.log)
-        shipped_schema_ids = self._register_schemas()
-        self.policy = ClientSchemaPolicy({*shipped_schema_ids, *self.allowed_client_schemas})
+        shipped = self._register_schemas()
+        server_logger = getattr(self.serverapp, "event_logger", None)
+        self.policy = ClientSchemaPolicy(
+            [*shipped, *(_allowlist_entry(entry) for entry in self.allowed_client_schemas)],
+            server_registry=getattr(server_logger, "schemas", None),
+        )
+        ids_path = (
+            default_recent_ids_path() if self.recent_ids_path is None else self.recent_ids_path
+        )
         self.recorder = ClientEventRecorder(
             self.event_logger,
             self.policy,
+            SeenIds(self.recent_ids_size, ids_path or None, self.log),
             max_event_size=self.max_event_size,
-            recent_ids_size=self.recent_ids_size,
             max_event_age=self.max_event_age,
             max_timestamp_skew=self.max_timestamp_skew,
             stamp_user=self.stamp_user,
         )
-        # A browser retries what it sent just before a restart: recognize what was recorded.
+        # A browser retries what it sent just before a restart: recognize what was
+        # recorded, also when the server died before saving the ids.
         for sink in self.sinks:
-            if isinstance(sink, logging.FileHandler):
-                self.recorder.remember(recorded_ids(sink.baseFilename))
+            path = getattr(sink, "baseFilename", None)
+            if path is not None and is_regular_file(path):
+                self.recorder.seen.add(recorded_ids(path), save=False)
         self.forwarder = None
-        server_logger = getattr(self.serverapp, "event_logger", None)
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
                 server_logger, self.event_logger, self.policy, self.log
@@ -200,7 +242,7 @@ class EventsExtensionApp(ExtensionApp):
             )
 
         for sink in self.sinks:
-            self.log.info("jupyter_events_ext: recording events to %s", describe_sink(sink))
+            self.log.info("jupyter_events_ext: recording events to %s", describe_handler(sink))
         if not self.sinks:
             self.log.info("jupyter_events_ext: recording no events (event_handlers is None)")
 
@@ -208,7 +250,7 @@ class EventsExtensionApp(ExtensionApp):
         """What ``GET info`` says besides the live stream's state."""
         return {
             "version": __version__,
-            "sinks": [describe_sink(sink) for sink in self.sinks],
+            "sinks": [describe_handler(sink) for sink in self.sinks],
             "forward_server_events": self.forward_server_events,
             "stamp_user": self.stamp_user,
             "limits": {
@@ -220,7 +262,9 @@ class EventsExtensionApp(ExtensionApp):
             },
             "stream": {
                 "buffer_size": self.stream_buffer_size,
+                "buffer_bytes": self.stream_buffer_bytes,
                 "subscriber_queue_size": self.subscriber_queue_size,
+                "max_subscribers": self.max_subscribers,
             },
         }
 
@@ -252,10 +296,12 @@ class EventsExtensionApp(ExtensionApp):
 
     # -- schemas ---------------------------------------------------------------------
 
-    def _register_schemas(self) -> set[str]:
+    def _register_schemas(self) -> set[tuple[str, str]]:
+        """Register every schema; return the ($id, version) of those this package ships."""
         shipped = set()
         for path in sorted(SHIPPED_SCHEMAS.glob("*/v*.yaml")):
-            shipped.add(self.event_logger.register_event_schema(path).id)
+            schema = self.event_logger.register_event_schema(path)
+            shipped.add((schema.id, schema.version))
         for data_dir in jupyter_path("events"):
             self._register_directory(Path(data_dir))
         for source in self.extra_schemas:
@@ -285,12 +331,5 @@ class EventsExtensionApp(ExtensionApp):
             )
 
 
-def describe_sink(sink: logging.Handler) -> str:
-    """A short description of where ``sink`` writes, as the info route reports it."""
-    path = getattr(sink, "baseFilename", None)
-    if path is not None:
-        return path
-    stream = getattr(sink, "stream", None)
-    if stream is not None:
-        return getattr(stream, "name", repr(stream))
-    return repr(sink)
+def _allowlist_entry(entry: str | tuple[str, str]) -> tuple[str, str | None]:
+    return (entry, None) if isinstance(entry, str) else (entry[0], str(entry[1]))

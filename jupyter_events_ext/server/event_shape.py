@@ -37,6 +37,22 @@ _OPTIONAL = [name for name in FIELDS if name not in REQUIRED]
 _HAS_ONLY = f"{', '.join(REQUIRED)}, and optionally {' and '.join(_OPTIONAL)}"
 
 
+# The most of a client's string an error message quotes: errors never echo unbounded input.
+MAX_QUOTED = 200
+
+
+def clip(text: str) -> str:
+    """``text``, clipped to ``MAX_QUOTED`` characters, for error messages."""
+    if len(text) <= MAX_QUOTED:
+        return text
+    return f"{text[:MAX_QUOTED]}... ({len(text) - MAX_QUOTED} more characters)"
+
+
+def quote(value: object) -> str:
+    """``repr(value)``, clipped to ``MAX_QUOTED`` characters, for error messages."""
+    return clip(repr(value))
+
+
 class EventRejected(Exception):
     """A posted event cannot be recorded; ``str()`` says why and what to fix."""
 
@@ -51,7 +67,7 @@ def check_shape(event: Any) -> None:
         raise EventRejected(f"an event must be a JSON object, not {json_type(event)}")
     for name in event:
         if name not in _TYPES:
-            raise EventRejected(f"unknown field {name!r}: an event has only {_HAS_ONLY}")
+            raise EventRejected(f"unknown field {quote(name)}: an event has only {_HAS_ONLY}")
     for name in REQUIRED:
         if name not in event:
             raise EventRejected(f"missing field {name!r}: an event needs {_NEEDS}")

@@ -52,6 +52,9 @@ class ServerEventForwarder(logging.Handler):
         self.policy = policy
         self.log = log
         self._lent_sinks: list[logging.Handler] = []
+        # Server schemas this extension's stricter loader refused: their events stay
+        # with jupyter_server's own sinks, and are not forwarded.
+        self._refused: set[str] = set()
 
     def start(self, sinks: list[logging.Handler]) -> None:
         for schema_id in list(self.source.schemas.schema_ids):
@@ -73,25 +76,45 @@ class ServerEventForwarder(logging.Handler):
             self.source.register_handler(handler)
         self._lent_sinks.clear()
 
-    def _adopt(self, schema_id: str) -> None:
-        """Register the server's schema ``schema_id`` with the target, as server-only."""
+    def _adopt(self, schema_id: str) -> bool:
+        """Register the server's schema ``schema_id`` with the target, as server-only;
+        ``False`` (logged once) if the target refuses it."""
         self.policy.add_server_schema(schema_id)
-        schema = self.source.schemas.get(schema_id)
-        if schema_id in self.target.schemas and str(schema.version) in (
-            self.target.schemas.versions(schema_id)
-        ):
-            return
-        # Both libraries' EventSchema repr() is the schema as JSON.
-        self.target.register_schema(json.loads(repr(schema)))
+        if schema_id in self._refused:
+            return False
+        try:
+            schema = self.source.schemas.get(schema_id)
+            if schema_id in self.target.schemas and str(schema.version) in (
+                self.target.schemas.versions(schema_id)
+            ):
+                return True
+            # Both libraries' EventSchema repr() is the schema as JSON.
+            self.target.register_schema(json.loads(repr(schema)))
+        except Exception as err:
+            self._refused.add(schema_id)
+            self.log.warning(
+                "jupyter_events_ext: not forwarding jupyter_server's %s events: its schema "
+                "was refused: %s",
+                schema_id,
+                err,
+            )
+            return False
+        return True
 
     def emit(self, record: logging.LogRecord) -> None:
         capsule = record.msg
         if not isinstance(capsule, dict):
             return
         schema_id = capsule.get("__schema__")
+        version = str(capsule.get("__schema_version__"))
+        if schema_id in self._refused:
+            return
+        known = self.target.schemas
+        if (schema_id not in known or version not in known.versions(schema_id)) and not (
+            self._adopt(schema_id)
+        ):
+            return
         try:
-            if not self.policy.is_server_schema(schema_id):
-                self._adopt(schema_id)
             data = {key: value for key, value in capsule.items() if not key.startswith("__")}
             self.target.emit(
                 schema_id=schema_id,

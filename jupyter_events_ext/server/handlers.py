@@ -9,7 +9,8 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
-from .event_shape import EventRejected
+from ..events.errors import SinkError
+from .event_shape import EventRejected, clip, quote
 
 if TYPE_CHECKING:
     from ..events.schema_registry import SchemaRegistry
@@ -42,7 +43,7 @@ class SchemasHandler(APIHandler):
             {
                 "id": schema_id,
                 "version": version,
-                "client": self.policy.may_post(schema_id),
+                "client": self.policy.may_post(schema_id, version),
                 "schema": registry.get(schema_id, version).schema,
             }
             for schema_id in sorted(registry.schema_ids)
@@ -63,9 +64,15 @@ class InfoHandler(APIHandler):
     @web.authenticated
     @authorized
     def get(self) -> None:
-        stream = self.info["stream"]
-        live = {"last_seq": self.stream.last_seq, "subscribers": self.stream.subscriber_count}
-        self.finish({**self.info, "stream": {**live, **stream}})
+        stream = self.stream
+        live = {
+            "last_seq": stream.last_seq,
+            "subscribers": stream.subscriber_count,
+            "buffered_bytes": stream.buffered_bytes,
+        }
+        self.finish(
+            {**self.info, "run_id": stream.run_id, "stream": {**live, **self.info["stream"]}}
+        )
 
 
 class EventsHandler(APIHandler):
@@ -94,16 +101,19 @@ class EventsHandler(APIHandler):
         try:
             payload = json.loads(body, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as err:
-            raise web.HTTPError(400, f"request body is not valid JSON: {err}") from None
+            raise web.HTTPError(400, f"request body is not valid JSON: {clip(str(err))}") from None
         user = self.current_user.username
-        # Only a request larger than the limit can hold an event larger than the limit.
-        check_size = len(body) > recorder.max_event_size
 
         if not (isinstance(payload, dict) and "events" in payload):
             try:
-                recorder.record(payload, user=user, check_size=check_size)
+                recorder.record(payload, user=user)
             except EventRejected as err:
                 raise web.HTTPError(err.status, str(err)) from None
+            except SinkError as err:
+                self.log.error("jupyter_events_ext: %s", err)
+                raise web.HTTPError(503, _not_recorded(err)) from None
+            finally:
+                recorder.save()
             self.set_status(204)
             self.finish()
             return
@@ -111,7 +121,7 @@ class EventsHandler(APIHandler):
         events = payload["events"]
         if len(payload) > 1:
             extra = next(key for key in payload if key != "events")
-            raise web.HTTPError(400, f"unknown field {extra!r}: a batch has only 'events'")
+            raise web.HTTPError(400, f"unknown field {quote(extra)}: a batch has only 'events'")
         if not isinstance(events, list):
             raise web.HTTPError(400, "'events' must be an array of events")
         if len(events) > self.max_batch_size:
@@ -121,15 +131,38 @@ class EventsHandler(APIHandler):
             )
         accepted = duplicates = 0
         rejected = []
-        for index, event in enumerate(events):
-            try:
-                if recorder.record(event, user=user, check_size=check_size):
-                    accepted += 1
-                else:
-                    duplicates += 1
-            except EventRejected as err:
-                rejected.append({"index": index, "message": str(err)})
+        try:
+            for index, event in enumerate(events):
+                try:
+                    if recorder.record(event, user=user):
+                        accepted += 1
+                    else:
+                        duplicates += 1
+                except EventRejected as err:
+                    rejected.append({"index": index, "message": str(err)})
+                except SinkError as err:
+                    self.log.error("jupyter_events_ext: %s", err)
+                    # What came before is recorded; what follows is not tried. A retry of
+                    # the whole batch is safe for events with ids: those come back as
+                    # duplicates.
+                    self.set_status(503)
+                    self.finish(
+                        {
+                            "message": f"event {index}: {_not_recorded(err)}",
+                            "accepted": accepted,
+                            "duplicates": duplicates,
+                            "rejected": rejected,
+                            "not_recorded": len(events) - index,
+                        }
+                    )
+                    return
+        finally:
+            recorder.save()
         self.finish({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})
+
+
+def _not_recorded(err: SinkError) -> str:
+    return f"not recorded, retry later: {err}"
 
 
 default_handlers = [

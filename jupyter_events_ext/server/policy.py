@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
+from .event_shape import clip
+
 
 class ClientSchemaPolicy:
-    """Clients may post the schemas in ``client_schemas`` (the shipped UI-action schemas
-    and those an operator allows), and never a schema that jupyter_server itself emits,
-    whatever the allowlist says.
+    """Clients may post exactly the schema versions allowed here, and never one of
+    jupyter_server's own schemas, whatever the allowlist says.
+
+    ``allowed`` holds ``($id, version)`` pairs (the shipped UI-action schemas, each at
+    the version shipped) and ``($id, None)`` pairs for every version of an ``$id`` (an
+    operator's ``allowed_client_schemas`` entry without a version). ``server_registry``
+    is jupyter_server's own schema registry, asked live, so that its schemas stay
+    refused whether or not they are forwarded, including those registered later.
     """
 
-    def __init__(self, client_schemas: set[str]) -> None:
-        self._client_schemas = frozenset(client_schemas)
+    def __init__(
+        self, allowed: Iterable[tuple[str, str | None]], server_registry: Any = None
+    ) -> None:
+        self._allowed = frozenset(allowed)
+        self._server_registry = server_registry
         self._server_schemas: set[str] = set()
 
     def add_server_schema(self, schema_id: str) -> None:
@@ -18,15 +31,24 @@ class ClientSchemaPolicy:
         self._server_schemas.add(schema_id)
 
     def is_server_schema(self, schema_id: str) -> bool:
-        return schema_id in self._server_schemas
+        registry = self._server_registry
+        return schema_id in self._server_schemas or (registry is not None and schema_id in registry)
 
-    def may_post(self, schema_id: str) -> bool:
-        return schema_id in self._client_schemas and schema_id not in self._server_schemas
+    def may_post(self, schema_id: str, version: str) -> bool:
+        allowed = self._allowed
+        return (
+            (schema_id, version) in allowed or (schema_id, None) in allowed
+        ) and not self.is_server_schema(schema_id)
 
-    def refusal(self, schema_id: str) -> str:
-        """Why a client may not post ``schema_id``, and what would change that."""
-        if schema_id in self._server_schemas:
+    def refusal(self, schema_id: str, version: str) -> str:
+        """Why a client may not post ``schema_id`` at ``version``, and what would change it."""
+        if self.is_server_schema(schema_id):
             reason = "it is one of jupyter_server's own schemas, which only the server emits"
+        elif any(allowed_id == schema_id for allowed_id, _ in self._allowed):
+            reason = (
+                f"version {clip(version)} is not among the versions clients may post; an "
+                "operator can open it with c.EventsExtensionApp.allowed_client_schemas"
+            )
         else:
             reason = (
                 "it is a server-side schema; an operator can open it to clients with "
@@ -36,4 +58,4 @@ class ClientSchemaPolicy:
 
     def allowed_server_schemas(self) -> list[str]:
         """The allowlisted schemas that are jupyter_server's own, which stay refused."""
-        return sorted(self._client_schemas & self._server_schemas)
+        return sorted({i for i, _ in self._allowed if self.is_server_schema(i)})

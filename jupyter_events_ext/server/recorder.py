@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections import OrderedDict
-from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError
 
-from ..events.errors import SchemaNotFound
-from ..sinks.jsonl import ID_FIELD
-from .event_shape import EventRejected, check_shape
+from ..events.envelope import EVENT_ID_FIELD
+from .event_shape import EventRejected, check_shape, clip, quote
 
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
     from .policy import ClientSchemaPolicy
+    from .seen_ids import SeenIds
 
 USER_FIELD = "__user__"
 # jsonschema quotes the whole instance in some messages; a batch answer stays readable.
@@ -33,7 +31,7 @@ def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: floa
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise EventRejected(
-            f"'timestamp' {value!r} is not an RFC 3339 date-time with a UTC offset, "
+            f"'timestamp' {quote(value)} is not an RFC 3339 date-time with a UTC offset, "
             "e.g. 2024-05-26T13:50:00.123Z"
         )
     year, month, day, hour, minute, second, fraction, zulu, sign, off_h, off_m = match.groups()
@@ -52,48 +50,53 @@ def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: floa
             tzinfo=timezone(offset),
         )
     except ValueError as err:
-        raise EventRejected(f"'timestamp' {value!r} is not a valid date-time: {err}") from None
+        raise EventRejected(f"'timestamp' {quote(value)} is not a valid date-time: {err}") from None
     if moment > now + timedelta(seconds=max_skew):
         raise EventRejected(
-            f"'timestamp' {value!r} is in the future by more than "
+            f"'timestamp' {quote(value)} is in the future by more than "
             f"max_timestamp_skew ({max_skew:g} s)"
         )
     if moment < now - timedelta(seconds=max_age):
-        raise EventRejected(f"'timestamp' {value!r} is older than max_event_age ({max_age:g} s)")
+        raise EventRejected(
+            f"'timestamp' {quote(value)} is older than max_event_age ({max_age:g} s)"
+        )
     return moment
 
 
 class ClientEventRecorder:
     """Validates events posted by clients and records them, each client ``id`` once.
 
-    ``policy`` says which schemas a client may post.
+    ``policy`` says which schemas a client may post; ``seen`` holds the client ids
+    recorded recently. An event counts as recorded only once every sink wrote it: a
+    sink's failure raises ``SinkError`` out of ``record``, and the id is not remembered,
+    so that a retry is recorded. Call ``save`` before answering a request, to make the
+    ids it recorded survive a restart.
     """
 
     def __init__(
         self,
         logger: EventLogger,
         policy: ClientSchemaPolicy,
+        seen: SeenIds,
         *,
         max_event_size: int,
-        recent_ids_size: int,
         max_event_age: float,
         max_timestamp_skew: float,
         stamp_user: bool,
     ) -> None:
         self.logger = logger
         self.policy = policy
+        self.seen = seen
         self.max_event_size = max_event_size
-        self.recent_ids_size = recent_ids_size
         self.max_event_age = max_event_age
         self.max_timestamp_skew = max_timestamp_skew
         self.stamp_user = stamp_user
-        self._recent_ids: OrderedDict[str, None] = OrderedDict()
 
-    def record(self, event: Any, *, user: str, check_size: bool = True) -> bool:
+    def record(self, event: Any, *, user: str) -> bool:
         """Record one posted event; ``False`` if its ``id`` was already recorded.
 
-        ``check_size=False`` skips measuring the data, for callers that know the whole
-        request is smaller than ``max_event_size``. Raises ``EventRejected``.
+        Raises ``EventRejected`` for an event that cannot be recorded, and
+        ``SinkError`` when a sink failed to write it.
         """
         check_shape(event)
         schema_id = event["schema_id"]
@@ -102,26 +105,33 @@ class ClientEventRecorder:
         client_id = event.get("id")
         timestamp = event.get("timestamp")
 
-        if schema_id not in self.logger.schemas:
+        registry = self.logger.schemas
+        if schema_id not in registry:
             raise EventRejected(
-                f"unknown schema_id {schema_id!r}: GET jupyter-events-ext/schemas lists the "
-                "registered schemas"
+                f"unknown schema_id {quote(schema_id)}: GET jupyter-events-ext/schemas lists "
+                "the registered schemas"
             )
-        if not self.policy.may_post(schema_id):
-            raise EventRejected(self.policy.refusal(schema_id))
+        version = str(version)
+        if version not in registry.versions(schema_id):
+            raise EventRejected(
+                f"The requested schema, {schema_id}, has no version {clip(version)} in the "
+                f"schema registry; registered versions: {', '.join(registry.versions(schema_id))}."
+            )
+        if not self.policy.may_post(schema_id, version):
+            raise EventRejected(self.policy.refusal(schema_id, version))
         reserved = next((key for key in data if key.startswith("__")), None)
         if reserved is not None:
             raise EventRejected(
-                f"data key {reserved!r} is reserved: keys starting with '__' belong to the envelope"
+                f"data key {quote(reserved)} is reserved: keys starting with '__' belong to "
+                "the envelope"
             )
-        if check_size:
-            size = len(json.dumps(data, separators=(",", ":")))
-            if size > self.max_event_size:
-                raise EventRejected(
-                    f"event data is {size} bytes, "
-                    f"over max_event_size ({self.max_event_size} bytes)",
-                    status=413,
-                )
+        # One rule, alone or in a batch: the UTF-8 length of the data's compact JSON.
+        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        if size > self.max_event_size:
+            raise EventRejected(
+                f"event data is {size} bytes, over max_event_size ({self.max_event_size} bytes)",
+                status=413,
+            )
         moment = None
         if timestamp is not None:
             moment = parse_timestamp(
@@ -131,8 +141,7 @@ class ClientEventRecorder:
                 max_skew=self.max_timestamp_skew,
             )
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
-        if client_id is not None and client_id in self._recent_ids:
-            self._recent_ids.move_to_end(client_id)
+        if client_id is not None and client_id in self.seen:
             return False
 
         # The name comes from the server's authentication, never from the client, whose
@@ -140,7 +149,7 @@ class ClientEventRecorder:
         metadata = {USER_FIELD: user} if self.stamp_user else {}
         if client_id is not None:
             # Recorded so that retries can be recognized downstream and after a restart.
-            metadata[ID_FIELD] = client_id
+            metadata[EVENT_ID_FIELD] = client_id
         try:
             self.logger.emit(
                 schema_id=schema_id,
@@ -148,12 +157,11 @@ class ClientEventRecorder:
                 version=version,
                 timestamp_override=moment,
                 metadata=metadata,
+                durable=True,
             )
-        except SchemaNotFound as err:
-            raise EventRejected(str(err)) from None
         except ValidationError as err:
             where = "/".join(str(part) for part in err.absolute_path)
-            at = f" at data/{where}" if where else ""
+            at = f" at data/{quote(where)[1:-1]}" if where else ""
             message = err.message
             if len(message) > MAX_MESSAGE_LENGTH:
                 message = message[:MAX_MESSAGE_LENGTH] + "..."
@@ -164,13 +172,9 @@ class ClientEventRecorder:
             raise EventRejected("event data is nested too deeply to validate") from None
 
         if client_id is not None:
-            self.remember((client_id,))
+            self.seen.add((client_id,))
         return True
 
-    def remember(self, client_ids: Iterable[str]) -> None:
-        """Count these ids as recorded (the most recent ``recent_ids_size`` are kept)."""
-        for client_id in client_ids:
-            self._recent_ids[client_id] = None
-            self._recent_ids.move_to_end(client_id)
-        while len(self._recent_ids) > self.recent_ids_size:
-            self._recent_ids.popitem(last=False)
+    def save(self) -> None:
+        """Make the ids recorded so far survive a restart."""
+        self.seen.save()

@@ -5,21 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections import deque
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 # What a subscription hands each message to: returns a future that resolves once the
 # message is flushed to the network (tornado's ``WebSocketHandler.write_message``).
 Send = Callable[[str], Optional["asyncio.Future[Any]"]]
+# How many bytes a subscription hands its socket before waiting for them to be flushed.
+FLUSH_EVERY = 64 * 1024
 
 
 class Subscription:
     """One subscriber: its schema filter, a bounded queue and the task that drains it.
 
-    The queue holds messages not yet handed to the socket. The sender hands everything
-    queued to the socket, then waits until that is flushed before taking more, so a
-    subscriber that stops reading leaves its messages here, where they are counted,
-    rather than in an unbounded socket buffer.
+    The queue holds messages not yet handed to the socket. The sender hands the socket
+    at most ``FLUSH_EVERY`` bytes, then waits until they are flushed before taking more,
+    so a subscriber that stops reading (or is replayed a long backlog) leaves its
+    messages here, where they are counted, rather than in an unbounded socket buffer.
     """
 
     def __init__(
@@ -77,8 +80,14 @@ class Subscription:
             self._wakeup.clear()
             try:
                 flushed = None
+                unflushed = 0
                 while queue and not self.closed:
-                    flushed = self._send(queue.popleft())
+                    message = queue.popleft()
+                    flushed = self._send(message)
+                    unflushed += len(message)
+                    if unflushed >= FLUSH_EVERY and flushed is not None:
+                        await flushed
+                        unflushed = 0
                 if not queue:
                     self._limit = self.queue_size  # any replayed backlog is handed over
                 if flushed is not None:
@@ -87,19 +96,37 @@ class Subscription:
                 return
 
 
+class TooManySubscribers(Exception):
+    """The stream has as many subscribers as it may."""
+
+
 class EventStream(logging.Handler):
     """A logging handler of the EventLogger that numbers every envelope it is given,
-    keeps the last ``buffer_size`` of them and hands them to the subscriptions.
+    keeps the most recent of them and hands them to the subscriptions.
 
     ``seq`` counts every event since the server started, whatever its schema, so a
-    client that resumes with ``after=<last seq it saw>`` misses nothing still buffered.
+    client that resumes with ``after=<last seq it saw>`` misses nothing still buffered;
+    ``run_id`` names this start of the server, so that a client resuming with a ``seq``
+    of an earlier run is told so instead of skipping events. The buffer keeps at most
+    ``buffer_size`` events and ``buffer_bytes`` bytes of them.
+
+    Events are published on the event loop in ``seq`` order, whichever thread emitted
+    them: each is queued under the handler's lock, and the loop drains that queue.
     """
 
-    def __init__(self, *, buffer_size: int, queue_size: int) -> None:
+    def __init__(
+        self, *, buffer_size: int, buffer_bytes: int, queue_size: int, max_subscribers: int
+    ) -> None:
         super().__init__()
+        self.run_id = uuid.uuid4().hex
+        self.buffer_size = buffer_size
+        self.buffer_bytes = buffer_bytes
         self.queue_size = queue_size
+        self.max_subscribers = max_subscribers
         self.last_seq = 0
-        self._buffer: deque[tuple[int, str, str]] = deque(maxlen=buffer_size)
+        self._buffer: deque[tuple[int, str, str]] = deque()
+        self._buffered_bytes = 0
+        self._unpublished: deque[tuple[int, str, str]] = deque()
         self._subscriptions: set[Subscription] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -108,40 +135,61 @@ class EventStream(logging.Handler):
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
 
+    @property
+    def buffered_bytes(self) -> int:
+        return self._buffered_bytes
+
     def emit(self, record: logging.LogRecord) -> None:
-        # Called with ``self.lock`` held, so numbering is atomic across threads.
+        # Called with ``self.lock`` held, so numbering and queueing are atomic across threads.
         # The EventLogger's records carry their line in msg and their schema's $id.
         line = record.msg
         schema_id = record.schema_id  # type: ignore[attr-defined]
         self.last_seq = seq = self.last_seq + 1
-        item = (seq, schema_id, f'{{"seq": {seq}, "event": {line}}}')
-        self._buffer.append(item)
+        message = f'{{"seq": {seq}, "event": {line}}}'
+        item = (seq, schema_id, message)
+        buffer = self._buffer
+        buffer.append(item)
+        self._buffered_bytes += len(message)  # the line is ASCII: characters are bytes
+        while len(buffer) > self.buffer_size or (
+            self._buffered_bytes > self.buffer_bytes and len(buffer) > 1
+        ):
+            self._buffered_bytes -= len(buffer.popleft()[2])
         if not self._subscriptions:
             return
+        self._unpublished.append(item)
         if threading.get_ident() == self._loop_thread:
-            self._publish(item)
+            self._publish()
         elif self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._publish, item)
+            self._loop.call_soon_threadsafe(self._publish)
 
-    def _publish(self, item: tuple[int, str, str]) -> None:
-        seq, schema_id, message = item
-        for subscription in list(self._subscriptions):
-            subscription.offer(seq, schema_id, message)
+    def _publish(self) -> None:
+        unpublished = self._unpublished
+        while unpublished:
+            seq, schema_id, message = unpublished.popleft()
+            for subscription in list(self._subscriptions):
+                subscription.offer(seq, schema_id, message)
 
     def subscribe(
         self,
         *,
         schema_ids: frozenset[str] | None,
         after: int | None,
+        run_id: str | None,
         send: Send,
         on_overflow: Callable[[Subscription], None],
-    ) -> tuple[Subscription, int]:
-        """Subscribe from the running event loop; return the subscription and how many
-        events requested by ``after`` are no longer buffered (0 if none were missed).
+    ) -> tuple[Subscription, Resume]:
+        """Subscribe from the running event loop; return the subscription and what the
+        subscriber must be told before the replay (see ``Resume``).
 
-        ``after=None`` delivers only new events. An ``after`` beyond the last event
-        means the client saw an earlier run of the server: everything buffered is new.
+        ``after=None`` delivers only new events. Resuming from another run (``run_id``
+        given and not this run's, or, without one, an ``after`` beyond the last event)
+        replays everything buffered. Raises ``TooManySubscribers``, and ``ValueError``
+        for an ``after`` beyond the last event of this very run.
         """
+        if len(self._subscriptions) >= self.max_subscribers:
+            raise TooManySubscribers(
+                f"the live stream has its maximum of {self.max_subscribers} subscribers"
+            )
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
 
@@ -152,17 +200,25 @@ class EventStream(logging.Handler):
         subscription = Subscription(schema_ids, self.queue_size, send, overflowed)
         with self.lock:
             last_seq = self.last_seq
+            restarted = after is not None and (
+                (run_id is not None and run_id != self.run_id)
+                or (run_id is None and after > last_seq)
+            )
             if after is None:
                 after = last_seq
-            elif after > last_seq:
+            elif restarted:
                 after = 0
+            elif after > last_seq:
+                raise ValueError(
+                    f"'after' is {after}, beyond the last event of this run ({last_seq})"
+                )
             backlog = [item for item in self._buffer if item[0] > after]
             oldest = self._buffer[0][0] if self._buffer else last_seq + 1
             self._subscriptions.add(subscription)
         subscription.last_seq = after
         subscription.start(backlog)
         missed = max(0, min(oldest, last_seq + 1) - after - 1)
-        return subscription, missed
+        return subscription, Resume(self.run_id, last_seq, missed, restarted)
 
     def unsubscribe(self, subscription: Subscription) -> None:
         subscription.close()
@@ -172,3 +228,12 @@ class EventStream(logging.Handler):
         for subscription in list(self._subscriptions):
             self.unsubscribe(subscription)
         super().close()
+
+
+class Resume(NamedTuple):
+    """What a new subscriber is told before its replay."""
+
+    run_id: str
+    last_seq: int
+    missed: int  # events of this run after its position that are no longer buffered
+    restarted: bool  # its position was from an earlier run: events after it may be lost

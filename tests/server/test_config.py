@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from posted_events import COMMAND, CONTENTS, command
+from stream_client import open_stream
 
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 
@@ -165,7 +166,7 @@ async def test_default_sink_is_a_json_lines_file_in_the_data_dir(capfd, jp_fetch
 async def test_none_records_nothing_but_the_stream_still_works(
     jp_fetch, jp_ws_fetch, post, sink_path, events_config
 ):
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    ws = await open_stream(jp_ws_fetch)
     assert (await post(command())).code == 204
     assert json.loads(await ws.read_message())["event"]["__schema__"] == COMMAND
     assert not sink_path.exists()
@@ -201,7 +202,7 @@ async def test_server_events_are_forwarded_by_default(jp_fetch, read_sink):
 
 @pytest.mark.parametrize("events_config", [{"forward_server_events": False}])
 async def test_forwarding_can_be_turned_off(jp_fetch, jp_ws_fetch, read_sink, post, events_config):
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    ws = await open_stream(jp_ws_fetch)
     await create_file(jp_fetch)
     await post(command())
     assert json.loads(await ws.read_message())["event"]["__schema__"] == COMMAND
@@ -293,15 +294,19 @@ async def test_info_reports_limits_and_stream_state(jp_fetch, events_config):
     assert info["stream"] == {
         "last_seq": 0,
         "subscribers": 0,
+        "buffered_bytes": 0,
         "buffer_size": 10000,
+        "buffer_bytes": 32 * 1024 * 1024,
         "subscriber_queue_size": 5000,
+        "max_subscribers": 100,
     }
+    assert len(info["run_id"]) == 32
 
 
 def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 13
+    assert len(own) == 16
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from jupyter_server.auth.identity import IdentityProvider, User
 from posted_events import CELL, COMMAND, CONTENTS, DOCUMENT, KERNEL_ACTIONS, command
+from stream_client import open_stream
 
 from jupyter_events_ext.sinks.jsonl import recorded_ids
 
@@ -293,7 +294,7 @@ class AdaIdentityProvider(IdentityProvider):
 async def test_stamp_user_writes_the_authenticated_name(
     post, read_sink, jp_ws_fetch, events_config, server_config
 ):
-    stream = await jp_ws_fetch("jupyter-events-ext", "stream")
+    stream = await open_stream(jp_ws_fetch)
     response = await post(command())
     assert response.code == 204
     forged = await post({**command(), "data": {"command_id": "x", "__user__": "mallory"}})

@@ -11,6 +11,7 @@ import struct
 
 import pytest
 from posted_events import COMMAND, DOCUMENT, command
+from stream_client import open_stream, read_hello, receive
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
@@ -28,19 +29,17 @@ LATE_SCHEMA = {
 def connect(jp_ws_fetch, jp_http_port, jp_base_url, jp_auth_header):
     """Open the stream with a raw query string (jp_ws_fetch's params cannot repeat a key)."""
 
-    def open_stream(query: str):
+    async def open_stream(query: str):
         url = f"ws://localhost:{jp_http_port}{jp_base_url}jupyter-events-ext/stream?{query}"
-        return websocket_connect(HTTPRequest(url, headers=jp_auth_header))
+        ws = await websocket_connect(HTTPRequest(url, headers=jp_auth_header))
+        await read_hello(ws)
+        return ws
 
     return open_stream
 
 
-async def receive(ws, count: int, timeout: float = 10) -> list[dict]:
-    return [json.loads(await asyncio.wait_for(ws.read_message(), timeout)) for _ in range(count)]
-
-
 async def test_events_arrive_live_as_seq_and_envelope(jp_ws_fetch, post, read_sink):
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    ws = await open_stream(jp_ws_fetch)
     await post({"events": [command("a"), command("b")]})
     messages = await receive(ws, 2)
     assert [m["seq"] for m in messages] == [1, 2]
@@ -49,10 +48,8 @@ async def test_events_arrive_live_as_seq_and_envelope(jp_ws_fetch, post, read_si
 
 
 async def test_filter_by_schema_id(jp_ws_fetch, post):
-    only_documents = await jp_ws_fetch(
-        "jupyter-events-ext", "stream", params={"schema_id": DOCUMENT}
-    )
-    everything = await jp_ws_fetch("jupyter-events-ext", "stream")
+    only_documents = await open_stream(jp_ws_fetch, params={"schema_id": DOCUMENT})
+    everything = await open_stream(jp_ws_fetch)
     document = {
         "schema_id": DOCUMENT,
         "version": 1,
@@ -82,12 +79,12 @@ async def test_repeated_filter_keeps_each_schema(jp_fetch, connect, post):
 
 
 async def test_resume_after_reconnect_misses_nothing(jp_ws_fetch, post):
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    ws = await open_stream(jp_ws_fetch)
     await post({"events": [command("1"), command("2")]})
     last = (await receive(ws, 2))[-1]["seq"]
     ws.close()
     await post({"events": [command("3"), command("4")]})  # while disconnected
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream", params={"after": str(last)})
+    ws = await open_stream(jp_ws_fetch, params={"after": str(last)})
     await post(command("5"))
     messages = await receive(ws, 3)
     assert [m["event"]["command_id"] for m in messages] == ["3", "4", "5"]
@@ -97,16 +94,18 @@ async def test_resume_after_reconnect_misses_nothing(jp_ws_fetch, post):
 
 async def test_after_beyond_the_last_event_replays_the_buffer(jp_ws_fetch, post):
     await post({"events": [command("1"), command("2")]})
-    # A client that saw seq 900 of an earlier run of the server.
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream", params={"after": "900"})
-    assert [m["seq"] for m in await receive(ws, 2)] == [1, 2]
+    # A client that saw seq 900 of an earlier run of the server, and gives no run id.
+    ws = await open_stream(jp_ws_fetch, params={"after": "900"})
+    notice, *messages = await receive(ws, 3)
+    assert notice == {"missed": 0, "restarted": True}
+    assert [m["seq"] for m in messages] == [1, 2]
     ws.close()
 
 
 @pytest.mark.parametrize("events_config", [{"stream_buffer_size": 3}])
 async def test_events_no_longer_buffered_are_counted(jp_ws_fetch, post, events_config):
     await post({"events": [command(str(i)) for i in range(1, 6)]})
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream", params={"after": "0"})
+    ws = await open_stream(jp_ws_fetch, params={"after": "0"})
     missed, *messages = await receive(ws, 4)
     assert missed == {"missed": 2}
     assert [m["seq"] for m in messages] == [3, 4, 5]
@@ -117,8 +116,8 @@ async def test_events_no_longer_buffered_are_counted(jp_ws_fetch, post, events_c
 async def test_schema_registered_after_the_socket_opened(
     jp_ws_fetch, post, events_app, read_sink, events_config
 ):
-    filtered = await jp_ws_fetch("jupyter-events-ext", "stream", params={"schema_id": LATE})
-    everything = await jp_ws_fetch("jupyter-events-ext", "stream")
+    filtered = await open_stream(jp_ws_fetch, params={"schema_id": LATE})
+    everything = await open_stream(jp_ws_fetch)
     rejected = await post({"schema_id": LATE, "version": 1, "data": {"n": 0}})
     assert rejected.code == 400
 
@@ -147,7 +146,7 @@ async def test_bad_query_is_400_before_the_upgrade(connect, query, message):
 
 
 async def test_messages_from_the_client_are_ignored(jp_ws_fetch, post):
-    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    ws = await open_stream(jp_ws_fetch)
     await ws.write_message("hello?")
     await post(command())
     assert (await receive(ws, 1))[0]["event"]["command_id"] == "notebook:run-cell"
@@ -207,7 +206,7 @@ async def test_a_stalled_subscriber_is_closed_and_never_slows_a_healthy_one(
     reader, writer = await open_stalled_socket(
         jp_http_port, f"{jp_base_url}jupyter-events-ext/stream", token
     )
-    healthy = await jp_ws_fetch("jupyter-events-ext", "stream")
+    healthy = await open_stream(jp_ws_fetch)
     received: list[int] = []
 
     async def read_healthy(total: int) -> None:

@@ -1,0 +1,109 @@
+"""The client ids recently recorded, remembered across restarts, so that a retry counts once."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable
+
+
+class SeenIds:
+    """The last ``size`` client ids recorded, in memory and in an append-only file.
+
+    ``add`` remembers an id at once; ``save`` appends those added since the last save to
+    the file in one write, so a request costs one write whatever its batch size. At
+    start-up the file's last ``size`` ids are read back (a line torn by a crash is
+    ignored), and the file is rewritten with only those whenever it holds twice as many.
+    ``path=None`` keeps the ids in memory only.
+    """
+
+    def __init__(self, size: int, path: str | None, log: logging.Logger) -> None:
+        self.size = size
+        self.path = path
+        self.log = log
+        self._ids: dict[str, None] = {}  # insertion-ordered: oldest first
+        self._unsaved: list[str] = []
+        self._lines_in_file = 0
+        if path is not None:
+            self._load(path)
+
+    def __contains__(self, client_id: str) -> bool:
+        return client_id in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def add(self, client_ids: Iterable[str], *, save: bool = True) -> None:
+        """Remember ``client_ids``; unless ``save=False``, write them to the file on the
+        next ``save``."""
+        ids = self._ids
+        for client_id in client_ids:
+            ids.pop(client_id, None)
+            ids[client_id] = None
+            if save:
+                self._unsaved.append(client_id)
+        for _ in range(len(ids) - self.size):
+            del ids[next(iter(ids))]
+
+    def save(self) -> None:
+        """Append the ids added since the last save to the file (logged, never raised,
+        if that fails: the events are recorded; only recognizing their retries after a
+        restart suffers)."""
+        if self.path is None or not self._unsaved:
+            self._unsaved.clear()
+            return
+        lines = "".join(json.dumps(client_id) + "\n" for client_id in self._unsaved)
+        try:
+            with open(self.path, "a", encoding="utf-8") as file:
+                file.write(lines)
+        except OSError as err:
+            self.log.warning(
+                "jupyter_events_ext: could not save %d recorded ids to %s (%s); a retry of "
+                "those events after a restart may be recorded again",
+                len(self._unsaved),
+                self.path,
+                err,
+            )
+        else:
+            self._lines_in_file += len(self._unsaved)
+        self._unsaved.clear()
+        if self._lines_in_file > 2 * self.size:
+            self._compact()
+
+    def _load(self, path: str) -> None:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        try:
+            with open(path, encoding="utf-8", errors="replace") as file:
+                lines = file.read().split("\n")
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            self.log.warning(
+                "jupyter_events_ext: could not read recorded ids from %s: %s", path, err
+            )
+            return
+        ids = []
+        for line in lines[:-1]:  # the last is empty, or torn by a crash
+            try:
+                client_id = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(client_id, str):
+                ids.append(client_id)
+        self._lines_in_file = len(lines) - 1
+        self.add(ids, save=False)
+        if lines[-1] or self._lines_in_file > 2 * self.size:
+            self._compact()
+
+    def _compact(self) -> None:
+        assert self.path is not None
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            with open(temporary, "w", encoding="utf-8") as file:
+                file.write("".join(json.dumps(client_id) + "\n" for client_id in self._ids))
+            os.replace(temporary, self.path)
+        except OSError as err:
+            self.log.warning("jupyter_events_ext: could not compact %s: %s", self.path, err)
+            return
+        self._lines_in_file = len(self._ids)
