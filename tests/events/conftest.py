@@ -24,6 +24,7 @@ class SchemaServer:
         self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.requested: list[str] = []
         self.delay = 0.0
+        self.trickle = 0.0  # seconds between the body's bytes, sent one at a time
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,7 +39,13 @@ class SchemaServer:
                 if "Content-Length" not in headers and "Transfer-Encoding" not in headers:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                if not server.trickle:
+                    self.wfile.write(body)
+                    return
+                for byte in body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    threading.Event().wait(server.trickle)
 
             def log_message(self, *args: Any) -> None:
                 pass

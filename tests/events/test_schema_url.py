@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from jsonschema import ValidationError
@@ -76,6 +77,35 @@ def test_timeout(schema_server, logger):
     schema_server.delay = 1.0
     with pytest.raises(EventSchemaFetchError, match="timed out"):
         logger.register_schema_url(url, timeout=0.2)
+
+
+def test_a_server_that_trickles_cannot_outlast_the_deadline(schema_server, logger):
+    # Each byte comes well within the socket timeout, but the whole would take 100 s.
+    url = schema_server.serve("/trickle.json", json.dumps(FILE_SAVED).encode())
+    schema_server.trickle = 0.25
+    started = time.monotonic()
+    with pytest.raises(EventSchemaFetchError, match="timed out after 1 s"):
+        logger.register_schema_url(url, timeout=1)
+    assert time.monotonic() - started < 1.5
+
+
+def test_redirects_share_one_deadline(schema_server, logger):
+    schema_server.delay = 0.4  # per request: three hops take 1.2 s
+    target = schema_server.serve("/schema.json", json.dumps(FILE_SAVED).encode())
+    hop = schema_server.serve("/hop2", b"", status=302, Location=target)
+    url = schema_server.serve("/hop1", b"", status=302, Location=hop)
+    started = time.monotonic()
+    with pytest.raises(EventSchemaFetchError, match="timed out"):
+        logger.register_schema_url(url, timeout=1)
+    assert time.monotonic() - started < 1.5
+
+
+def test_at_most_five_redirects(schema_server, logger):
+    for hop in range(9):
+        schema_server.serve(f"/r{hop}", b"", status=302, Location=f"{schema_server.url}/r{hop + 1}")
+    with pytest.raises(EventSchemaFetchError, match="redirect"):
+        logger.register_schema_url(schema_server.url + "/r0")
+    assert schema_server.requested == [f"/r{hop}" for hop in range(6)]
 
 
 def test_declared_size_over_the_cap(schema_server, logger):

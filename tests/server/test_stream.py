@@ -10,6 +10,7 @@ import socket
 import struct
 
 import pytest
+from jupyter_server.auth.identity import IdentityProvider
 from posted_events import COMMAND, DOCUMENT, command
 from stream_client import open_stream, read_hello, receive
 from tornado.httpclient import HTTPClientError, HTTPRequest
@@ -235,3 +236,188 @@ async def test_a_stalled_subscriber_is_closed_and_never_slows_a_healthy_one(
     assert reason == "fell behind by over 200 events; reconnect with after=<last seq received>"
     writer.close()
     healthy.close()
+
+
+# -- bounded, honest, ordered --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("after=%D9%A1%D9%A2", "'after' must be a non-negative integer, not '\u0661\u0662'"),
+        ("after=" + "9" * 30, f"'after' must be a non-negative integer, not '{'9' * 30}'"),
+        ("after=", "'after' must be a non-negative integer, not ''"),
+        ("run_id=" + "Z" * 10, f"'run_id' must be a run id from GET info, not '{'Z' * 10}'"),
+    ],
+)
+async def test_hostile_positions_are_400_json(connect, query, message):
+    with pytest.raises(HTTPClientError) as error:
+        await connect(query)
+    assert error.value.code == 400
+    assert json.loads(error.value.response.body) == {"message": message}
+
+
+async def test_a_long_bad_after_is_not_echoed_whole(connect):
+    with pytest.raises(HTTPClientError) as error:
+        await connect("after=" + "x" * 20_000)
+    assert error.value.code == 400
+    assert len(json.loads(error.value.response.body)["message"]) < 400
+
+
+async def test_a_plain_get_is_answered_in_json(jp_fetch):
+    response = await jp_fetch("jupyter-events-ext", "stream", raise_error=False)
+    assert response.code == 400
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert json.loads(response.body) == {
+        "message": "this is a WebSocket: connect with 'Connection: Upgrade, Upgrade: websocket'"
+    }
+
+
+class CookieLikeIdentityProvider(IdentityProvider):
+    """Checks the origin of every request, as for a browser's cookie-authenticated ones
+    (token-authenticated requests are exempt from origin checks)."""
+
+    def should_check_origin(self, handler) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("server_config", [{"identity_provider_class": CookieLikeIdentityProvider}])
+async def test_a_cross_origin_upgrade_is_refused_in_json(
+    http_server_client, jp_http_port, jp_base_url, jp_serverapp, server_config
+):
+    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET {jp_base_url}jupyter-events-ext/stream HTTP/1.1\r\n"
+            f"Host: 127.0.0.1:{jp_http_port}\r\nOrigin: http://evil.example\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Authorization: token {jp_serverapp.identity_provider.token}\r\n\r\n"
+        ).encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 403 ")
+    assert b"Content-Type: application/json" in head
+    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    body = await asyncio.wait_for(reader.readexactly(length), 10)
+    assert json.loads(body) == {"message": "cross-origin WebSocket connections are not allowed"}
+    writer.close()
+
+
+@pytest.mark.parametrize("events_config", [{"max_subscribers": 2}])
+async def test_subscribers_are_capped_with_a_reason(jp_ws_fetch, connect, events_config):
+    first = await open_stream(jp_ws_fetch)
+    second = await open_stream(jp_ws_fetch)
+    with pytest.raises(HTTPClientError) as error:
+        await connect("")
+    assert error.value.code == 429
+    assert json.loads(error.value.response.body) == {
+        "message": "the live stream has its maximum of 2 subscribers"
+    }
+    first.close()
+    for _ in range(100):  # the server notices the close
+        try:
+            third = await connect("")
+            break
+        except HTTPClientError:
+            await asyncio.sleep(0.02)
+    else:
+        pytest.fail("a freed place was never given again")
+    second.close()
+    third.close()
+
+
+@pytest.mark.parametrize("events_config", [{"stream_buffer_bytes": 20_000}])
+async def test_the_buffer_is_bounded_in_bytes(jp_fetch, jp_ws_fetch, post, events_config):
+    await post({"events": [command("c" + "x" * 900) for i in range(60)]})
+    info = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)
+    buffered = info["stream"]["buffered_bytes"]
+    assert 18_000 < buffered <= 20_000  # whole events of about 1 KB each
+    ws = await open_stream(jp_ws_fetch, params={"after": "0", "run_id": info["run_id"]})
+    (missed,) = await receive(ws, 1)
+    kept = 60 - missed["missed"]
+    assert missed == {"missed": 60 - kept}
+    replayed = await receive(ws, kept)
+    assert [m["seq"] for m in replayed] == list(range(61 - kept, 61))
+    assert sum(len(json.dumps({"seq": m["seq"], "event": m["event"]})) for m in replayed) > 0
+    ws.close()
+
+
+async def test_the_first_message_names_the_run(jp_fetch, jp_ws_fetch, post):
+    await post(command())
+    ws = await jp_ws_fetch("jupyter-events-ext", "stream")
+    hello = await read_hello(ws)
+    info = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)
+    assert hello == {"run_id": info["run_id"], "last_seq": 1}
+    ws.close()
+
+
+async def test_resuming_from_another_run_replays_everything_and_says_so(jp_ws_fetch, post):
+    await post({"events": [command("1"), command("2"), command("3")]})
+    # seq 2 of an earlier run: this run's 1 and 2 are new to the client, not seen.
+    ws = await open_stream(jp_ws_fetch, params={"after": "2", "run_id": "0" * 32})
+    notice, *messages = await receive(ws, 4)
+    assert notice == {"missed": 0, "restarted": True}
+    assert [m["event"]["command_id"] for m in messages] == ["1", "2", "3"]
+    ws.close()
+
+
+async def test_resuming_within_the_run_is_as_before(jp_fetch, jp_ws_fetch, post):
+    await post({"events": [command("1"), command("2"), command("3")]})
+    run_id = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)["run_id"]
+    ws = await open_stream(jp_ws_fetch, params={"after": "2", "run_id": run_id})
+    await post(command("4"))
+    assert [m["event"]["command_id"] for m in await receive(ws, 2)] == ["3", "4"]
+    ws.close()
+
+
+async def test_a_position_beyond_this_run_is_refused(connect, jp_fetch):
+    run_id = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)["run_id"]
+    with pytest.raises(HTTPClientError) as error:
+        await connect(f"after=5&run_id={run_id}")
+    assert error.value.code == 400
+    assert json.loads(error.value.response.body) == {
+        "message": "'after' is 5, beyond the last event of this run (0)"
+    }
+
+
+async def test_events_from_other_threads_arrive_in_order_never_dropped(jp_ws_fetch, events_app):
+    ws = await open_stream(jp_ws_fetch)
+    per_thread, threads = 300, 4
+
+    def emit_many(name: str) -> None:
+        for i in range(per_thread):
+            events_app.event_logger.emit(schema_id=COMMAND, data={"command_id": f"{name}{i}"})
+
+    loop = asyncio.get_running_loop()
+    workers = [loop.run_in_executor(None, emit_many, f"t{n}-") for n in range(threads)]
+    # The loop's own thread emits meanwhile, between the others' events.
+    for i in range(per_thread):
+        events_app.event_logger.emit(schema_id=COMMAND, data={"command_id": f"loop{i}"})
+        if i % 10 == 0:
+            await asyncio.sleep(0)
+    await asyncio.gather(*workers)
+    total = per_thread * (threads + 1)
+    messages = await receive(ws, total)
+    assert [m["seq"] for m in messages] == list(range(1, total + 1))
+    ws.close()
+
+
+async def test_a_long_replay_waits_for_the_socket(
+    jp_http_port, jp_base_url, jp_serverapp, events_app, post
+):
+    padding = "x" * 4000
+    for start in range(0, 2000, 200):
+        events = [command(f"c{i}{padding}") for i in range(start, start + 200)]
+        assert (await post({"events": events})).code == 200
+    token = jp_serverapp.identity_provider.token
+    _, writer = await open_stalled_socket(
+        jp_http_port, f"{jp_base_url}jupyter-events-ext/stream?after=0", token
+    )
+    await asyncio.sleep(0.5)  # time for the server to write all it would
+    (subscription,) = events_app.stream._subscriptions
+    pending_in_tornado = len(subscription._send.__self__.ws_connection.stream._write_buffer)
+    # 2000 events of 4 KB are 8 MB: only a flush window's worth may sit in tornado's buffer.
+    assert pending_in_tornado < 512 * 1024
+    writer.close()

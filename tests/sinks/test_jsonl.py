@@ -1,0 +1,128 @@
+"""JsonLinesFileHandler against real OS faults: a file-size limit, a crash mid-line, FIFOs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from jupyter_events_ext.events import EventLogger
+from jupyter_events_ext.sinks.jsonl import (
+    TORN_SUFFIX,
+    JsonLinesFileHandler,
+    recorded_ids,
+    repair,
+)
+
+N_SCHEMA = {
+    "$id": "https://example.org/n/v1",
+    "version": "1",
+    "type": "object",
+    "properties": {"n": {"type": "integer"}, "pad": {"type": "string"}},
+}
+
+# A child process whose files may not grow past LIMIT bytes (RLIMIT_FSIZE); writes past it
+# fail with EFBIG instead of killing it (SIGXFSZ ignored): a full disk, without root.
+FULL_DISK = textwrap.dedent(
+    """
+    import json, logging, resource, signal, sys
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    limit = int(sys.argv[2])
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    logging.raiseExceptions = False
+    from jupyter_events_ext.events import EventLogger
+    from jupyter_events_ext.events.errors import SinkError
+    from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
+    logger = EventLogger(handlers=[JsonLinesFileHandler(sys.argv[1])])
+    logger.register_event_schema({
+        "$id": "https://example.org/n/v1", "version": "1", "type": "object",
+        "properties": {"n": {"type": "integer"}, "pad": {"type": "string"}},
+    })
+    written, failed = [], []
+    for n in range(int(sys.argv[3])):
+        try:
+            logger.emit(schema_id="https://example.org/n/v1",
+                        data={"n": n, "pad": "x" * (n % 97)}, durable=True)
+            written.append(n)
+        except SinkError as err:
+            failed.append((n, err.failures[0][1].errno))
+    print(json.dumps({"written": written, "failed": failed}))
+    """
+)
+
+
+def test_a_full_disk_leaves_only_whole_lines_and_names_every_failure(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(sink), "20000", "300"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outcome = json.loads(result.stdout)
+    written = outcome["written"]
+    assert written, "some events fit"
+    assert outcome["failed"], "the limit was reached"
+    assert {errno for _, errno in outcome["failed"]} == {27}  # EFBIG
+    data = sink.read_bytes()
+    assert data.endswith(b"\n")
+    # Exactly the events reported written, each once, in order; no fragment of the others.
+    assert [json.loads(line)["n"] for line in data.splitlines()] == written
+    assert written + [n for n, _ in outcome["failed"]] == list(range(300))
+    # Once there is room again, a failed event is written whole after the others.
+    handler = JsonLinesFileHandler(sink)
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    retried = outcome["failed"][0][0]
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": retried}, durable=True)
+    handler.close()
+    assert sink.read_bytes().startswith(data)
+    assert [json.loads(line)["n"] for line in sink.read_bytes().splitlines()] == [
+        *written,
+        retried,
+    ]
+
+
+def test_a_line_torn_by_a_crash_is_set_aside_at_start_up(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    sink.write_bytes(b'{"n": 1, "__id__": "a"}\n{"n": 2, "__id__": "b"}\n{"n": 3, "__i')
+    handler = JsonLinesFileHandler(sink)
+    handler.close()
+    assert sink.read_bytes() == b'{"n": 1, "__id__": "a"}\n{"n": 2, "__id__": "b"}\n'
+    assert (tmp_path / ("events.jsonl" + TORN_SUFFIX)).read_bytes() == b'{"n": 3, "__i\n'
+    assert recorded_ids(str(sink)) == ["a", "b"]
+    assert repair(str(sink)) == 0  # nothing torn any more
+
+
+def test_a_torn_file_without_any_newline_is_emptied(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    sink.write_bytes(b"x" * 200_000)  # longer than one block read back
+    assert repair(str(sink)) == 200_000
+    assert sink.read_bytes() == b""
+
+
+def test_a_fifo_is_never_read_back_or_repaired(tmp_path):
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    handler = JsonLinesFileHandler(fifo)  # opening it would block without the reader
+    # Neither of these may open the FIFO for reading: that would wait for a writer's end.
+    assert recorded_ids(str(fifo)) == []
+    assert repair(str(fifo)) == 0
+    handler.stream.write(b'{"n": 1}\n')
+    handler.close()
+    reader.join(5)
+    assert received == [b'{"n": 1}\n']
+
+
+@pytest.mark.parametrize("path", ["/dev/null", "/dev/stdout"])
+def test_devices_are_never_read_back(path):
+    assert recorded_ids(path) == []
+    assert repair(path) == 0
