@@ -11,9 +11,13 @@ three strings and two integers):
   2. ``--processes`` processes at once, each emitting ``--events`` events into its own
      FileHandler, then all into one Redis stream: the aggregate events/s.
 
+With ``--ids`` every event carries a unique client id (``__id__``), so that the Redis
+handler's deduplication (one ``ZADD NX`` per event into the stream's id set) is in the
+figures; the other sinks get the same events.
+
 Afterwards the stream and the files are checked: every event there, exactly once.
 
-    python benchmarks/bench_redis.py [--events N] [--rounds R] [--processes P]
+    python benchmarks/bench_redis.py [--events N] [--rounds R] [--processes P] [--ids]
 """
 
 from __future__ import annotations
@@ -77,8 +81,11 @@ def make_handler(kind: str, url: str, path: str) -> logging.Handler:
     return RedisStreamHandler(url, STREAM)
 
 
-def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[float, float]:
-    """Emit ``events`` events; return the seconds emitting took and until they were written."""
+def timed_emits(
+    handler: logging.Handler, events: int, source: str, ids: bool
+) -> tuple[float, float]:
+    """Emit ``events`` events (each with a unique ``__id__`` if ``ids``); return the
+    seconds emitting took and until they were written."""
     from jupyter_events_ext.events import EventLogger
 
     logger = EventLogger(handlers=[handler])
@@ -86,9 +93,11 @@ def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[flo
     schema_id = SCHEMA["$id"]
     data = dict(DATA, user=source)
     emit = logger.emit
+    # Made before the clock starts: the sinks' cost is measured, not the ids'.
+    metadata = [{"__id__": f"{source}-{n}"} for n in range(events)] if ids else [None] * events
     start = time.perf_counter()
-    for _ in range(events):
-        emit(schema_id=schema_id, data=data)
+    for extra in metadata:
+        emit(schema_id=schema_id, data=data, metadata=extra)
     emitted = time.perf_counter() - start
     flush = getattr(handler, "flush", None)
     if flush is not None and flush() is False:
@@ -97,15 +106,17 @@ def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[flo
     return emitted, written
 
 
-def one_process(kind: str, url: str, path: str, events: int, source: str) -> tuple[float, float]:
+def one_process(
+    kind: str, url: str, path: str, events: int, source: str, ids: bool
+) -> tuple[float, float]:
     handler = make_handler(kind, url, path)
     try:
-        return timed_emits(handler, events, source)
+        return timed_emits(handler, events, source, ids)
     finally:
         handler.close()
 
 
-def worker(kind, url, path, events, source, barrier, results) -> None:
+def worker(kind, url, path, events, source, ids, barrier, results) -> None:
     handler = make_handler(kind, url, path)
     from jupyter_events_ext.events import EventLogger
 
@@ -115,12 +126,12 @@ def worker(kind, url, path, events, source, barrier, results) -> None:
     warm.emit(schema_id=SCHEMA["$id"], data=DATA)
     barrier.wait()
     start = time.time()
-    emitted, written = timed_emits(handler, events, source)
+    emitted, written = timed_emits(handler, events, source, ids)
     handler.close()
     results.put((source, start, start + emitted, start + written))
 
 
-def many_processes(kind: str, url: str, tmp: str, events: int, processes: int) -> dict:
+def many_processes(kind: str, url: str, tmp: str, events: int, processes: int, ids: bool) -> dict:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
     results = context.Queue()
@@ -133,6 +144,7 @@ def many_processes(kind: str, url: str, tmp: str, events: int, processes: int) -
                 os.path.join(tmp, f"{kind}-p{i}.log"),
                 events,
                 f"p{i}",
+                ids,
                 barrier,
                 results,
             ),
@@ -187,6 +199,9 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000, help="events per round")
     parser.add_argument("--rounds", type=int, default=5, help="rounds (best one counts)")
     parser.add_argument("--processes", type=int, default=8, help="processes at once")
+    parser.add_argument(
+        "--ids", action="store_true", help="give every event a unique client id (__id__)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -197,13 +212,13 @@ def main() -> None:
                 for kind in single:
                     path = os.path.join(tmp, f"{kind}-{round_}.log")
                     source = f"{kind}-{round_}"
-                    single[kind].append(one_process(kind, url, path, args.events, source))
+                    single[kind].append(one_process(kind, url, path, args.events, source, args.ids))
                     if kind == "file":
                         check_file(path, args.events)
                     elif kind == "redis":
                         check_stream(url, {source: args.events})
             many = {
-                kind: many_processes(kind, url, tmp, args.events, args.processes)
+                kind: many_processes(kind, url, tmp, args.events, args.processes, args.ids)
                 for kind in ("file", "redis")
             }
             for i in range(args.processes):
@@ -229,6 +244,7 @@ def main() -> None:
         f"Python {platform.python_version()}, redis-server {redis_version.removeprefix('v=')}, "
         f"redis-py {version('redis')}, {os.cpu_count()} CPUs; {args.events:,} events per "
         f"process, best of {args.rounds} rounds for one process"
+        f"{'; every event with a unique id' if args.ids else ''}"
     )
     print()
     print("One process                      emit events/s   written events/s   sink cost/event")
