@@ -136,8 +136,10 @@ class RedisStreamHandler(BatchingHandler[_Entry]):
     Until then it can be lost in two ways only, both counted: the queue overflows (the
     oldest events are dropped, counted in ``dropped`` and warned about), or the process
     ends before ``close()`` could send it (``close()`` returns within ``flush_timeout``
-    and warns about what is left, counted in ``pending``; a process killed without
-    ``close()``, or a fork's child, loses its queue silently).
+    and warns about what is left, counted in ``pending``; at interpreter exit
+    ``logging.shutdown()`` calls ``flush()`` first, so a handler nobody closed before can
+    take twice that; a process killed without ``close()`` loses its queue silently, and
+    a forked child starts with an empty one).
 
     Delivery is at least once per round trip: a batch whose answer was lost (the
     connection broke after Redis ran it) is sent again. Events that carry an id

@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import weakref
 
 import pytest
 from sink_schemas import OTHER_SCHEMA_ID, SCHEMA_ID, SCHEMAS
@@ -409,3 +410,32 @@ def test_redis_errors_other_than_connection_ones_also_keep_events_waiting(
     redis_client.delete(STREAM)
     assert handler.flush(10)
     assert numbers(redis_server.entries(STREAM)) == list(range(5))
+
+
+def test_at_exit_logging_flushes_then_closes_each_within_flush_timeout(
+    make_redis_server, handlers, event_logger
+):
+    # logging.shutdown(), run at interpreter exit, calls flush() and then close(): a
+    # handler nobody closed before takes up to twice flush_timeout; one already closed
+    # (as a server extension does at stop) takes no time.
+    server = make_redis_server()
+    server.process.send_signal(signal.SIGSTOP)
+    try:
+        handler = handlers(server.url, flush_timeout=0.4, socket_timeout=10)
+        emit_numbered(event_logger(handler), range(5))
+        started = time.monotonic()
+        logging.shutdown([weakref.ref(handler)])
+        took = time.monotonic() - started
+
+        closed = handlers(server.url, flush_timeout=0.4, socket_timeout=10)
+        emit_numbered(event_logger(closed), range(5))
+        closed.close()
+        started = time.monotonic()
+        logging.shutdown([weakref.ref(closed)])
+        took_closed = time.monotonic() - started
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+
+    assert 0.4 <= took <= 2 * 0.4 + CLOSE_SLACK, took
+    assert took_closed <= 0.05, took_closed
+    assert (handler.pending, closed.pending) == (5, 5)
