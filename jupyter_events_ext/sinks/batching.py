@@ -172,24 +172,26 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
                 self._closing.set()
             self._wakeup.set()
             sender = self._sender
+            cut_short = 0
             if sender is not None and sender.is_alive():
                 grace = min(_MAX_ABORT_GRACE, self.flush_timeout * _ABORT_SHARE)
                 sender.join(max(0.0, deadline - grace - time.monotonic()))
                 self._stop.set()
                 if sender.is_alive():
+                    # The destination may have taken this batch and only its answer be lost.
+                    cut_short = self._in_flight
                     self._abort()
                     sender.join(max(0.0, deadline - time.monotonic()))
             self._stop.set()
             unsent = self.pending
             if unsent:
-                in_flight = self._in_flight if sender is not None and sender.is_alive() else 0
                 log.warning(
                     "Closing the %s with %d events not sent%s",
                     self._where(),
                     unsent,
-                    f" ({in_flight} in a batch whose round trip was cut short: they may "
+                    f" ({cut_short} in a batch whose round trip was cut short: they may "
                     "have arrived)"
-                    if in_flight
+                    if cut_short
                     else "",
                 )
             self._warn_about_drops(force=True)
