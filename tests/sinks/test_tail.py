@@ -279,3 +279,23 @@ def test_claim_idle_needs_a_group(redis_server):
     result = CliRunner().invoke(tail, ["--url", redis_server.url, "--claim-idle", "5"])
     assert result.exit_code == 2
     assert "--claim-idle needs --group" in result.output
+
+
+def test_without_the_redis_client_tail_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)  # what Python does for a missing module
+    result = CliRunner().invoke(tail, ["--timeout", "0"])
+    assert result.exit_code == 1
+    assert "pip install 'jupyter_events_ext[redis]'" in result.output
+
+
+def test_importing_the_sinks_needs_none_of_their_extras():
+    # Each module imports its extra only when a handler is made or tail runs.
+    code = (
+        "import sys\n"
+        "for name in ('redis', 'opentelemetry'):\n"
+        "    sys.modules[name] = None\n"
+        "import jupyter_events_ext.sinks.redis_stream, jupyter_events_ext.sinks.tail\n"
+        "import jupyter_events_ext.sinks.otel, jupyter_events_ext.sinks.cloudevents_http\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
