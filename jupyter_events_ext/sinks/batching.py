@@ -270,6 +270,8 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
             except Exception as err:
                 self._put_back(batch)
                 self._in_flight = 0
+                if self._stop.is_set():
+                    return  # close() cut it short and has said what was not sent
                 self._note_failure(err)
                 failures += 1
                 delay = min(LAST_RETRY_DELAY, FIRST_RETRY_DELAY * 2 ** min(failures, 16))

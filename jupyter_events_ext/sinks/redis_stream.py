@@ -17,15 +17,17 @@ Each record becomes one stream entry with two fields:
 
 ``emit`` never touches the network: records wait in the bounded queue of a
 ``BatchingHandler`` (``batching.py``), whose background thread sends them in batches,
-each batch one atomic round trip: a Lua script that skips the events whose id it has
-seen within ``dedup_window``, runs ``XADD`` for the others, then one approximate
-``XTRIM`` when ``maxlen`` is set.
+each batch one round trip: a Lua script that skips the events whose id it has seen
+within ``dedup_window``, runs ``XADD`` for the others (then records their ids), then one
+approximate ``XTRIM`` when ``maxlen`` is set. Nothing else runs in Redis meanwhile; but a
+script that fails half-way (say the key holds no stream) keeps what it wrote so far, so
+an id is recorded only after its entry: a retry may repeat an entry, never lose one.
 
 Exactly once, fleet-wide: an event with an id (``__id__``, the client id, which an
 ``EventLogger`` record carries as ``event_id``) is added only if no event with that id was
 added to the stream within the last ``dedup_window`` seconds, whichever process sent it.
 The ids live in one sorted set next to the stream (``<stream>:ids``), scored by Redis's
-own clock (``TIME``) when first seen, trimmed of ids older than the window once per
+own clock (``TIME``) when first added, trimmed of ids older than the window once per
 batch and expiring with the last of them: its size is the number of ids seen within
 one window (about 150 bytes each for a 36-character UUID).
 """
@@ -55,18 +57,20 @@ local stream, seen = KEYS[1], KEYS[2]
 local window = tonumber(ARGV[2])
 local now = nil
 local added, duplicates = 0, 0
-local function fresh(id)
-  if id == '' or window <= 0 then return true end
+local function deduplicated(id)
+  return id ~= '' and window > 0
+end
+local function seen_before(id)
   if now == nil then
     local t = redis.call('TIME')
     now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     -- Forget the ids seen longer ago than the window, once per batch.
     redis.call('ZREMRANGEBYSCORE', seen, '-inf', now - window)
   end
-  return redis.call('ZADD', seen, 'NX', now, id) == 1
+  return redis.call('ZSCORE', seen, id) ~= false
 end
 local function add(event, schema, id)
-  if not fresh(id) then
+  if deduplicated(id) and seen_before(id) then
     duplicates = duplicates + 1
     return
   end
@@ -74,6 +78,11 @@ local function add(event, schema, id)
     redis.call('XADD', stream, '*', 'event', event, 'schema', schema)
   else
     redis.call('XADD', stream, '*', 'event', event)
+  end
+  -- Only once its entry is in: Redis keeps a failing script's earlier writes, and an id
+  -- recorded without its entry would make the retry a "duplicate", the event lost.
+  if deduplicated(id) then
+    redis.call('ZADD', seen, now, id)
   end
   added = added + 1
 end

@@ -208,3 +208,22 @@ def test_the_same_ids_from_processes_at_once_and_after_a_restart_arrive_once(red
     (again,) = run_emitters(redis_server, ["p2"], count)
     assert again == (count, count)
     assert len(redis_server.entries(STREAM)) == count
+
+
+def test_a_batch_that_fails_in_redis_is_not_remembered_as_seen(
+    redis_server, handlers, event_logger, redis_client
+):
+    # Redis does not undo a script's writes when it fails half-way: an id must be
+    # recorded only with its entry, or the retry would be skipped and the event lost.
+    redis_client.set(STREAM, "not a stream")  # every XADD fails until an operator fixes it
+    handler = handlers(redis_server.url)
+    logger = event_logger(handler)
+    for n in range(5):
+        emit(logger, n, f"id-{n}")
+    assert not handler.flush(0.5)
+    assert redis_client.zcard("events:ids") == 0
+
+    redis_client.delete(STREAM)
+    assert handler.flush(10)
+    assert arrived(redis_server) == [(n, f"id-{n}") for n in range(5)]
+    assert handler.duplicates == 0
