@@ -245,7 +245,9 @@ class RedisStreamHandler(BatchingHandler[_Entry]):
             schema_id, event_id = _routing_of_foreign(record)
         else:
             event_id = getattr(record, "event_id", None)
-        return line, schema_id, "" if event_id is None else str(event_id)
+        if event_id is None:
+            return line, schema_id, ""
+        return line, schema_id, event_id if type(event_id) is str else str(event_id)
 
     def _send(self, batch: list[_Entry]) -> None:
         window_ms = int(self.dedup_window * 1000)
