@@ -11,6 +11,10 @@ three strings and two integers):
   2. ``--processes`` processes at once, each emitting ``--events`` events into its own
      FileHandler, then all into one Redis stream: the aggregate events/s.
 
+Both also for a ``RedisStreamHandler`` whose events each carry a unique client id
+(``__id__``), so that its deduplication (a ``ZADD NX`` per event into the stream's id
+set) is in the figures.
+
 Afterwards the stream and the files are checked: every event there, exactly once.
 
     python benchmarks/bench_redis.py [--events N] [--rounds R] [--processes P]
@@ -67,6 +71,15 @@ def start_redis(directory: str) -> tuple[subprocess.Popen[bytes], str]:
     return server, f"redis://127.0.0.1:{port}/0"
 
 
+# The kinds of sink measured; "redis+ids" is "redis" with an id on every event.
+KINDS = ("null", "file", "redis", "redis+ids")
+LABELS = {
+    "file": "FileHandler",
+    "redis": "RedisStreamHandler",
+    "redis+ids": "RedisStreamHandler, ids",
+}
+
+
 def make_handler(kind: str, url: str, path: str) -> logging.Handler:
     if kind == "null":
         return logging.NullHandler()
@@ -77,8 +90,11 @@ def make_handler(kind: str, url: str, path: str) -> logging.Handler:
     return RedisStreamHandler(url, STREAM)
 
 
-def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[float, float]:
-    """Emit ``events`` events; return the seconds emitting took and until they were written."""
+def timed_emits(
+    handler: logging.Handler, events: int, source: str, ids: bool
+) -> tuple[float, float]:
+    """Emit ``events`` events (each with a unique ``__id__`` if ``ids``); return the
+    seconds emitting took and until they were written."""
     from jupyter_events_ext.events import EventLogger
 
     logger = EventLogger(handlers=[handler])
@@ -86,9 +102,11 @@ def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[flo
     schema_id = SCHEMA["$id"]
     data = dict(DATA, user=source)
     emit = logger.emit
+    # Made before the clock starts: the sinks' cost is measured, not the ids'.
+    metadata = [{"__id__": f"{source}-{n}"} for n in range(events)] if ids else [None] * events
     start = time.perf_counter()
-    for _ in range(events):
-        emit(schema_id=schema_id, data=data)
+    for extra in metadata:
+        emit(schema_id=schema_id, data=data, metadata=extra)
     emitted = time.perf_counter() - start
     flush = getattr(handler, "flush", None)
     if flush is not None and flush() is False:
@@ -100,7 +118,7 @@ def timed_emits(handler: logging.Handler, events: int, source: str) -> tuple[flo
 def one_process(kind: str, url: str, path: str, events: int, source: str) -> tuple[float, float]:
     handler = make_handler(kind, url, path)
     try:
-        return timed_emits(handler, events, source)
+        return timed_emits(handler, events, source, kind == "redis+ids")
     finally:
         handler.close()
 
@@ -115,7 +133,7 @@ def worker(kind, url, path, events, source, barrier, results) -> None:
     warm.emit(schema_id=SCHEMA["$id"], data=DATA)
     barrier.wait()
     start = time.time()
-    emitted, written = timed_emits(handler, events, source)
+    emitted, written = timed_emits(handler, events, source, kind == "redis+ids")
     handler.close()
     results.put((source, start, start + emitted, start + written))
 
@@ -132,7 +150,7 @@ def many_processes(kind: str, url: str, tmp: str, events: int, processes: int) -
                 url,
                 os.path.join(tmp, f"{kind}-p{i}.log"),
                 events,
-                f"p{i}",
+                f"{kind}-p{i}",
                 barrier,
                 results,
             ),
@@ -192,7 +210,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server, url = start_redis(tmp)
         try:
-            single: dict[str, list[tuple[float, float]]] = {"null": [], "file": [], "redis": []}
+            single: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
             for round_ in range(args.rounds):
                 for kind in single:
                     path = os.path.join(tmp, f"{kind}-{round_}.log")
@@ -200,15 +218,18 @@ def main() -> None:
                     single[kind].append(one_process(kind, url, path, args.events, source))
                     if kind == "file":
                         check_file(path, args.events)
-                    elif kind == "redis":
+                    elif kind.startswith("redis"):
                         check_stream(url, {source: args.events})
             many = {
                 kind: many_processes(kind, url, tmp, args.events, args.processes)
-                for kind in ("file", "redis")
+                for kind in KINDS[1:]
             }
             for i in range(args.processes):
                 check_file(os.path.join(tmp, f"file-p{i}.log"), args.events)
-            check_stream(url, {f"p{i}": args.events for i in range(args.processes)})
+            check_stream(
+                url,
+                {f"{kind}-p{i}": args.events for kind in KINDS[2:] for i in range(args.processes)},
+            )
             redis_version = subprocess.run(
                 [shutil.which("redis-server") or "/usr/bin/redis-server", "--version"],
                 capture_output=True,
@@ -228,12 +249,13 @@ def main() -> None:
     print(
         f"Python {platform.python_version()}, redis-server {redis_version.removeprefix('v=')}, "
         f"redis-py {version('redis')}, {os.cpu_count()} CPUs; {args.events:,} events per "
-        f"process, best of {args.rounds} rounds for one process"
+        f'process, best of {args.rounds} rounds for one process; "ids": every event '
+        "with a unique client id, deduplicated"
     )
     print()
     print("One process                      emit events/s   written events/s   sink cost/event")
     print(f"  NullHandler (validation only)  {args.events / best['null'][0]:>13,.0f}")
-    for kind, label in (("file", "FileHandler"), ("redis", "RedisStreamHandler")):
+    for kind, label in LABELS.items():
         emitted, written = best[kind]
         print(
             f"  {label:<29}  {args.events / emitted:>13,.0f}   {args.events / written:>16,.0f}"
@@ -241,7 +263,8 @@ def main() -> None:
         )
     print()
     print(f"{args.processes} processes at once              emit events/s   written events/s")
-    for kind, label in (("file", "FileHandler (one file each)"), ("redis", "RedisStreamHandler")):
+    for kind, label in LABELS.items():
+        label = f"{label} (one file each)" if kind == "file" else label
         print(f"  {label:<29}  {many[kind]['emitted']:>13,.0f}   {many[kind]['written']:>16,.0f}")
     print()
     ratio = cost("redis") / cost("file") if cost("file") > 0 else float("inf")

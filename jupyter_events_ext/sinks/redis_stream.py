@@ -15,79 +15,113 @@ Each record becomes one stream entry with two fields:
     from entries whose text is not an event envelope. An ``EventLogger``'s records carry
     it as ``schema_id``; for other records it is read from an envelope-shaped message.
 
-``emit`` never touches the network. Records wait in a bounded in-process queue; one
-background thread sends them in batches, each batch a single atomic round trip (a Lua
-script that runs ``XADD`` for every event, then one approximate ``XTRIM`` when ``maxlen``
-is set). While Redis is unreachable, events keep waiting and the thread reconnects with
-backoff; when the queue is full, the oldest events are dropped, counted and warned about.
+``emit`` never touches the network: records wait in the bounded queue of a
+``BatchingHandler`` (``batching.py``), whose background thread sends them in batches,
+each batch one round trip: a Lua script that skips the events whose id it has seen
+within ``dedup_window``, runs ``XADD`` for the others (then records their ids), then one
+approximate ``XTRIM`` when ``maxlen`` is set. Nothing else runs in Redis meanwhile; but a
+script that fails half-way (say the key holds no stream) keeps what it wrote so far, so
+an id is recorded only after its entry: a retry may repeat an entry, never lose one.
 
-What it guarantees: an event handed to ``emit`` reaches Redis unless the queue overflows
-(it is then counted in ``dropped``) or the process ends before ``close()`` could send it
-within ``flush_timeout``; and a batch may reach Redis twice if the connection breaks
-after Redis ran it but before its answer arrived.
+Exactly once, fleet-wide: an event with an id (``__id__``, the client id, which an
+``EventLogger`` record carries as ``event_id``) is added only if no event with that id was
+added to the stream within the last ``dedup_window`` seconds, whichever process sent it.
+The ids live in one sorted set next to the stream (``<stream>:ids``), scored by Redis's
+own clock (``TIME``) when first added, trimmed of ids older than the window once per
+batch and expiring with the last of them: its size is the number of ids seen within
+one window (about 150 bytes each for a 36-character UUID).
 """
 
 from __future__ import annotations
 
-import collections
 import json
 import logging
-import os
-import random
-import threading
-import time
-import weakref
 from typing import Any
 
-log = logging.getLogger(__name__)
+from ..events.envelope import EVENT_ID_FIELD
+from .batching import BatchingHandler
 
-_Entry = tuple[str, str]  # an event's line and its schema $id ("" if it is no envelope)
+_Entry = tuple[str, str, str]  # an event's line, its schema $id and its id ("" for none)
 
-# KEYS[1]: the stream. ARGV[1]: approximate MAXLEN, 0 for none. ARGV[2]: how the events
-# follow: "lines" = ARGV[3] holds them joined by "\n" and ARGV[4] their schema $ids joined
-# likewise (two arguments cost the sender far less than two per event); "args" = event and
-# schema alternate from ARGV[3] on, for records whose text spans lines. An empty schema
-# means the record is not an event envelope: its entry gets no "schema" field.
+# KEYS[1]: the stream. KEYS[2]: the sorted set of the ids seen within the window, each
+# scored with the millisecond it was first seen. ARGV[1]: approximate MAXLEN, 0 for none.
+# ARGV[2]: the window in ms, 0 for no deduplication. ARGV[3]: how the events follow:
+# "lines" = ARGV[4] holds them joined by "\n", ARGV[5] their schema $ids joined likewise
+# and ARGV[6], if the batch has any, their ids likewise (three arguments cost the sender
+# far less than three per event); "args" = event, schema and id follow each other from
+# ARGV[4] on, for records whose text spans lines. An empty schema means the record is no
+# event envelope: its entry gets no "schema" field. An empty id is never deduplicated.
+# Returns {events added, duplicates skipped}.
 _PUBLISH_SCRIPT = r"""
-local stream = KEYS[1]
-local function add(event, schema)
+local stream, seen = KEYS[1], KEYS[2]
+local window = tonumber(ARGV[2])
+local now = nil
+local added, duplicates = 0, 0
+local function deduplicated(id)
+  return id ~= '' and window > 0
+end
+local function seen_before(id)
+  if now == nil then
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    -- Forget the ids seen longer ago than the window, once per batch.
+    redis.call('ZREMRANGEBYSCORE', seen, '-inf', now - window)
+  end
+  return redis.call('ZSCORE', seen, id) ~= false
+end
+local function add(event, schema, id)
+  if deduplicated(id) and seen_before(id) then
+    duplicates = duplicates + 1
+    return
+  end
   if schema ~= '' then
     redis.call('XADD', stream, '*', 'event', event, 'schema', schema)
   else
     redis.call('XADD', stream, '*', 'event', event)
   end
+  -- Only once its entry is in: Redis keeps a failing script's earlier writes, and an id
+  -- recorded without its entry would make the retry a "duplicate", the event lost.
+  if deduplicated(id) then
+    redis.call('ZADD', seen, now, id)
+  end
+  added = added + 1
 end
-local count = 0
-if ARGV[2] == 'lines' then
-  local events, schemas = ARGV[3], ARGV[4]
-  local e, s = 1, 1
+if ARGV[3] == 'lines' then
+  local events, schemas, ids = ARGV[4], ARGV[5], ARGV[6]
+  local e, s, i = 1, 1, 1
   while true do
     local e_end = string.find(events, '\n', e, true)
     local s_end = string.find(schemas, '\n', s, true)
-    add(string.sub(events, e, (e_end or 0) - 1), string.sub(schemas, s, (s_end or 0) - 1))
-    count = count + 1
+    local id = ''
+    local i_end = nil
+    if ids then
+      i_end = string.find(ids, '\n', i, true)
+      id = string.sub(ids, i, (i_end or 0) - 1)
+    end
+    add(string.sub(events, e, (e_end or 0) - 1), string.sub(schemas, s, (s_end or 0) - 1), id)
     if not e_end then break end
     e, s = e_end + 1, s_end + 1
+    if i_end then i = i_end + 1 end
   end
 else
-  for i = 3, #ARGV, 2 do
-    add(ARGV[i], ARGV[i + 1])
-    count = count + 1
+  for k = 4, #ARGV, 3 do
+    add(ARGV[k], ARGV[k + 1], ARGV[k + 2])
   end
+end
+if now ~= nil then
+  -- The set goes away on its own once no id has come for a whole window.
+  redis.call('PEXPIRE', seen, window)
 end
 local maxlen = tonumber(ARGV[1])
 if maxlen > 0 then
   redis.call('XTRIM', stream, 'MAXLEN', '~', maxlen)
 end
-return count
+return {added, duplicates}
 """
 
-# Reconnection delays grow from the first to the last, with jitter so that the servers
-# of a whole hub do not all come back in the same instant.
-_FIRST_RETRY_DELAY = 0.05
-_LAST_RETRY_DELAY = 2.0
-# At most one warning about dropped events per this many seconds.
-_DROP_WARNING_INTERVAL = 10.0
+# Long enough to cover every retry that is not a person coming back: the sink's own
+# (seconds), a browser's (every 15 s at most), a server restart or a Redis failover.
+DEFAULT_DEDUP_WINDOW = 3600.0
 
 _INSTALL_HINT = "RedisStreamHandler needs the redis client: pip install 'jupyter_events_ext[redis]'"
 
@@ -100,28 +134,57 @@ def _import_redis() -> Any:
     return redis
 
 
-class RedisStreamHandler(logging.Handler):
+class RedisStreamHandler(BatchingHandler[_Entry]):
     """Publish each record to a Redis Stream, without ever making the emitter wait.
+
+    What it guarantees
+    ------------------
+    An event is *accepted* when ``emit`` returns: it is in this process's bounded queue.
+    It is *durable* once the round trip of its batch has returned: Redis has run the
+    script (and, with ``appendfsync always``, written it to disk); ``sent`` counts it.
+    Until then it can be lost in two ways only, both counted: the queue overflows (the
+    oldest events are dropped, counted in ``dropped`` and warned about), or the process
+    ends before ``close()`` could send it (``close()`` returns within ``flush_timeout``
+    and warns about what is left, counted in ``pending``; at interpreter exit
+    ``logging.shutdown()`` calls ``flush()`` first, so a handler nobody closed before can
+    take twice that; a process killed without ``close()`` loses its queue silently, and
+    a forked child starts with an empty one).
+
+    Delivery is at least once per round trip: a batch whose answer was lost (the
+    connection broke after Redis ran it) is sent again. Events that carry an id
+    (``__id__``) are made exactly once by the script: an id already added within
+    ``dedup_window`` seconds is skipped (counted in ``duplicates``), whichever process
+    or handler sent it, across restarts of the senders and of Redis (with persistence).
+    Events without an id are never deduplicated.
 
     Parameters
     ----------
     url
         Where Redis is: ``redis://[user:password@]host:port/db``, ``rediss://`` for TLS or
-        ``unix:///path/to/socket``.
+        ``unix:///path/to/socket``. Default ``redis://localhost:6379/0``.
     stream
-        The key of the stream.
+        The key of the stream. Default ``jupyter_events``.
     maxlen
         Cap the stream at about this many entries (``XTRIM MAXLEN ~``: Redis trims whole
         internal nodes, so it may hold somewhat more). ``None`` (default) keeps everything.
+    dedup_window
+        For how many seconds an event id, once added, makes later events with the same id
+        duplicates. Default 3600 (one hour: every retry of a sink, a browser or a
+        restarted server comes far sooner; Redis keeps about 150 bytes per id seen within
+        the window, e.g. 52 MB for 100 events with ids a second). ``None`` or 0 turns
+        deduplication off.
+    dedup_key
+        The sorted set of recent ids. Default ``"<stream>:ids"``. On a Redis Cluster,
+        give the stream a hash tag (``{jupyter_events}``) so that both share a slot.
     batch_size
         The most events sent in one round trip. Default 500.
     queue_size
         The most events waiting in this process while Redis is slow or unreachable; beyond
-        it the oldest are dropped (see ``dropped``). A batch on its way is not counted until
-        its send fails and it returns to the queue. Default 100,000.
+        it the oldest are dropped (see ``dropped``). Default 100,000.
     flush_timeout
-        How long ``close()`` (and ``flush()`` without an argument) waits for waiting events
-        to reach Redis, in seconds. Default 5.
+        How long ``flush()`` waits by default, and the most ``close()`` takes in all, in
+        seconds, whatever Redis does (a round trip still running then is cut short).
+        Default 5.
     socket_timeout
         How long one connection attempt or round trip may take, in seconds. Default 5.
     level
@@ -134,6 +197,8 @@ class RedisStreamHandler(logging.Handler):
         stream: str = "jupyter_events",
         *,
         maxlen: int | None = None,
+        dedup_window: float | None = DEFAULT_DEDUP_WINDOW,
+        dedup_key: str | None = None,
         batch_size: int = 500,
         queue_size: int = 100_000,
         flush_timeout: float = 5.0,
@@ -143,18 +208,18 @@ class RedisStreamHandler(logging.Handler):
         redis = _import_redis()
         if maxlen is not None and maxlen < 1:
             raise ValueError(f"maxlen must be a positive integer or None, not {maxlen!r}")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
-        if queue_size < 1:
-            raise ValueError(f"queue_size must be at least 1, not {queue_size!r}")
-        super().__init__(level)
+        if dedup_window is not None and dedup_window < 0:
+            raise ValueError(f"dedup_window must be positive, 0 or None, not {dedup_window!r}")
+        super().__init__(
+            batch_size=batch_size, queue_size=queue_size, flush_timeout=flush_timeout, level=level
+        )
         self.url = url
         self.stream = stream
         self.maxlen = maxlen
-        self.batch_size = batch_size
-        self.queue_size = queue_size
-        self.flush_timeout = flush_timeout
+        self.dedup_window = dedup_window or 0.0
+        self.dedup_key = dedup_key if dedup_key is not None else f"{stream}:ids"
         self.socket_timeout = socket_timeout
+        self._duplicates = 0
 
         from redis.backoff import NoBackoff
         from redis.retry import Retry
@@ -167,238 +232,68 @@ class RedisStreamHandler(logging.Handler):
             retry=Retry(NoBackoff(), 0),
         )
         self._publish = self._redis.register_script(_PUBLISH_SCRIPT)
-        self._reset_state()
-        _LIVE_HANDLERS.add(self)
-
-    def _reset_state(self) -> None:
-        self._queue: collections.deque[_Entry] = collections.deque()
-        self._queue_lock = threading.Lock()
-        self._progress = threading.Condition(threading.Lock())
-        self._wakeup = threading.Event()
-        self._closing = threading.Event()
-        self._stop = threading.Event()
-        self._sender: threading.Thread | None = None
-        self._accepted = 0
-        self._sent = 0
-        self._dropped = 0
-        self._dropped_reported = 0
-        self._last_drop_warning = float("-inf")
-        self._failing_since: float | None = None
 
     @property
-    def dropped(self) -> int:
-        """How many events were dropped because the queue was full."""
-        return self._dropped
+    def duplicates(self) -> int:
+        """How many of the events sent Redis skipped: their id was added within the window."""
+        return self._duplicates
 
-    @property
-    def sent(self) -> int:
-        """How many events Redis has acknowledged."""
-        return self._sent
+    def _entry(self, record: logging.LogRecord) -> _Entry:
+        line = self.format(record)
+        schema_id = getattr(record, "schema_id", None)
+        if schema_id is None:
+            schema_id, event_id = _routing_of_foreign(record)
+        else:
+            event_id = getattr(record, "event_id", None)
+        if event_id is None:
+            return line, schema_id, ""
+        return line, schema_id, event_id if type(event_id) is str else str(event_id)
 
-    @property
-    def pending(self) -> int:
-        """How many events are waiting to be sent, including a batch on its way."""
-        return self._accepted - self._sent - self._dropped
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line = self.format(record)
-            schema_id = getattr(record, "schema_id", None)
-            if schema_id is None:
-                schema_id = _schema_of_foreign(record)
-        except Exception:
-            self.handleError(record)
-            return
-        with self._queue_lock:
-            queue = self._queue
-            if len(queue) >= self.queue_size:
-                queue.popleft()
-                self._dropped += 1
-            queue.append((line, schema_id))
-            self._accepted += 1
-        if self._sender is None:
-            self._start_sender()
-        # Setting an Event takes a lock; skip it while the sender is already awake.
-        if not self._wakeup.is_set():
-            self._wakeup.set()
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait until every event emitted so far is in Redis or dropped.
-
-        Waits at most ``timeout`` seconds (``flush_timeout`` when ``None``); returns
-        whether everything got there.
-        """
-        if timeout is None:
-            timeout = self.flush_timeout
-        target = self._accepted
-        if self._sent + self._dropped >= target:
-            return True
-        if self._sender is None or not self._sender.is_alive():
-            return False
-        with self._progress:
-            return self._progress.wait_for(
-                lambda: self._sent + self._dropped >= target, timeout=timeout
-            )
-
-    def close(self) -> None:
-        """Send what is waiting (for at most ``flush_timeout`` seconds), then stop."""
-        if not self._closing.is_set():
-            self._closing.set()
-            self._wakeup.set()
-            sender = self._sender
-            if sender is not None and sender.is_alive():
-                sender.join(self.flush_timeout)
-                self._stop.set()
-                sender.join(self.socket_timeout)
-            self._stop.set()
-            if self.pending:
-                log.warning(
-                    "Closing the Redis stream handler for %s with %d events not sent",
-                    self._where(),
-                    self.pending,
-                )
-            self._warn_about_drops(force=True)
-            self._redis.close()
-            _LIVE_HANDLERS.discard(self)
-        super().close()
-
-    def __repr__(self) -> str:
-        level = logging.getLevelName(self.level)
-        return f"<{type(self).__name__} {self._where()} ({level})>"
+    def _send(self, batch: list[_Entry]) -> None:
+        window_ms = int(self.dedup_window * 1000)
+        head = [self.maxlen or 0, window_ms]
+        lines = "\n".join([line for line, _, _ in batch])
+        ids = "\n".join([event_id for _, _, event_id in batch]) if window_ms else ""
+        one_per_line = lines.count("\n") == len(batch) - 1
+        if one_per_line and (not ids or ids.count("\n") == len(batch) - 1):
+            args = [*head, "lines", lines, "\n".join([schema for _, schema, _ in batch])]
+            # An id-less batch (the usual server-side one) skips the id bookkeeping.
+            if ids.strip("\n"):
+                args.append(ids)
+        else:
+            args = [*head, "args", *(part for entry in batch for part in entry)]
+        _, duplicates = self._publish(keys=[self.stream, self.dedup_key], args=args)
+        self._duplicates += duplicates
 
     def _where(self) -> str:
         # The URL without its password, which must not end up in logs.
         kwargs = self._redis.connection_pool.connection_kwargs
         place = kwargs.get("path") or f"{kwargs.get('host')}:{kwargs.get('port')}"
-        return f"stream {self.stream!r} at {place}"
+        return f"Redis stream {self.stream!r} at {place}"
 
-    def _start_sender(self) -> None:
-        with self._queue_lock:
-            if self._sender is not None:
-                return
-            self._sender = threading.Thread(
-                target=self._send_forever, name=f"RedisStreamHandler:{self.stream}", daemon=True
-            )
-        self._sender.start()
+    def _abort(self) -> None:
+        # Shuts the sockets down, which wakes the sender from a round trip in progress.
+        self._redis.connection_pool.disconnect()
 
-    def _take(self) -> list[_Entry]:
-        with self._queue_lock:
-            queue = self._queue
-            return [queue.popleft() for _ in range(min(self.batch_size, len(queue)))]
-
-    def _put_back(self, batch: list[_Entry]) -> None:
-        """Put an unsent batch back in front of the queue, dropping the oldest past the bound."""
-        with self._queue_lock:
-            overflow = len(self._queue) + len(batch) - self.queue_size
-            if overflow > 0:
-                del batch[:overflow]
-                self._dropped += overflow
-            self._queue.extendleft(reversed(batch))
-        if overflow > 0:
-            with self._progress:
-                self._progress.notify_all()
-
-    def _send_forever(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            # Cleared before taking, so an event emitted after the take wakes the next wait.
-            self._wakeup.clear()
-            batch = self._take()
-            if not batch:
-                if self._closing.is_set():
-                    return
-                self._warn_about_drops()
-                # Wake up now and then, to report drops even when nothing else happens.
-                self._wakeup.wait(_DROP_WARNING_INTERVAL)
-                continue
-            try:
-                self._send(batch)
-            except Exception as err:
-                self._put_back(batch)
-                self._note_failure(err)
-                failures += 1
-                delay = min(_LAST_RETRY_DELAY, _FIRST_RETRY_DELAY * 2 ** min(failures, 16))
-                self._stop.wait(delay * random.uniform(0.5, 1.0))
-                self._warn_about_drops()
-                continue
-            if failures:
-                failures = 0
-                self._note_recovery()
-            with self._progress:
-                self._sent += len(batch)
-                self._progress.notify_all()
-
-    def _send(self, batch: list[_Entry]) -> None:
-        maxlen = self.maxlen or 0
-        lines = "\n".join([line for line, _ in batch])
-        if lines.count("\n") == len(batch) - 1:
-            args = [maxlen, "lines", lines, "\n".join([schema for _, schema in batch])]
-        else:
-            args = [maxlen, "args", *(part for entry in batch for part in entry)]
-        self._publish(keys=[self.stream], args=args)
-
-    def _note_failure(self, err: Exception) -> None:
-        if self._failing_since is None:
-            self._failing_since = time.monotonic()
-            log.warning(
-                "Cannot publish events to the Redis %s (%s); they wait in a queue of up to %d "
-                "and will be sent when it answers",
-                self._where(),
-                err,
-                self.queue_size,
-            )
-
-    def _note_recovery(self) -> None:
-        if self._failing_since is not None:
-            log.warning(
-                "Publishing events to the Redis %s again after %.1f s",
-                self._where(),
-                time.monotonic() - self._failing_since,
-            )
-            self._failing_since = None
-
-    def _warn_about_drops(self, force: bool = False) -> None:
-        dropped = self._dropped
-        new = dropped - self._dropped_reported
-        now = time.monotonic()
-        if new and (force or now - self._last_drop_warning >= _DROP_WARNING_INTERVAL):
-            self._dropped_reported = dropped
-            self._last_drop_warning = now
-            log.warning(
-                "Dropped the %d oldest events for the Redis %s: its queue of %d was full "
-                "(%d dropped in all)",
-                new,
-                self._where(),
-                self.queue_size,
-                dropped,
-            )
-
-    def _after_fork_in_child(self) -> None:
-        # The sender thread did not survive the fork, its locks may be held by it, and
-        # what waits in the queue is the parent's to send.
-        self._reset_state()
+    def _release(self) -> None:
+        self._redis.close()
 
 
-def _schema_of_foreign(record: logging.LogRecord) -> str:
-    """The ``__schema__`` of a record that an ``EventLogger`` did not make ("" if none):
-    jupyter_events' records hold the envelope as a dict, others may hold its JSON text."""
+def _routing_of_foreign(record: logging.LogRecord) -> tuple[str, str | None]:
+    """The ``__schema__`` ("" if none) and ``__id__`` of a record that an ``EventLogger``
+    did not make: jupyter_events' records hold the envelope as a dict, others may hold its
+    JSON text."""
     message = record.msg
     if isinstance(message, str) and message.startswith("{") and '"__schema__"' in message:
         try:
             message = json.loads(message)
         except ValueError:
-            return ""
-    schema_id = message.get("__schema__") if isinstance(message, dict) else None
-    return schema_id if isinstance(schema_id, str) and "\n" not in schema_id else ""
-
-
-_LIVE_HANDLERS: weakref.WeakSet[RedisStreamHandler] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    for handler in list(_LIVE_HANDLERS):
-        handler._after_fork_in_child()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
+            return "", None
+    if not isinstance(message, dict):
+        return "", None
+    schema_id = message.get("__schema__")
+    event_id = message.get(EVENT_ID_FIELD)
+    return (
+        schema_id if isinstance(schema_id, str) and "\n" not in schema_id else "",
+        None if event_id is None else str(event_id),
+    )

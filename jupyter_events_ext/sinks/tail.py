@@ -21,6 +21,9 @@ _BLOCK_MS = 1000
 _READ_BATCH = 500
 _LAST_RETRY_DELAY = 5.0
 
+# How often, at most, --claim-idle looks for other consumers' stale entries (s).
+_CLAIM_INTERVAL = 1.0
+
 _START_ALIASES = {"$": "$", "end": "$", "0": "0-0", "start": "0-0", "beginning": "0-0"}
 
 
@@ -51,12 +54,25 @@ class _Source:
 
 
 class _GroupSource(_Source):
-    def __init__(self, client: Any, stream: str, start: str, group: str, consumer: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        stream: str,
+        start: str,
+        group: str,
+        consumer: str,
+        claim_idle: float | None = None,
+    ) -> None:
         super().__init__(client, stream, start)
         self.group = group
         self.consumer = consumer
-        # First what this consumer was given earlier but never acknowledged, then new entries.
+        # First what this consumer was given earlier but never acknowledged, then what
+        # other consumers left pending for claim_idle seconds, then new entries.
         self.history_after: str | None = "0"
+        self.claim_idle_ms = None if claim_idle is None else max(1, round(claim_idle * 1000))
+        self.claim_every = 0.0 if claim_idle is None else min(_CLAIM_INTERVAL, claim_idle / 2)
+        self.claim_cursor = "0-0"
+        self.next_claim = 0.0
 
     def prepare(self) -> None:
         import redis
@@ -78,7 +94,30 @@ class _GroupSource(_Source):
                     self.client.xack(self.stream, self.group, *trimmed)
                 return [entry for entry in entries if entry[1] is not None]
             self.history_after = None
+        claimed = self._claim(count)
+        if claimed:
+            return claimed
         return self._read(">", count, block_ms)
+
+    def _claim(self, count: int) -> list[tuple[bytes, dict[bytes, bytes]]]:
+        """Take over entries pending longer than claim_idle, a page of the group's pending
+        list per call, whichever consumer holds them (a dead one, presumably)."""
+        if self.claim_idle_ms is None or time.monotonic() < self.next_claim:
+            return []
+        cursor, entries, *_ = self.client.xautoclaim(
+            self.stream,
+            self.group,
+            self.consumer,
+            self.claim_idle_ms,
+            start_id=self.claim_cursor,
+            count=count,
+        )
+        self.claim_cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        if self.claim_cursor == "0-0":
+            # The whole pending list was scanned: look again in a while.
+            self.next_claim = time.monotonic() + self.claim_every
+        # Redis 6.2 answers (id, None) for entries trimmed since; 7 leaves them out.
+        return [entry for entry in entries if entry[1] is not None]
 
     def _read(
         self, after: str, count: int, block_ms: int | None
@@ -137,6 +176,15 @@ def _matching(
     "Default: HOST-PID.",
 )
 @click.option(
+    "--claim-idle",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="With --group, also take over (XAUTOCLAIM) and print the entries that other "
+    "consumers of the group were given but left unacknowledged for longer than SECONDS, "
+    "e.g. because they died; checked about once a second. Choose it longer than a live "
+    "consumer ever takes to acknowledge, or both print the entry. Needs Redis 6.2.",
+)
+@click.option(
     "--schema",
     "schemas",
     multiple=True,
@@ -156,6 +204,7 @@ def tail(
     start: str,
     group: str | None,
     consumer: str | None,
+    claim_idle: float | None,
     schemas: tuple[str, ...],
     count: int | None,
     timeout: float | None,
@@ -164,7 +213,8 @@ def tail(
     """Print the events of a Redis Stream as JSON lines, one envelope per line.
 
     Reads the stream that RedisStreamHandler writes to, from its end (default), from an
-    entry id, or as a member of a consumer group. Stops on Ctrl-C, after --count events
+    entry id, or as a member of a consumer group, which can take over what a dead member
+    left unacknowledged (--claim-idle). Stops on Ctrl-C, after --count events
     or after --timeout idle seconds.
     """
     try:
@@ -177,10 +227,17 @@ def tail(
     start = _START_ALIASES.get(start.lower(), start)
     if consumer is not None and group is None:
         raise click.UsageError("--consumer needs --group")
+    if claim_idle is not None and group is None:
+        raise click.UsageError("--claim-idle needs --group")
     client = redis.Redis.from_url(url, socket_connect_timeout=5)
     source: _Source = (
         _GroupSource(
-            client, stream, start, group, consumer or f"{socket.gethostname()}-{os.getpid()}"
+            client,
+            stream,
+            start,
+            group,
+            consumer or f"{socket.gethostname()}-{os.getpid()}",
+            claim_idle,
         )
         if group
         else _Source(client, stream, start)

@@ -180,3 +180,122 @@ def test_consumer_needs_a_group(redis_server):
     result = CliRunner().invoke(tail, ["--url", redis_server.url, "--consumer", "a"])
     assert result.exit_code == 2
     assert "--consumer needs --group" in result.output
+
+
+DEAD_CONSUMER = """
+import os, signal, sys
+import redis
+url, stream, group, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+client = redis.Redis.from_url(url)
+reply = client.xreadgroup(group, "dead", {stream: ">"}, count=count)
+print(len(reply[0][1]), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # dies before acknowledging anything
+"""
+
+
+def dead_consumer_takes(redis_server, group: str, count: int) -> None:
+    """A real consumer of ``group`` reads ``count`` entries, then is killed."""
+    process = subprocess.run(
+        [sys.executable, "-c", DEAD_CONSUMER, redis_server.url, STREAM, group, str(count)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    assert process.stdout.split() == [str(count)]
+
+
+def pending_of(redis_client, group: str) -> dict[str, int]:
+    return {
+        consumer["name"].decode(): consumer["pending"]
+        for consumer in redis_client.xpending(STREAM, group)["consumers"]
+    }
+
+
+def test_claim_idle_takes_over_what_a_dead_consumer_left(redis_server, publish, redis_client):
+    lines = publish(*[SCHEMA_ID] * 10)
+    redis_client.xgroup_create(STREAM, "readers", id="0")
+    dead_consumer_takes(redis_server, "readers", 3)
+    time.sleep(0.3)
+
+    printed = run_tail(
+        redis_server,
+        *("--group", "readers", "--consumer", "alive", "--claim-idle", "0.2"),
+        *("--timeout", "0.5"),
+    )
+    assert same_events(printed, lines)  # the dead one's three first, then the rest
+    assert redis_client.xpending(STREAM, "readers")["pending"] == 0
+
+
+def test_without_claim_idle_a_dead_consumers_entries_stay_pending(
+    redis_server, publish, redis_client
+):
+    lines = publish(*[SCHEMA_ID] * 10)
+    redis_client.xgroup_create(STREAM, "readers", id="0")
+    dead_consumer_takes(redis_server, "readers", 3)
+    time.sleep(0.3)
+
+    printed = run_tail(redis_server, "--group", "readers", "--consumer", "b", "--timeout", "0.5")
+    assert same_events(printed, lines[3:])
+    assert pending_of(redis_client, "readers") == {"dead": 3}
+
+
+def test_entries_pending_for_less_than_claim_idle_are_left_alone(
+    redis_server, publish, redis_client
+):
+    lines = publish(*[SCHEMA_ID] * 5)
+    redis_client.xgroup_create(STREAM, "readers", id="0")
+    dead_consumer_takes(redis_server, "readers", 2)
+
+    group = ["--group", "readers", "--consumer", "b", "--claim-idle", "60"]
+    printed = run_tail(redis_server, *group, "--timeout", "0.5")
+    assert same_events(printed, lines[2:])
+    assert pending_of(redis_client, "readers") == {"dead": 2}
+
+
+def test_a_running_tail_claims_entries_once_they_are_idle_long_enough(
+    redis_server, publish, redis_client
+):
+    publish(*[SCHEMA_ID] * 4)  # before the group: never read
+    redis_client.xgroup_create(STREAM, "readers", id="$")
+    later = publish(SCHEMA_ID, SCHEMA_ID)
+    dead_consumer_takes(redis_server, "readers", 2)
+    started = time.monotonic()
+
+    # At first the entries are too fresh to take; a later pass takes them.
+    process = start_tail(
+        redis_server,
+        *("--group", "readers", "--consumer", "alive", "--claim-idle", "1.5"),
+        *("--count", "2", "--timeout", "20"),
+    )
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert same_events(stdout.splitlines(), later)
+    assert time.monotonic() - started >= 1.5
+    assert redis_client.xpending(STREAM, "readers")["pending"] == 0
+
+
+def test_claim_idle_needs_a_group(redis_server):
+    result = CliRunner().invoke(tail, ["--url", redis_server.url, "--claim-idle", "5"])
+    assert result.exit_code == 2
+    assert "--claim-idle needs --group" in result.output
+
+
+def test_without_the_redis_client_tail_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)  # what Python does for a missing module
+    result = CliRunner().invoke(tail, ["--timeout", "0"])
+    assert result.exit_code == 1
+    assert "pip install 'jupyter_events_ext[redis]'" in result.output
+
+
+def test_importing_the_sinks_needs_none_of_their_extras():
+    # Each module imports its extra only when a handler is made or tail runs.
+    code = (
+        "import sys\n"
+        "for name in ('redis', 'opentelemetry'):\n"
+        "    sys.modules[name] = None\n"
+        "import jupyter_events_ext.sinks.redis_stream, jupyter_events_ext.sinks.tail\n"
+        "import jupyter_events_ext.sinks.otel, jupyter_events_ext.sinks.cloudevents_http\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

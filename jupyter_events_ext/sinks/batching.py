@@ -1,0 +1,343 @@
+"""The machinery every network sink shares: a bounded queue, one background sender, retries.
+
+A ``BatchingHandler`` never makes the emitter wait for the network. ``emit`` turns the
+record into an entry and puts it in a bounded in-process queue; one background thread
+takes up to ``batch_size`` entries at a time and hands them to the subclass's ``_send``,
+which makes one round trip and raises if the batch did not get there. A failed batch goes
+back to the front of the queue and is sent again after a backoff delay (50 ms doubling up
+to 2 s, with jitter), for as long as it takes. When the queue is full, the oldest entries
+are dropped, counted (``dropped``) and warned about, at most once per 10 s.
+
+``close()`` sends what waits for at most ``flush_timeout`` seconds *in all*: at that
+deadline it cuts a round trip in progress short (the subclass's ``_abort``), counts what
+was not sent (``pending``) and warns about it.
+
+Subclasses implement ``_entry`` (in the emitting thread), ``_send`` (in the sender
+thread), ``_where`` (for messages), and may implement ``_abort`` and ``_release``.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
+
+Entry = TypeVar("Entry")
+
+# Retry delays grow from the first to the last, with jitter so that the servers of a whole
+# hub do not all come back in the same instant.
+FIRST_RETRY_DELAY = 0.05
+LAST_RETRY_DELAY = 2.0
+# At most one warning about dropped events per this many seconds.
+DROP_WARNING_INTERVAL = 10.0
+# The part of flush_timeout that close() keeps, at most, for cutting a round trip short
+# and letting the sender notice: the rest is for sending.
+_ABORT_SHARE = 0.2
+_MAX_ABORT_GRACE = 0.5
+
+
+class BatchingHandler(logging.Handler, Generic[Entry]):
+    """A logging handler whose records wait in a bounded queue for a background sender.
+
+    Parameters
+    ----------
+    batch_size
+        The most entries sent in one round trip. Default 500.
+    queue_size
+        The most entries waiting in this process while the destination is slow or
+        unreachable; beyond it the oldest are dropped (see ``dropped``). A batch on its
+        way is not counted until its send fails and it returns to the queue. Default 100,000.
+    flush_timeout
+        How long ``flush()`` waits by default, and the most ``close()`` takes in all, in
+        seconds, whatever the destination does. Default 5.
+    level
+        The handler's logging level.
+    """
+
+    def __init__(
+        self,
+        *,
+        batch_size: int = 500,
+        queue_size: int = 100_000,
+        flush_timeout: float = 5.0,
+        level: int | str = logging.NOTSET,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {batch_size!r}")
+        if queue_size < 1:
+            raise ValueError(f"queue_size must be at least 1, not {queue_size!r}")
+        if flush_timeout < 0:
+            raise ValueError(f"flush_timeout must not be negative, not {flush_timeout!r}")
+        super().__init__(level)
+        self.batch_size = batch_size
+        self.queue_size = queue_size
+        self.flush_timeout = flush_timeout
+        self._reset_state()
+        _LIVE_HANDLERS.add(self)
+
+    def _reset_state(self) -> None:
+        self._queue: collections.deque[Entry] = collections.deque()
+        self._queue_lock = threading.Lock()
+        self._progress = threading.Condition(threading.Lock())
+        self._wakeup = threading.Event()
+        self._closing = threading.Event()
+        # What emit reads, under the queue lock: a plain attribute costs it less than an Event.
+        self._closed = False
+        self._stop = threading.Event()
+        self._sender: threading.Thread | None = None
+        self._accepted = 0
+        self._sent = 0
+        self._dropped = 0
+        self._in_flight = 0
+        self._dropped_reported = 0
+        self._last_drop_warning = float("-inf")
+        self._failing_since: float | None = None
+
+    # -- what a caller may ask -------------------------------------------------------
+
+    @property
+    def dropped(self) -> int:
+        """How many events were dropped: the queue was full, or they came after close()."""
+        return self._dropped
+
+    @property
+    def sent(self) -> int:
+        """How many events the destination has acknowledged."""
+        return self._sent
+
+    @property
+    def pending(self) -> int:
+        """How many events wait to be sent, a batch on its way included; after close(),
+        how many were never acknowledged (neither sent nor counted as dropped)."""
+        return self._accepted - self._sent - self._dropped
+
+    # -- logging.Handler -------------------------------------------------------------
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            entry = self._entry(record)
+        except Exception:
+            self.handleError(record)
+            return
+        with self._queue_lock:
+            self._accepted += 1
+            if self._closed:
+                # Nothing will send it any more; counted, so that it is not lost unseen.
+                self._dropped += 1
+                return
+            queue = self._queue
+            if len(queue) >= self.queue_size:
+                queue.popleft()
+                self._dropped += 1
+            queue.append(entry)
+        if self._sender is None:
+            self._start_sender()
+        # Setting an Event takes a lock; skip it while the sender is already awake.
+        if not self._wakeup.is_set():
+            self._wakeup.set()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every event emitted so far is sent or dropped.
+
+        Waits at most ``timeout`` seconds (``flush_timeout`` when ``None``); returns
+        whether everything got there.
+        """
+        if timeout is None:
+            timeout = self.flush_timeout
+        target = self._accepted
+        if self._sent + self._dropped >= target:
+            return True
+        if self._sender is None or not self._sender.is_alive():
+            return False
+        with self._progress:
+            return self._progress.wait_for(
+                lambda: self._sent + self._dropped >= target, timeout=timeout
+            )
+
+    def close(self) -> None:
+        """Send what waits, then stop: returns within ``flush_timeout`` seconds.
+
+        Whatever is not acknowledged by then stays counted in ``pending`` and is named in
+        a warning; a batch whose round trip was cut short may still have arrived.
+        """
+        if not self._closing.is_set():
+            started = time.monotonic()
+            deadline = started + self.flush_timeout
+            with self._queue_lock:
+                self._closed = True
+                self._closing.set()
+            self._wakeup.set()
+            sender = self._sender
+            cut_short = 0
+            if sender is not None and sender.is_alive():
+                grace = min(_MAX_ABORT_GRACE, self.flush_timeout * _ABORT_SHARE)
+                sender.join(max(0.0, deadline - grace - time.monotonic()))
+                self._stop.set()
+                if sender.is_alive():
+                    # The destination may have taken this batch and only its answer be lost.
+                    cut_short = self._in_flight
+                    self._abort()
+                    sender.join(max(0.0, deadline - time.monotonic()))
+            self._stop.set()
+            unsent = self.pending
+            if unsent:
+                log.warning(
+                    "Closing the %s with %d events not sent%s",
+                    self._where(),
+                    unsent,
+                    f" ({cut_short} in a batch whose round trip was cut short: they may "
+                    "have arrived)"
+                    if cut_short
+                    else "",
+                )
+            self._warn_about_drops(force=True)
+            self._release()
+            _LIVE_HANDLERS.discard(self)
+        super().close()
+
+    def __repr__(self) -> str:
+        level = logging.getLevelName(self.level)
+        return f"<{type(self).__name__} {self._where()} ({level})>"
+
+    # -- for subclasses --------------------------------------------------------------
+
+    def _entry(self, record: logging.LogRecord) -> Entry:
+        """What waits in the queue for ``record``; runs in the emitting thread."""
+        raise NotImplementedError
+
+    def _send(self, batch: list[Entry]) -> None:
+        """Deliver ``batch`` in one round trip, raising if it did not get there."""
+        raise NotImplementedError
+
+    def _where(self) -> str:
+        """Where events go, for messages; never with a password in it."""
+        raise NotImplementedError
+
+    def _abort(self) -> None:
+        """Cut a round trip in progress short (called from close(), another thread)."""
+
+    def _release(self) -> None:
+        """Close connections, once the sender has stopped or been given up on."""
+
+    # -- the sender ------------------------------------------------------------------
+
+    def _start_sender(self) -> None:
+        with self._queue_lock:
+            if self._sender is not None:
+                return
+            self._sender = threading.Thread(
+                target=self._send_forever, name=f"{type(self).__name__}-sender", daemon=True
+            )
+        self._sender.start()
+
+    def _take(self) -> list[Entry]:
+        with self._queue_lock:
+            queue = self._queue
+            return [queue.popleft() for _ in range(min(self.batch_size, len(queue)))]
+
+    def _put_back(self, batch: list[Entry]) -> None:
+        """Put an unsent batch back in front of the queue, dropping the oldest past the bound."""
+        with self._queue_lock:
+            overflow = len(self._queue) + len(batch) - self.queue_size
+            if overflow > 0:
+                del batch[:overflow]
+                self._dropped += overflow
+            self._queue.extendleft(reversed(batch))
+        if overflow > 0:
+            with self._progress:
+                self._progress.notify_all()
+
+    def _send_forever(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            # Cleared before taking, so an event emitted after the take wakes the next wait.
+            self._wakeup.clear()
+            batch = self._take()
+            if not batch:
+                if self._closing.is_set():
+                    return
+                self._warn_about_drops()
+                # Wake up now and then, to report drops even when nothing else happens.
+                self._wakeup.wait(DROP_WARNING_INTERVAL)
+                continue
+            self._in_flight = len(batch)
+            try:
+                self._send(batch)
+            except Exception as err:
+                self._put_back(batch)
+                self._in_flight = 0
+                if self._stop.is_set():
+                    return  # close() cut it short and has said what was not sent
+                self._note_failure(err)
+                failures += 1
+                delay = min(LAST_RETRY_DELAY, FIRST_RETRY_DELAY * 2 ** min(failures, 16))
+                self._stop.wait(delay * random.uniform(0.5, 1.0))
+                self._warn_about_drops()
+                continue
+            if failures:
+                failures = 0
+                self._note_recovery()
+            with self._progress:
+                self._sent += len(batch)
+                self._in_flight = 0
+                self._progress.notify_all()
+
+    def _note_failure(self, err: Exception) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            log.warning(
+                "Cannot send events to the %s (%s); they wait in a queue of up to %d "
+                "and will be sent when it answers",
+                self._where(),
+                err,
+                self.queue_size,
+            )
+
+    def _note_recovery(self) -> None:
+        if self._failing_since is not None:
+            log.warning(
+                "Sending events to the %s again after %.1f s",
+                self._where(),
+                time.monotonic() - self._failing_since,
+            )
+            self._failing_since = None
+
+    def _warn_about_drops(self, force: bool = False) -> None:
+        dropped = self._dropped
+        new = dropped - self._dropped_reported
+        now = time.monotonic()
+        if new and (force or now - self._last_drop_warning >= DROP_WARNING_INTERVAL):
+            self._dropped_reported = dropped
+            self._last_drop_warning = now
+            log.warning(
+                "Dropped %d events for the %s: its queue of %d was full, or it was closed "
+                "(%d dropped in all)",
+                new,
+                self._where(),
+                self.queue_size,
+                dropped,
+            )
+
+    def _after_fork_in_child(self) -> None:
+        # The sender thread did not survive the fork, its locks may be held by it, and
+        # what waits in the queue is the parent's to send.
+        self._reset_state()
+
+
+_LIVE_HANDLERS: weakref.WeakSet[BatchingHandler] = weakref.WeakSet()
+
+
+def _reset_after_fork() -> None:
+    for handler in list(_LIVE_HANDLERS):
+        handler._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
