@@ -104,7 +104,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
 
     @property
     def dropped(self) -> int:
-        """How many events were dropped: the queue was full, or they came after close()."""
+        """How many events were dropped because the queue was full."""
         return self._dropped
 
     @property
@@ -129,9 +129,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         with self._queue_lock:
             self._accepted += 1
             if self._closed:
-                # Nothing will send it any more; counted, so that it is not lost unseen.
-                self._dropped += 1
-                return
+                self._reopen()
             queue = self._queue
             if len(queue) >= self.queue_size:
                 queue.popleft()
@@ -226,6 +224,19 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
     def _release(self) -> None:
         """Close connections, once the sender has stopped or been given up on."""
 
+    def _reopen(self) -> None:
+        """Start over after ``close()``, as a ``FileHandler`` reopens its file: logging
+        configuration (``logging.config.dictConfig``, which traitlets applications such as
+        Jupyter Server run after reading their config files) closes every handler there
+        is, the ones those files just made included. Called with the queue lock held."""
+        self._closed = False
+        # New events: a sender that close() gave up on keeps the old ones, and stops.
+        self._closing = threading.Event()
+        self._stop = threading.Event()
+        self._wakeup = threading.Event()
+        self._sender = None
+        _LIVE_HANDLERS.add(self)
+
     # -- the sender ------------------------------------------------------------------
 
     def _start_sender(self) -> None:
@@ -256,16 +267,18 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
 
     def _send_forever(self) -> None:
         failures = 0
-        while not self._stop.is_set():
+        # This sender's own: after close() and a reopen, a new sender gets new ones.
+        stop, closing, wakeup = self._stop, self._closing, self._wakeup
+        while not stop.is_set():
             # Cleared before taking, so an event emitted after the take wakes the next wait.
-            self._wakeup.clear()
+            wakeup.clear()
             batch = self._take()
             if not batch:
-                if self._closing.is_set():
+                if closing.is_set():
                     return
                 self._warn_about_drops()
                 # Wake up now and then, to report drops even when nothing else happens.
-                self._wakeup.wait(DROP_WARNING_INTERVAL)
+                wakeup.wait(DROP_WARNING_INTERVAL)
                 continue
             self._in_flight = len(batch)
             try:
@@ -273,12 +286,12 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
             except Exception as err:
                 self._put_back(batch)
                 self._in_flight = 0
-                if self._stop.is_set():
+                if stop.is_set():
                     return  # close() cut it short and has said what was not sent
                 self._note_failure(err)
                 failures += 1
                 delay = min(LAST_RETRY_DELAY, FIRST_RETRY_DELAY * 2 ** min(failures, 16))
-                self._stop.wait(delay * random.uniform(0.5, 1.0))
+                stop.wait(delay * random.uniform(0.5, 1.0))
                 self._warn_about_drops()
                 continue
             if failures:
@@ -317,8 +330,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
             self._dropped_reported = dropped
             self._last_drop_warning = now
             log.warning(
-                "Dropped %d events for the %s: its queue of %d was full, or it was closed "
-                "(%d dropped in all)",
+                "Dropped %d events for the %s: its queue of %d was full (%d dropped in all)",
                 new,
                 self._where(),
                 self.queue_size,

@@ -36,16 +36,25 @@ class JsonLinesFileHandler(logging.FileHandler):
     machine.
 
     One process writes to a file: cutting back after a failure assumes no one else
-    appended meanwhile.
+    appended meanwhile. A FIFO is opened and written without blocking: with no reader, or
+    a reader too slow to take a line, the event fails (and a line longer than the pipe's
+    atomic size may reach the reader cut short, which nothing can take back).
     """
 
     def __init__(self, filename: str | os.PathLike[str], *, fsync: bool = False) -> None:
         self.fsync = fsync
-        super().__init__(filename, mode="a", encoding="utf-8", delay=False)
+        # A regular file is opened (and repaired) now; anything else when first written,
+        # so that making the handler never waits for, nor fails on, a FIFO's reader.
+        path = os.path.abspath(os.fspath(filename))
+        delay = os.path.exists(path) and not is_regular_file(path)
+        super().__init__(filename, mode="a", encoding="utf-8", delay=delay)
 
     def _open(self):  # type: ignore[no-untyped-def]
         repair(self.baseFilename)
-        return open(self.baseFilename, "ab", buffering=0)
+        # Non-blocking, so that a FIFO without a reader (or with a full pipe) fails this
+        # event instead of holding the server in open() or write(); regular files ignore it.
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
+        return open(os.open(self.baseFilename, flags, 0o666), "ab", buffering=0)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -61,7 +70,10 @@ class JsonLinesFileHandler(logging.FileHandler):
 
     def _append(self, data: bytes) -> None:
         fd = self.stream.fileno()
-        start = os.lseek(fd, 0, os.SEEK_END)
+        try:
+            start: int | None = os.lseek(fd, 0, os.SEEK_END)
+        except OSError:  # a FIFO or a device: nothing to cut back
+            start = None
         try:
             view = memoryview(data)
             while view:
@@ -70,8 +82,9 @@ class JsonLinesFileHandler(logging.FileHandler):
                 os.fsync(fd)
         except BaseException:
             # Take back what part of the line got written; the caller reports the error.
-            with contextlib.suppress(OSError):  # else repaired at the next start-up
-                os.ftruncate(fd, start)
+            if start is not None:
+                with contextlib.suppress(OSError):  # else repaired at the next start-up
+                    os.ftruncate(fd, start)
             raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ import threading
 import pytest
 
 from jupyter_events_ext.events import EventLogger
+from jupyter_events_ext.events.errors import SinkError
 from jupyter_events_ext.sinks.jsonl import (
     TORN_SUFFIX,
     JsonLinesFileHandler,
@@ -116,13 +118,27 @@ def test_a_fifo_is_never_read_back_or_repaired(tmp_path):
     # Neither of these may open the FIFO for reading: that would wait for a writer's end.
     assert recorded_ids(str(fifo)) == []
     assert repair(str(fifo)) == 0
-    handler.stream.write(b'{"n": 1}\n')
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
     handler.close()
     reader.join(5)
-    assert received == [b'{"n": 1}\n']
+    assert [json.loads(line)["n"] for line in received[0].splitlines()] == [1]
 
 
 @pytest.mark.parametrize("path", ["/dev/null", "/dev/stdout"])
 def test_devices_are_never_read_back(path):
     assert recorded_ids(path) == []
     assert repair(path) == 0
+
+
+def test_a_fifo_without_a_reader_fails_the_event_instead_of_blocking(tmp_path):
+    fifo = tmp_path / "nobody-reads.fifo"
+    os.mkfifo(fifo)
+    handler = JsonLinesFileHandler(fifo)  # a plain FileHandler would wait here forever
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    with pytest.raises(SinkError) as failed:
+        logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
+    assert failed.value.failures[0][1].errno == errno.ENXIO  # no reader
+    handler.close()

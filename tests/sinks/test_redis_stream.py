@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import multiprocessing
 import pathlib
 import signal
@@ -286,9 +287,9 @@ def test_close_returns_within_flush_timeout_when_redis_is_down(
     (warning,) = [m for m in messages if "with 10 events not sent" in m]
     # Only a round trip under way can have reached Redis with its answer lost.
     assert ("in a batch whose round trip was cut short" in warning) == (outage == "frozen")
-    # What comes after close() is counted, not queued for nobody.
+    # Used again after close(), it opens again, as a FileHandler does: nothing is dropped.
     emit_numbered(logger, range(10, 13))
-    assert (handler.dropped, handler.pending) == (3, 10)
+    assert (handler.dropped, handler.pending) == (0, 13)
 
 
 def test_a_flush_timeout_of_zero_closes_at_once(redis_server, handlers, event_logger):
@@ -441,3 +442,17 @@ def test_at_exit_logging_flushes_then_closes_each_within_flush_timeout(
     assert 0.4 <= took <= 2 * 0.4 + CLOSE_SLACK, took
     assert took_closed <= 0.05, took_closed
     assert (handler.pending, closed.pending) == (5, 5)
+
+
+def test_a_handler_closed_by_logging_configuration_still_delivers(
+    redis_server, handlers, event_logger
+):
+    # Jupyter Server (traitlets) runs logging.config.dictConfig after reading its config
+    # files, which closes every handler there is: those the files just made included.
+    handler = handlers(redis_server.url)
+    logger = event_logger(handler)
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    emit_numbered(logger, range(5))
+    assert handler.flush(10)
+    assert (handler.sent, handler.dropped, handler.pending) == (5, 0, 0)
+    assert [json.loads(e["event"])["n"] for e in redis_server.entries(STREAM)] == list(range(5))
