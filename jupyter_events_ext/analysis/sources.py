@@ -1,0 +1,315 @@
+"""Where recorded events come from, read as Arrow batches of raw lines.
+
+A source is a JSON-lines file (rotated or gzipped ones too: ``events.jsonl.1``,
+``events.jsonl.2026-11-27``, ``events.jsonl.3.gz``; gzip is recognised by its magic
+bytes, whatever the name) or a Redis stream written by ``RedisStreamHandler``
+(``redis://host:port/db#stream``; ``rediss://`` and ``unix:///socket?db=0#stream`` too).
+
+Every source yields record batches of ``BATCH_SCHEMA``, one row per line or stream
+entry, without parsing any JSON: that is the engine's job. Lines that cannot even be
+handed to it (not UTF-8, absurdly long, a stream entry with no ``event`` field) arrive
+with ``problem`` set to ``"<kind>: <why>"``, so that they are counted, never dropped.
+Memory stays bounded whatever the size of a source: files are read in ``CHUNK_BYTES``
+pieces and streams in ``STREAM_BATCH`` entries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import os
+import pathlib
+import re
+import urllib.parse
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any, Callable, Union
+
+from .engine import require
+from .errors import MissingExtraError, SourceError, SourceNotFound
+
+SourceLike = Union[str, "os.PathLike[str]"]
+
+CHUNK_BYTES = 8 << 20
+STREAM_BATCH = 10_000
+# A line longer than this is not an event (the server refuses far smaller ones); it is
+# counted as torn and skipped, so that one runaway line cannot exhaust memory.
+MAX_LINE_BYTES = 16 << 20
+_GZIP_MAGIC = b"\x1f\x8b"
+_REDIS_URL = re.compile(r"^(redis|rediss|unix)://", re.IGNORECASE)
+DEFAULT_STREAM = "jupyter_events"
+
+Advance = Callable[[int], None]
+
+
+def batch_schema() -> Any:
+    """The columns of every batch: which source, where in it, the raw text and any problem."""
+    _, pa = require()
+    return pa.schema(
+        [
+            ("source", pa.int32()),
+            ("lineno", pa.int64()),  # line number in a file, entry number in a stream (from 1)
+            ("entry", pa.large_string()),  # a stream entry's id; null for files
+            ("line", pa.large_string()),
+            ("problem", pa.large_string()),
+        ]
+    )
+
+
+def _make_batch(
+    index: int, first: int, lines: Any, entries: list[str] | None = None, problems: Any = None
+) -> Any:
+    """A batch for ``lines`` (an Arrow binary array), numbered from ``first``.
+
+    Text that is not UTF-8 becomes a printable stand-in with the problem ``torn``.
+    """
+    _, pa = require()
+    count = len(lines)
+    try:
+        text = lines.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        decoded, bad = [], []
+        for raw in lines.to_pylist():
+            if raw is None:
+                decoded.append(None)
+                bad.append(None)
+                continue
+            try:
+                decoded.append(raw.decode("utf-8"))
+                bad.append(None)
+            except UnicodeDecodeError as err:
+                decoded.append(raw.decode("utf-8", "backslashreplace"))
+                bad.append(f"torn: not UTF-8 (byte {err.start})")
+        text = pa.array(decoded, pa.large_string())
+        if problems is not None:
+            bad = [old or new for old, new in zip(problems.to_pylist(), bad)]
+        problems = pa.array(bad, pa.large_string())
+    return pa.record_batch(
+        [
+            pa.array([index] * count, pa.int32()) if count else pa.array([], pa.int32()),
+            pa.array(range(first, first + count), pa.int64()),
+            pa.nulls(count, pa.large_string()) if entries is None else pa.array(entries),
+            text,
+            pa.nulls(count, pa.large_string()) if problems is None else problems,
+        ],
+        schema=batch_schema(),
+    )
+
+
+@dataclasses.dataclass
+class FileSource:
+    """A JSON-lines file, plain or gzipped."""
+
+    path: pathlib.Path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def check(self) -> None:
+        """Raise ``SourceNotFound`` or ``SourceError`` now rather than halfway through."""
+        if not self.path.exists():
+            raise SourceNotFound(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise SourceError(f"{self.path}: a directory; pass the files in it instead")
+        try:
+            with open(self.path, "rb"):
+                pass
+        except OSError as err:
+            raise SourceError(f"{self.path}: {err.strerror or err}") from err
+
+    def size(self) -> int:
+        """Progress is counted in bytes of the file as stored (compressed, for gzip)."""
+        return self.path.stat().st_size
+
+    def batches(self, index: int, advance: Advance) -> Iterator[Any]:
+        _, pa = require()
+        with open(self.path, "rb") as raw:
+            gzipped = raw.read(2) == _GZIP_MAGIC
+            raw.seek(0)
+            stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+            first = 1
+            rest = b""
+            skipping = False  # inside a line longer than MAX_LINE_BYTES
+            done = 0
+            while True:
+                try:
+                    chunk = stream.read(CHUNK_BYTES)
+                except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+                    # A compressed file cut short (still being written, or damaged): keep
+                    # every whole line it held; what it was in the middle of is torn.
+                    problem = f"torn: compressed data ends early ({type(err).__name__})"
+                    yield _make_batch(
+                        index,
+                        first,
+                        pa.array([b"" if skipping else rest[:200]], pa.large_binary()),
+                        problems=pa.array([problem], pa.large_string()),
+                    )
+                    first += 1
+                    chunk, rest, skipping = b"", b"", False
+                position = raw.tell()
+                advance(position - done)
+                done = position
+                if not chunk:
+                    break
+                cut = chunk.rfind(b"\n")
+                if cut < 0:
+                    if not skipping:
+                        rest += chunk
+                        if len(rest) > MAX_LINE_BYTES:
+                            yield self._oversized(index, first, rest)
+                            first += 1
+                            rest, skipping = b"", True
+                    continue
+                if skipping:
+                    # The runaway line ends in this chunk; the lines after it are read.
+                    chunk = chunk[chunk.find(b"\n") + 1 :]
+                    cut = chunk.rfind(b"\n")
+                    skipping = False
+                    if cut < 0:
+                        rest = chunk
+                        continue
+                whole = rest + chunk[:cut] if rest else chunk[:cut]
+                rest = chunk[cut + 1 :]
+                if len(rest) > MAX_LINE_BYTES:
+                    yield self._oversized(index, first, rest)
+                    rest, skipping = b"", True
+                lines = _split_lines(whole)
+                yield _make_batch(index, first, lines)
+                first += len(lines)
+            if rest and not skipping:
+                yield _make_batch(index, first, pa.array([rest], pa.large_binary()))
+
+    @staticmethod
+    def _oversized(index: int, first: int, start: bytes) -> Any:
+        _, pa = require()
+        return _make_batch(
+            index,
+            first,
+            pa.array([start[:200]], pa.large_binary()),
+            problems=pa.array(
+                [f"torn: longer than {MAX_LINE_BYTES >> 20} MiB, skipped"], pa.large_string()
+            ),
+        )
+
+
+def _split_lines(block: bytes) -> Any:
+    """The lines of ``block`` (which holds whole lines, no trailing newline) as Arrow binary."""
+    _, pa = require()
+    import pyarrow.compute as pc
+
+    # One C++ pass instead of a Python list of a million bytes objects.
+    return pc.split_pattern(pa.array([block], pa.large_binary()), b"\n").flatten()
+
+
+@dataclasses.dataclass
+class RedisSource:
+    """A Redis stream as ``RedisStreamHandler`` writes it: an ``event`` field per entry.
+
+    Reads the entries present when reading starts (later ones are left for the next
+    export), oldest first.
+    """
+
+    url: str  # without the fragment, credentials included: never printed
+    stream: str
+    name: str  # what reports show: no credentials
+
+    @classmethod
+    def parse(cls, text: str) -> RedisSource:
+        parts = urllib.parse.urlsplit(text)
+        stream = urllib.parse.unquote(parts.fragment) or DEFAULT_STREAM
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+        shown = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        return cls(
+            url=urllib.parse.urlunsplit(parts._replace(fragment="")),
+            stream=stream,
+            name=f"{shown}#{stream}",
+        )
+
+    def _client(self) -> Any:
+        try:
+            import redis
+        except ImportError:
+            raise MissingExtraError(
+                "Reading a Redis stream needs the redis client, which is not installed: "
+                "pip install 'jupyter_events_ext[redis]'"
+            ) from None
+        try:
+            return redis.Redis.from_url(self.url, socket_timeout=30, socket_connect_timeout=10)
+        except ValueError as err:
+            raise SourceError(f"{self.name}: not a Redis URL ({err})") from None
+
+    def check(self) -> None:
+        client = self._client()
+        import redis
+
+        try:
+            with client:
+                kind = client.type(self.stream)
+        except redis.RedisError as err:
+            raise SourceError(f"{self.name}: Redis did not answer ({err})") from None
+        if kind == b"none":
+            raise SourceNotFound(f"{self.name}: no stream {self.stream!r} in this database")
+        if kind != b"stream":
+            raise SourceError(f"{self.name}: {self.stream!r} is a {kind.decode()}, not a stream")
+
+    def size(self) -> int:
+        """Progress is counted in stream entries."""
+        with self._client() as client:
+            return int(client.xlen(self.stream))
+
+    def batches(self, index: int, advance: Advance) -> Iterator[Any]:
+        _, pa = require()
+        with self._client() as client:
+            newest = client.xrevrange(self.stream, count=1)
+            if not newest:
+                return
+            end = newest[0][0]
+            after = b"-"
+            first = 1
+            while True:
+                entries = client.xrange(self.stream, min=after, max=end, count=STREAM_BATCH)
+                if not entries:
+                    break
+                ids, lines, problems = [], [], []
+                for entry_id, fields in entries:
+                    ids.append(entry_id.decode())
+                    event = fields.get(b"event")
+                    lines.append(event if event is not None else b"")
+                    problems.append(None if event is not None else "foreign: no event field")
+                yield _make_batch(
+                    index,
+                    first,
+                    pa.array(lines, pa.large_binary()),
+                    entries=ids,
+                    problems=pa.array(problems, pa.large_string()),
+                )
+                first += len(entries)
+                advance(len(entries))
+                if entries[-1][0] == end:
+                    break
+                after = b"(" + entries[-1][0]
+
+
+Source = Union[FileSource, RedisSource]
+
+
+def parse_source(source: SourceLike) -> Source:
+    """A ``FileSource`` for a path, a ``RedisSource`` for a ``redis://`` (etc.) URL."""
+    if isinstance(source, str) and _REDIS_URL.match(source):
+        return RedisSource.parse(source)
+    return FileSource(pathlib.Path(source))
+
+
+def parse_sources(sources: SourceLike | Iterable[SourceLike]) -> list[Source]:
+    """Every source, checked: a missing file or an unreachable Redis raises here."""
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    parsed = [parse_source(source) for source in sources]
+    if not parsed:
+        raise SourceError("no source given: pass at least one file or redis:// URL")
+    for source in parsed:
+        source.check()
+    return parsed
