@@ -49,7 +49,8 @@ _COPY_OPTIONS = {
     "csv": "FORMAT csv, HEADER true",
     "jsonl": "FORMAT json",
 }
-_MAX_NAME = 100
+_MAX_STEM = 80
+_MAX_VERSION = 20
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,11 +89,13 @@ def table_file_names(plans: Iterable[TablePlan], fmt: str) -> list[str]:
         digest = hashlib.sha1(f"{plan.schema}\0{plan.version}".encode()).hexdigest()[:8]
         stem = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", plan.schema)
         stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-") or "schema"
-        version = re.sub(r"[^A-Za-z0-9._-]+", "_", plan.version)
+        if len(stem) > _MAX_STEM:
+            stem = f"{stem[:_MAX_STEM]}-{digest}"
+        version = re.sub(r"[^A-Za-z0-9._-]+", "_", plan.version)[:_MAX_VERSION]
         name = f"{stem}.v{version}"
         # Case-insensitive file systems would merge names differing only in case.
-        if len(name) > _MAX_NAME or name.lower() in taken:
-            name = f"{name[:_MAX_NAME]}-{digest}"
+        if name.lower() in taken:
+            name = f"{name}-{digest}"
         taken.add(name.lower())
         names.append(name + EXTENSIONS[fmt])
     return names

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Where the table's metadata holds what reading found (counts of each kind of line).
 LINES_METADATA_KEY = b"jupyter_events_ext.lines"
+_NUMBERS = {"BIGINT", "UBIGINT", "DOUBLE"}
+# Types whose text form is plain; lists and structs become JSON text instead.
+_SCALARS = _NUMBERS | {"BOOLEAN", "VARCHAR", "HUGEINT"}
 
 
 def read_events(
@@ -72,9 +75,13 @@ def read_events(
 
 
 def _union(con: Any, plans: list[TablePlan]) -> Any:
-    """Every plan's events in one table: each staged with exact integers only if needed."""
+    """Every plan's events in one table, oldest first.
+
+    Each plan's rows are staged on their own first (integers exact only where they must
+    be); a column whose type differs between plans becomes text, numbers excepted.
+    """
     duckdb, _ = require()
-    names = []
+    parts: list[tuple[str, dict[str, str]]] = []
     for number, plan in enumerate(plans):
         name = f"part_{number}"
         for narrow in (True, False):
@@ -84,12 +91,30 @@ def _union(con: Any, plans: list[TablePlan]) -> Any:
             except duckdb.ConversionException:
                 if not narrow or not plan.has_integers():
                     raise
-        names.append(name)
-    union = " UNION ALL BY NAME ".join(f"SELECT * FROM {name}" for name in names)
+        types = dict(
+            con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {name})").fetchall()
+        )
+        parts.append((name, types))
+    seen: dict[str, set[str]] = {}
+    for _, types in parts:
+        for column, kind in types.items():
+            seen.setdefault(column, set()).add(kind)
+    as_text = {column for column, kinds in seen.items() if len(kinds) > 1 and not kinds <= _NUMBERS}
+    selects = []
+    for name, types in parts:
+        columns = []
+        for column, kind in types.items():
+            quoted = identifier(column)
+            if column in as_text and kind != "VARCHAR":
+                value = quoted if kind in _SCALARS else f"to_json({quoted})"
+                columns.append(f"CAST({value} AS VARCHAR) AS {quoted}")
+            else:
+                columns.append(quoted)
+        selects.append(f"SELECT {', '.join(columns)} FROM {name}")
     # UNION BY NAME orders columns by first appearance: the envelope's come first.
-    return con.sql(
-        f"SELECT * FROM ({union}) ORDER BY {identifier('__timestamp__')}"
-    ).to_arrow_table()
+    union = " UNION ALL BY NAME ".join(selects)
+    query = f"SELECT * FROM ({union}) ORDER BY {identifier('__timestamp__')}"
+    return con.sql(query).to_arrow_table()
 
 
 def _empty_table() -> Any:

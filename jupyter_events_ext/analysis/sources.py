@@ -127,31 +127,25 @@ class FileSource:
         with open(self.path, "rb") as raw:
             gzipped = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
-            stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
             first = 1
             rest = b""
             skipping = False  # inside a line longer than MAX_LINE_BYTES
             done = 0
-            while True:
-                try:
-                    chunk = stream.read(CHUNK_BYTES)
-                except (EOFError, gzip.BadGzipFile, zlib.error) as err:
-                    # A compressed file cut short (still being written, or damaged): keep
-                    # every whole line it held; what it was in the middle of is torn.
-                    problem = f"torn: compressed data ends early ({type(err).__name__})"
+            for chunk in _chunks(raw, gzipped):
+                position = raw.tell()
+                advance(position - done)
+                done = position
+                if isinstance(chunk, _Cut):
+                    if skipping:  # cut inside a runaway line, already counted
+                        return
+                    # What the file was in the middle of when its data ends is torn.
                     yield _make_batch(
                         index,
                         first,
                         pa.array([b"" if skipping else rest[:200]], pa.large_binary()),
-                        problems=pa.array([problem], pa.large_string()),
+                        problems=pa.array([f"torn: {chunk.why}"], pa.large_string()),
                     )
-                    first += 1
-                    chunk, rest, skipping = b"", b"", False
-                position = raw.tell()
-                advance(position - done)
-                done = position
-                if not chunk:
-                    break
+                    return
                 cut = chunk.rfind(b"\n")
                 if cut < 0:
                     if not skipping:
@@ -171,12 +165,13 @@ class FileSource:
                         continue
                 whole = rest + chunk[:cut] if rest else chunk[:cut]
                 rest = chunk[cut + 1 :]
-                if len(rest) > MAX_LINE_BYTES:
-                    yield self._oversized(index, first, rest)
-                    rest, skipping = b"", True
                 lines = _split_lines(whole)
                 yield _make_batch(index, first, lines)
                 first += len(lines)
+                if len(rest) > MAX_LINE_BYTES:
+                    yield self._oversized(index, first, rest)
+                    first += 1
+                    rest, skipping = b"", True
             if rest and not skipping:
                 yield _make_batch(index, first, pa.array([rest], pa.large_binary()))
 
@@ -188,9 +183,48 @@ class FileSource:
             first,
             pa.array([start[:200]], pa.large_binary()),
             problems=pa.array(
-                [f"torn: longer than {MAX_LINE_BYTES >> 20} MiB, skipped"], pa.large_string()
+                [f"torn: longer than {MAX_LINE_BYTES:,} bytes, skipped"], pa.large_string()
             ),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cut:
+    """A compressed file's data ends early (still being written, or damaged)."""
+
+    why: str
+
+
+def _chunks(raw: Any, gzipped: bool) -> Iterator[bytes | _Cut]:
+    """The file's (decompressed) bytes in pieces of about ``CHUNK_BYTES``.
+
+    A gzip stream cut short yields everything it held, then a ``_Cut``.
+    """
+    if not gzipped:
+        while chunk := raw.read(CHUNK_BYTES):
+            yield chunk
+        return
+    stream = gzip.GzipFile(fileobj=raw, mode="rb")
+    pieces: list[bytes] = []
+    size = 0
+    while True:
+        try:
+            # read1 returns what one read of the file gave, so a cut loses nothing before it.
+            piece = stream.read1(CHUNK_BYTES)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as err:
+            if pieces:
+                yield b"".join(pieces)
+            yield _Cut(f"compressed data ends early ({type(err).__name__})")
+            return
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+        if size >= CHUNK_BYTES:
+            yield b"".join(pieces)
+            pieces, size = [], 0
+    if pieces:
+        yield b"".join(pieces)
 
 
 def _split_lines(block: bytes) -> Any:
