@@ -149,9 +149,12 @@ class TablePlan:
     version: str
     rows: int
     columns: list[Column]
+    key: int = 0  # which rows of the staged table are this table's
 
     @classmethod
-    def from_shapes(cls, schema: str, version: str, shapes: list[tuple[str, int]]) -> TablePlan:
+    def from_shapes(
+        cls, schema: str, version: str, shapes: list[tuple[str, int]], key: int = 0
+    ) -> TablePlan:
         """Plan from ``(json_structure text, event count)`` pairs, most common first."""
         merged: Shape = "NULL"
         for text, _ in shapes:
@@ -164,7 +167,7 @@ class TablePlan:
             columns.append(Column(name, (name,), "JSON" if isinstance(shape, dict) else shape))
         data = {k: v for k, v in merged.items() if k not in ENVELOPE_COLUMNS}
         flat = _flatten(data, (), frozenset(ENVELOPE_COLUMNS) | frozenset(data)) or []
-        return cls(schema, version, sum(count for _, count in shapes), columns + flat)
+        return cls(schema, version, sum(count for _, count in shapes), columns + flat, key)
 
     @property
     def column_names(self) -> list[str]:
@@ -187,8 +190,8 @@ class TablePlan:
         timestamp = f"strftime(ts, '{_RFC3339}')" if fmt in _TEXT_TIMES else "ts"
         parts = [
             f"{timestamp} AS {identifier('__timestamp__')}",
-            f"schema AS {identifier('__schema__')}",
-            f"version AS {identifier('__schema_version__')}",
+            f"{literal(self.schema)} AS {identifier('__schema__')}",
+            f"{literal(self.version)} AS {identifier('__schema_version__')}",
         ]
         for column in self.columns:
             value = "r"
@@ -201,9 +204,8 @@ class TablePlan:
         structure = literal(json.dumps(_transform_shape(self.columns)))
         return (
             f"SELECT {', '.join(parts)} FROM ("
-            f"SELECT ts, schema, version, json_transform(line, {structure}) AS r FROM {table} "
-            f"WHERE kind = 'ok' AND schema = {literal(self.schema)} "
-            f"AND version = {literal(self.version)}) ORDER BY ts"
+            f"SELECT ts, json_transform(line, {structure}) AS r FROM {table} "
+            f"WHERE kind = 'ok' AND grp = {int(self.key)}) ORDER BY ts"
         )
 
 

@@ -40,7 +40,7 @@ from .errors import OutputExistsError
 from .filters import EventFilter, TimeBound
 from .sources import SourceLike, parse_sources
 from .sql import literal
-from .staging import STAGED, LineCounts, NoProgress, Progress, shapes, stage
+from .staging import STAGED, LineCounts, NoProgress, Progress, groups, stage
 
 MANIFEST = "manifest.json"
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
@@ -169,8 +169,8 @@ def export_events(
         try:
             counts = stage(con, checked, event_filter, progress)
             plans = [
-                TablePlan.from_shapes(schema_id, version, found)
-                for (schema_id, version), found in shapes(con).items()
+                TablePlan.from_shapes(group.schema, group.version, group.shapes, group.key)
+                for group in groups(con)
             ]
             tables = []
             progress.start("Writing tables", len(plans))

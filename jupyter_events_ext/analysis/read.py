@@ -14,7 +14,7 @@ from .engine import connect, require
 from .filters import EventFilter, TimeBound
 from .sources import SourceLike, parse_sources
 from .sql import identifier
-from .staging import STAGED, NoProgress, shapes, stage
+from .staging import STAGED, NoProgress, groups, stage
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,8 @@ def read_events(
         try:
             counts = stage(con, sources, event_filter, NoProgress())
             plans = [
-                TablePlan.from_shapes(schema_id, version, found)
-                for (schema_id, version), found in shapes(con).items()
+                TablePlan.from_shapes(group.schema, group.version, group.shapes, group.key)
+                for group in groups(con)
             ]
             table = _union(con, plans) if plans else _empty_table()
         finally:

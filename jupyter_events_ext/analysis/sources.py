@@ -30,7 +30,7 @@ from .errors import MissingExtraError, SourceError, SourceNotFound
 
 SourceLike = Union[str, "os.PathLike[str]"]
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 STREAM_BATCH = 10_000
 # A line longer than this is not an event (the server refuses far smaller ones); it is
 # counted as torn and skipped, so that one runaway line cannot exhaust memory.
@@ -79,7 +79,7 @@ def _make_batch(
                 bad.append(None)
             except UnicodeDecodeError as err:
                 decoded.append(raw.decode("utf-8", "backslashreplace"))
-                bad.append(f"torn: not UTF-8 (byte {err.start})")
+                bad.append(f"torn: not UTF-8 at byte {err.start}")
         text = pa.array(decoded, pa.large_string())
         if problems is not None:
             bad = [old or new for old, new in zip(problems.to_pylist(), bad)]
@@ -163,7 +163,7 @@ class FileSource:
                     if cut < 0:
                         rest = chunk
                         continue
-                whole = rest + chunk[:cut] if rest else chunk[:cut]
+                whole = rest + chunk[:cut] if rest else memoryview(chunk)[:cut]
                 rest = chunk[cut + 1 :]
                 lines = _split_lines(whole)
                 yield _make_batch(index, first, lines)
@@ -227,13 +227,16 @@ def _chunks(raw: Any, gzipped: bool) -> Iterator[bytes | _Cut]:
         yield b"".join(pieces)
 
 
-def _split_lines(block: bytes) -> Any:
-    """The lines of ``block`` (which holds whole lines, no trailing newline) as Arrow binary."""
+def _split_lines(block: bytes | memoryview) -> Any:
+    """The lines of ``block`` (whole lines, no trailing newline) as an Arrow binary array."""
     _, pa = require()
     import pyarrow.compute as pc
 
-    # One C++ pass instead of a Python list of a million bytes objects.
-    return pc.split_pattern(pa.array([block], pa.large_binary()), b"\n").flatten()
+    # ``block`` becomes a one-element array without a copy, then one C++ pass splits it,
+    # instead of a Python list of a million bytes objects.
+    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
+    whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)])
+    return pc.split_pattern(whole, b"\n").flatten()
 
 
 @dataclasses.dataclass

@@ -40,8 +40,8 @@ BAD_KINDS = ("torn", "foreign", "invalid")
 EXCERPT_CHARS = 120
 EXAMPLES_PER_KIND = 5
 
-# Every line is parsed once (json_structure: validity and shape in one go); only objects
-# are looked into again, for their four envelope fields.
+# Every line is parsed once by json_structure (validity and shape in one go); objects are
+# parsed once more for their envelope fields, whose JSON types the shape tells.
 _STAGE_SQL = f"""
 CREATE TABLE {STAGED} AS
 WITH shaped AS (
@@ -50,19 +50,21 @@ WITH shaped AS (
     FROM incoming
 ), enveloped AS (
     SELECT *,
-           CASE WHEN starts_with(shape, '{{') THEN json_extract(line, [
+           CASE WHEN starts_with(shape, '{{') THEN json_extract_string(line, [
                '$.__schema__', '$.__schema_version__', '$.__timestamp__'
-           ]) END AS envelope
+           ]) END AS envelope,
+           CASE WHEN starts_with(shape, '{{') THEN json_extract_string(shape, [
+               '$.__schema__', '$.__schema_version__', '$.__timestamp__'
+           ]) END AS types
     FROM shaped
 ), typed AS (
     SELECT *,
-           CASE WHEN json_type(envelope[1]) = 'VARCHAR' THEN envelope[1] ->> '$' END AS schema,
-           CASE WHEN json_type(envelope[2]) IN ('VARCHAR', 'UBIGINT', 'BIGINT')
-                THEN envelope[2] ->> '$' END AS version,
+           CASE WHEN types[1] = 'VARCHAR' THEN envelope[1] END AS schema,
+           CASE WHEN types[2] IN ('VARCHAR', 'UBIGINT', 'BIGINT') THEN envelope[2] END AS version,
            -- jupyter_events writes "+00:00Z", which is not RFC 3339; read it all the same.
-           CASE WHEN json_type(envelope[3]) = 'VARCHAR' THEN try_cast(
-               CASE WHEN ends_with(envelope[3], '+00:00Z"') THEN left(envelope[3] ->> '$', -1)
-                    ELSE envelope[3] ->> '$' END AS TIMESTAMPTZ
+           CASE WHEN types[3] = 'VARCHAR' THEN try_cast(
+               CASE WHEN ends_with(envelope[3], '+00:00Z') THEN left(envelope[3], -1)
+                    ELSE envelope[3] END AS TIMESTAMPTZ
            ) END AS ts
     FROM enveloped
 ), classified AS (
@@ -72,7 +74,7 @@ WITH shaped AS (
                -- Only lines that are not JSON are looked at again.
                WHEN shape IS NULL THEN
                    CASE WHEN trim(line, ' \t\r') = '' THEN 'blank' ELSE 'torn' END
-               WHEN envelope IS NULL OR envelope[1] IS NULL THEN 'foreign'
+               WHEN envelope IS NULL OR types[1] IS NULL THEN 'foreign'
                WHEN schema IS NULL OR schema = '' OR version IS NULL OR version = ''
                     OR ts IS NULL THEN 'invalid'
                WHEN (len(CAST($schemas AS VARCHAR[])) > 0
@@ -85,7 +87,7 @@ WITH shaped AS (
                WHEN problem IS NOT NULL THEN trim(substr(problem, strpos(problem, ':') + 1))
                WHEN shape IS NULL THEN 'not JSON'
                WHEN envelope IS NULL THEN 'JSON, but not an object'
-               WHEN envelope[1] IS NULL THEN 'no "__schema__"'
+               WHEN types[1] IS NULL THEN 'no "__schema__"'
                WHEN schema IS NULL OR schema = '' THEN '"__schema__" is not a non-empty string'
                WHEN version IS NULL OR version = ''
                    THEN '"__schema_version__" is missing or not text'
@@ -93,12 +95,14 @@ WITH shaped AS (
            END AS reason
     FROM typed
 )
+-- Good events keep what writing their tables needs, as compactly as it can be held:
+-- their schema version and their shape as 64-bit hashes (distinct ones are few; see
+-- shapes()). Bad lines keep where they are and how they begin.
 SELECT kind, source,
-       CASE WHEN kind = 'ok' THEN schema END AS schema,
-       CASE WHEN kind = 'ok' THEN version END AS version,
+       CASE WHEN kind = 'ok' THEN hash(schema, version) END AS grp,
        CASE WHEN kind = 'ok' THEN ts END AS ts,
        CASE WHEN kind = 'ok' THEN line END AS line,
-       CASE WHEN kind = 'ok' THEN shape END AS shape,
+       CASE WHEN kind = 'ok' THEN hash(shape) END AS shape,
        CASE WHEN kind IN {BAD_KINDS} THEN lineno END AS lineno,
        CASE WHEN kind IN {BAD_KINDS} THEN entry END AS entry,
        CASE WHEN kind IN {BAD_KINDS} THEN left(line, {EXCERPT_CHARS + 1}) END AS excerpt,
@@ -243,15 +247,47 @@ def _count(con: Any, sources: list[Source]) -> LineCounts:
     return LineCounts(by_kind, by_source, examples)
 
 
-def shapes(con: Any) -> dict[tuple[str, str], list[tuple[str, int]]]:
-    """Per ``(schema, version)`` kept, its events' distinct shapes, most common first."""
-    found: dict[tuple[str, str], list[tuple[str, int]]] = {}
-    rows = con.execute(
+@dataclasses.dataclass
+class Group:
+    """The events of one schema version: its key in the staged table and their shapes."""
+
+    schema: str
+    version: str
+    key: int
+    shapes: list[tuple[str, int]]  # (json_structure text, events), most common first
+
+
+def groups(con: Any) -> list[Group]:
+    """Every schema version kept, by ``$id`` and version.
+
+    The staged table holds hashes; the ``$id``, version and shape text are read again
+    from one event of each (schema version, shape).
+    """
+    found = con.execute(
         f"""
-        SELECT schema, version, shape, count(*) AS n FROM {STAGED} WHERE kind = 'ok'
-        GROUP BY ALL ORDER BY schema, version, n DESC, shape
+        SELECT grp, shape, count(*), min(rowid) FROM {STAGED}
+        WHERE kind = 'ok' GROUP BY ALL
         """
     ).fetchall()
-    for schema, version, shape, count in rows:
-        found.setdefault((schema, version), []).append((shape, count))
-    return found
+    if not found:
+        return []
+    examples = {
+        row[0]: row[1:]
+        for row in con.execute(
+            f"""
+            SELECT rowid, json_structure(line),
+                   json_extract_string(line, '$.__schema__'),
+                   json_extract_string(line, '$.__schema_version__')
+            FROM {STAGED} WHERE rowid IN ?
+            """,
+            [[row[3] for row in found]],
+        ).fetchall()
+    }
+    by_key: dict[int, Group] = {}
+    for key, _, count, example in found:
+        shape, schema, version = examples[example]
+        group = by_key.setdefault(key, Group(schema, version, key, []))
+        group.shapes.append((shape, count))
+    for group in by_key.values():
+        group.shapes.sort(key=lambda pair: (-pair[1], pair[0]))
+    return sorted(by_key.values(), key=lambda group: (group.schema, group.version))
