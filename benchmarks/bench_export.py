@@ -8,9 +8,9 @@ then, in the same run and each in its own subprocess:
   b. ``jupyter events-ext export path --format parquet --output out``
 
 each ``--rounds`` times, interleaved. A run's time is its subprocess's wall time (start-up
-and imports included, for both) and its memory the subprocess's peak RSS
-(``os.wait4``). The fastest round of each counts; the memory shown is the highest of
-any round. Afterwards every output is checked to hold every event.
+and imports included, for both) and its memory the subprocess's peak RSS (``VmHWM``, read
+from ``/proc/self/status`` as it exits). The fastest round of each counts; the memory
+shown is the highest of any round. Afterwards every output is checked to hold every event.
 
     python benchmarks/bench_export.py [--events N] [--rounds R]
 """
@@ -38,23 +38,43 @@ except ImportError:  # run from a source checkout that is not installed
 
 from recorded_events import write_fast  # noqa: E402
 
-PANDAS = "import sys, pandas\npandas.read_json(sys.argv[1], lines=True).to_parquet(sys.argv[2])\n"
-OURS = [sys.executable, "-m", "jupyter_events_ext.events.cli", "export", "--format", "parquet"]
+# Each run reports its own peak RSS (VmHWM) as it exits: wait4's ru_maxrss would also count
+# the memory of this process, which the child shares until it execs.
+_REPORT = """
+import atexit, sys
+
+def _report():
+    with open("/proc/self/status") as status:
+        peak = next(line for line in status if line.startswith("VmHWM:"))
+    sys.stderr.write(f"PEAK {peak.split()[1]}\\n")
+
+atexit.register(_report)
+"""
+PANDAS = (
+    _REPORT + "import pandas\npandas.read_json(sys.argv[1], lines=True).to_parquet(sys.argv[2])\n"
+)
+OURS = (
+    _REPORT
+    + "import runpy\n"
+    + "sys.argv = ['jupyter-events-ext', 'export', '--format', 'parquet', *sys.argv[1:]]\n"
+    + "runpy.run_module('jupyter_events_ext.events.cli', run_name='__main__')\n"
+)
 
 
-def measure(command: list[str]) -> tuple[float, int]:
-    """Run ``command``; its wall time in seconds and peak RSS in bytes."""
+def measure(code: str, *args: str) -> tuple[float, int]:
+    """Run ``code`` in a fresh Python; its wall time in seconds and peak RSS in bytes."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
-    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.stderr:
-        process.stderr.close()
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode:
-        raise RuntimeError(f"{command[:4]} failed ({process.returncode}): {stderr[-2000:]}")
-    return elapsed, usage.ru_maxrss * 1024  # Linux reports KiB
+    if result.returncode:
+        raise RuntimeError(f"a run failed ({result.returncode}): {result.stderr[-2000:]}")
+    return elapsed, int(result.stderr.split("PEAK ")[-1]) * 1024  # kB
 
 
 def rows_in_pandas_output(path: pathlib.Path) -> int:
@@ -85,12 +105,12 @@ def main() -> None:
         results: dict[str, list[tuple[float, int]]] = {"pandas": [], "ours": []}
         for round_ in range(args.rounds):
             out = work / f"pandas-{round_}.parquet"
-            results["pandas"].append(measure([sys.executable, "-c", PANDAS, str(source), str(out)]))
+            results["pandas"].append(measure(PANDAS, str(source), str(out)))
             if rows_in_pandas_output(out) != args.events:
                 raise RuntimeError("pandas lost events")
             out.unlink()
             directory = work / f"ours-{round_}"
-            results["ours"].append(measure([*OURS, str(source), "--output", str(directory)]))
+            results["ours"].append(measure(OURS, str(source), "--output", str(directory)))
             if rows_in_export(directory) != args.events:
                 raise RuntimeError("the export lost events")
             shutil.rmtree(directory)
