@@ -112,7 +112,8 @@ def export(
     events = sum(table.rows for table in summary.tables)
     click.echo(
         f"Wrote {events:,} event{'s' if events != 1 else ''} in {len(summary.tables)} "
-        f"table{'s' if len(summary.tables) != 1 else ''} to {output}/ ({fmt}):"
+        f"table{'s' if len(summary.tables) != 1 else ''} to {output}/ ({fmt})"
+        + (":" if summary.tables else ".")
     )
     width = max((len(table.file) for table in summary.tables), default=0)
     for table in summary.tables:

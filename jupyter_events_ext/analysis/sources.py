@@ -5,7 +5,7 @@ A source is a JSON-lines file (rotated or gzipped ones too: ``events.jsonl.1``,
 bytes, whatever the name) or a Redis stream written by ``RedisStreamHandler``
 (``redis://host:port/db#stream``; ``rediss://`` and ``unix:///socket?db=0#stream`` too).
 
-Every source yields record batches of ``BATCH_SCHEMA``, one row per line or stream
+Every source yields record batches of ``batch_schema()``, one row per line or stream
 entry, without parsing any JSON: that is the engine's job. Lines that cannot even be
 handed to it (not UTF-8, absurdly long, a stream entry with no ``event`` field) arrive
 with ``problem`` set to ``"<kind>: <why>"``, so that they are counted, never dropped.
@@ -32,8 +32,9 @@ SourceLike = Union[str, "os.PathLike[str]"]
 
 CHUNK_BYTES = 4 << 20
 STREAM_BATCH = 10_000
-# A line longer than this is not an event (the server refuses far smaller ones); it is
-# counted as torn and skipped, so that one runaway line cannot exhaust memory.
+# A line longer than this is not an event (the server accepts 64 KiB of event data by
+# default); it is counted as torn and skipped, so that one runaway line cannot exhaust
+# memory.
 MAX_LINE_BYTES = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _REDIS_URL = re.compile(r"^(redis|rediss|unix)://", re.IGNORECASE)
@@ -88,7 +89,9 @@ def _make_batch(
         [
             pa.array([index] * count, pa.int32()) if count else pa.array([], pa.int32()),
             pa.array(range(first, first + count), pa.int64()),
-            pa.nulls(count, pa.large_string()) if entries is None else pa.array(entries),
+            pa.nulls(count, pa.large_string())
+            if entries is None
+            else pa.array(entries, pa.large_string()),
             text,
             pa.nulls(count, pa.large_string()) if problems is None else problems,
         ],
@@ -123,6 +126,12 @@ class FileSource:
         return self.path.stat().st_size
 
     def batches(self, index: int, advance: Advance) -> Iterator[Any]:
+        try:
+            yield from self._batches(index, advance)
+        except OSError as err:
+            raise SourceError(f"{self.path}: {err.strerror or err}") from err
+
+    def _batches(self, index: int, advance: Advance) -> Iterator[Any]:
         _, pa = require()
         with open(self.path, "rb") as raw:
             gzipped = raw.read(2) == _GZIP_MAGIC
@@ -142,7 +151,7 @@ class FileSource:
                     yield _make_batch(
                         index,
                         first,
-                        pa.array([b"" if skipping else rest[:200]], pa.large_binary()),
+                        pa.array([rest[:200]], pa.large_binary()),
                         problems=pa.array([f"torn: {chunk.why}"], pa.large_string()),
                     )
                     return
@@ -292,42 +301,57 @@ class RedisSource:
         if kind != b"stream":
             raise SourceError(f"{self.name}: {self.stream!r} is a {kind.decode()}, not a stream")
 
-    def size(self) -> int:
-        """Progress is counted in stream entries."""
-        with self._client() as client:
-            return int(client.xlen(self.stream))
+    def size(self) -> int | None:
+        """Progress is counted in stream entries; None if Redis does not say."""
+        import redis
+
+        try:
+            with self._client() as client:
+                return int(client.xlen(self.stream))
+        except redis.RedisError:
+            return None  # reading will fail with a clear error, if it fails at all
 
     def batches(self, index: int, advance: Advance) -> Iterator[Any]:
+        client = self._client()
+        import redis
+
+        try:
+            yield from self._batches(client, index, advance)
+        except redis.RedisError as err:
+            raise SourceError(f"{self.name}: reading the stream failed ({err})") from None
+        finally:
+            client.close()
+
+    def _batches(self, client: Any, index: int, advance: Advance) -> Iterator[Any]:
         _, pa = require()
-        with self._client() as client:
-            newest = client.xrevrange(self.stream, count=1)
-            if not newest:
-                return
-            end = newest[0][0]
-            after = b"-"
-            first = 1
-            while True:
-                entries = client.xrange(self.stream, min=after, max=end, count=STREAM_BATCH)
-                if not entries:
-                    break
-                ids, lines, problems = [], [], []
-                for entry_id, fields in entries:
-                    ids.append(entry_id.decode())
-                    event = fields.get(b"event")
-                    lines.append(event if event is not None else b"")
-                    problems.append(None if event is not None else "foreign: no event field")
-                yield _make_batch(
-                    index,
-                    first,
-                    pa.array(lines, pa.large_binary()),
-                    entries=ids,
-                    problems=pa.array(problems, pa.large_string()),
-                )
-                first += len(entries)
-                advance(len(entries))
-                if entries[-1][0] == end:
-                    break
-                after = b"(" + entries[-1][0]
+        newest = client.xrevrange(self.stream, count=1)
+        if not newest:
+            return
+        end = newest[0][0]
+        after = b"-"
+        first = 1
+        while True:
+            entries = client.xrange(self.stream, min=after, max=end, count=STREAM_BATCH)
+            if not entries:
+                break
+            ids, lines, problems = [], [], []
+            for entry_id, fields in entries:
+                ids.append(entry_id.decode())
+                event = fields.get(b"event")
+                lines.append(event if event is not None else b"")
+                problems.append(None if event is not None else "foreign: no event field")
+            yield _make_batch(
+                index,
+                first,
+                pa.array(lines, pa.large_binary()),
+                entries=ids,
+                problems=pa.array(problems, pa.large_string()),
+            )
+            first += len(entries)
+            advance(len(entries))
+            if entries[-1][0] == end:
+                break
+            after = b"(" + entries[-1][0]
 
 
 Source = Union[FileSource, RedisSource]

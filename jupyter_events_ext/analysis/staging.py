@@ -194,13 +194,20 @@ def stage(
     con: Any, sources: list[Source], event_filter: EventFilter, progress: Progress
 ) -> LineCounts:
     """Read ``sources`` into the ``STAGED`` table of ``con``; count what was found."""
-    _, pa = require()
+    duckdb, pa = require()
+    # The engine reports a failure of the batches' generator as its own error, with the
+    # original's text only: keep the original (a SourceError, say) to raise instead.
+    failures: list[BaseException] = []
 
     def batches() -> Iterator[Any]:
-        for index, source in enumerate(sources):
-            progress.start(source.name, source.size())
-            yield from source.batches(index, progress.advance)
-            progress.finish()
+        try:
+            for index, source in enumerate(sources):
+                progress.start(source.name, source.size())
+                yield from source.batches(index, progress.advance)
+                progress.finish()
+        except BaseException as err:
+            failures.append(err)
+            raise
 
     incoming = pa.RecordBatchReader.from_batches(batch_schema(), batches())
     con.register("incoming", incoming)
@@ -213,6 +220,10 @@ def stage(
                 "until": event_filter.until,
             },
         )
+    except duckdb.Error:
+        if failures:
+            raise failures[0] from None
+        raise
     finally:
         con.unregister("incoming")
     return _count(con, sources)

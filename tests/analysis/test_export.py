@@ -17,8 +17,8 @@ import pytest
 from expected import ENVELOPE, by_time_and_id, counts, envelopes, rows, timestamp
 from recorded_events import CELL_EXECUTION, COMMAND, DOCUMENT, SCHEMA_IDS
 
+from jupyter_events_ext.analysis import SourceError, sources
 from jupyter_events_ext.analysis import export as export_module
-from jupyter_events_ext.analysis import sources
 from jupyter_events_ext.events.exit_code import ExitCode
 
 
@@ -358,11 +358,25 @@ def test_a_failure_midway_leaves_nothing_behind(tmp_path, validated_events, monk
     assert leftovers(tmp_path) == []
 
 
+def test_a_read_error_midway_is_reported_and_leaves_nothing(
+    tmp_path, validated_events, monkeypatch
+):
+    def failing(raw, gzipped):
+        yield raw.read(1000)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(sources, "_chunks", failing)
+    with pytest.raises(SourceError, match=r"events\.jsonl: Input/output error"):
+        export_module.export_events(validated_events, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_no_events_still_writes_a_manifest(tmp_path, validated_events, export_cli):
     out = tmp_path / "out"
     result = export_cli(validated_events, "-o", out, "--schema", "https://example.org/none/v1")
     assert result.exit_code == 0
-    assert "Wrote 0 events in 0 tables" in result.output
+    assert "Wrote 0 events in 0 tables to " in result.output
+    assert "(parquet)." in result.output
     assert manifest(out)["tables"] == []
 
 

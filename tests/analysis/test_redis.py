@@ -6,10 +6,11 @@ import json
 import logging
 
 import pyarrow.parquet as pq
+import pytest
 from expected import counts, envelopes
 from recorded_events import CELL_EXECUTION, SCHEMA_DIR, simulate
 
-from jupyter_events_ext.analysis import read_events, sources
+from jupyter_events_ext.analysis import SourceError, export_events, read_events, sources
 from jupyter_events_ext.events import EventLogger
 from jupyter_events_ext.events.exit_code import ExitCode
 from jupyter_events_ext.events.redis_stream import RedisStreamHandler
@@ -112,3 +113,26 @@ def test_an_unreachable_redis_is_reported_without_its_password(tmp_path, redis_s
     assert result.exit_code == 1
     assert f"redis://127.0.0.1:{redis_server.port}/0#events: Redis did not answer" in result.output
     assert "s3cret" not in result.output
+
+
+def test_redis_going_away_midway_is_an_error_and_writes_nothing(
+    tmp_path, redis_server, monkeypatch
+):
+    record(redis_server.url, 100)
+    monkeypatch.setattr(sources, "STREAM_BATCH", 10)
+
+    class StopRedisAfterTheFirstBatch:
+        def start(self, name, size):
+            pass
+
+        def advance(self, amount):
+            redis_server.stop()
+
+        def finish(self):
+            pass
+
+    with pytest.raises(SourceError, match=r"#jupyter_events: reading the stream failed \("):
+        export_events(
+            f"{redis_server.url}#{STREAM}", tmp_path / "out", progress=StopRedisAfterTheFirstBatch()
+        )
+    assert list(tmp_path.iterdir()) == [tmp_path / "redis"]
