@@ -13,7 +13,7 @@ from recorded_events import CELL_EXECUTION, SCHEMA_DIR, simulate
 from jupyter_events_ext.analysis import SourceError, export_events, read_events, sources
 from jupyter_events_ext.events import EventLogger
 from jupyter_events_ext.events.exit_code import ExitCode
-from jupyter_events_ext.events.redis_stream import RedisStreamHandler
+from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
 
 STREAM = "jupyter_events"
 
