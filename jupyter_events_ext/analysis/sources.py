@@ -87,8 +87,8 @@ def _make_batch(
         problems = pa.array(bad, pa.large_string())
     return pa.record_batch(
         [
-            pa.array([index] * count, pa.int32()) if count else pa.array([], pa.int32()),
-            pa.array(range(first, first + count), pa.int64()),
+            pa.repeat(pa.scalar(index, pa.int32()), count),
+            _numbers(first, count),
             pa.nulls(count, pa.large_string())
             if entries is None
             else pa.array(entries, pa.large_string()),
@@ -97,6 +97,16 @@ def _make_batch(
         ],
         schema=batch_schema(),
     )
+
+
+def _numbers(first: int, count: int) -> Any:
+    """``first, first + 1, ...`` (``count`` of them) as an Arrow int64 array."""
+    _, pa = require()
+    import pyarrow.compute as pc
+
+    # Built in C++: a Python range of a million numbers costs more than reading the lines.
+    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
+    return pc.add(pc.cumulative_sum(ones), pa.scalar(first - 1, pa.int64()))
 
 
 @dataclasses.dataclass
@@ -172,11 +182,19 @@ class FileSource:
                     if cut < 0:
                         rest = chunk
                         continue
-                whole = rest + chunk[:cut] if rest else memoryview(chunk)[:cut]
+                start = 0
+                if rest:
+                    # The line the last chunk ended in, alone: joining it to this chunk
+                    # would copy the whole chunk.
+                    start = chunk.find(b"\n") + 1
+                    head = rest + chunk[: start - 1]
+                    yield _make_batch(index, first, pa.array([head], pa.large_binary()))
+                    first += 1
+                if start <= cut:
+                    lines = _split_lines(memoryview(chunk)[start:cut])
+                    yield _make_batch(index, first, lines)
+                    first += len(lines)
                 rest = chunk[cut + 1 :]
-                lines = _split_lines(whole)
-                yield _make_batch(index, first, lines)
-                first += len(lines)
                 if len(rest) > MAX_LINE_BYTES:
                     yield self._oversized(index, first, rest)
                     first += 1
