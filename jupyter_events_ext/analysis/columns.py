@@ -178,7 +178,8 @@ class TablePlan:
         return any(_mentions_integers(column.shape) for column in self.columns)
 
     def select(self, table: str, fmt: str, narrow: bool = True) -> str:
-        """A ``SELECT`` of this table's events from the staged ``table``, oldest first.
+        """A ``SELECT`` of this table's events from ``table`` (``staging.EVENTS``), in the
+        order they are stored there: oldest first.
 
         ``fmt`` is ``parquet`` (also for Arrow), ``csv`` or ``jsonl``. With ``narrow``,
         integers are int64 and the query fails with a conversion error if one does not
@@ -205,7 +206,7 @@ class TablePlan:
         return (
             f"SELECT {', '.join(parts)} FROM ("
             f"SELECT ts, json_transform(line, {structure}) AS r FROM {table} "
-            f"WHERE kind = 'ok' AND grp = {int(self.key)}) ORDER BY ts"
+            f"WHERE grp = {int(self.key)})"
         )
 
 

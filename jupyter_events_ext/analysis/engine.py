@@ -43,8 +43,8 @@ def connect(spill_directory: pathlib.Path) -> Any:
         config={
             "memory_limit": MEMORY_LIMIT,
             "temp_directory": str(spill_directory),
-            # Row order is restored by ORDER BY where it matters; keeping insertion order
-            # everywhere would cost memory.
+            # Staging needs no order (lines carry their numbers); keeping it would cost
+            # memory. staging.cluster turns it on once events are sorted.
             "preserve_insertion_order": False,
             # Timestamps are read, compared and written as UTC whatever the machine's zone.
             "TimeZone": "UTC",
