@@ -16,6 +16,8 @@ from ..events.exit_code import ExitCode
 from .columns import FORMATS
 
 _LABEL_CHARS = 40
+# The most of an argument echoed back in a message.
+_SHOWN_CHARS = 120
 
 
 class _ProgressBars:
@@ -122,6 +124,11 @@ def export(
     click.echo(
         f"{filtered:,} event{'s' if filtered != 1 else ''} filtered out; {lines.describe_bad()}."
     )
+    found = {table.schema for table in summary.tables}
+    for schema_id in schemas:
+        if schema_id not in found:
+            shown = schema_id if len(schema_id) <= _SHOWN_CHARS else schema_id[:_SHOWN_CHARS] + "…"
+            click.secho(f"No events of --schema {shown!r} were found.", fg="yellow", err=True)
     if lines.bad:
         click.secho(f"Skipped {lines.describe_bad()}, for example:", fg="yellow", err=True)
         for example in lines.examples:

@@ -377,6 +377,7 @@ def test_no_events_still_writes_a_manifest(tmp_path, validated_events, export_cl
     assert result.exit_code == 0
     assert "Wrote 0 events in 0 tables to " in result.output
     assert "(parquet)." in result.output
+    assert "No events of --schema 'https://example.org/none/v1' were found." in result.stderr
     assert manifest(out)["tables"] == []
 
 
