@@ -1,11 +1,11 @@
 """Reading every source once into the engine, sorting good lines from bad.
 
 All sources stream, batch by batch, into one staged table (``STAGED``), spilled to disk
-beyond the engine's memory limit. Each line is parsed once there and given a ``kind``:
+beyond the engine's memory limit. Each line is looked at there and given a ``kind``:
 
 ``ok``
-    an event envelope that passed the filter: kept, with its shape (``json_structure``)
-    and its ``__timestamp__`` as a UTC timestamp.
+    an event envelope that passed the filter: kept, with (a hash of) its shape, the keys
+    and JSON types of its fields, and its ``__timestamp__`` as a UTC timestamp.
 ``filtered``
     a good envelope of another schema or outside the time window.
 ``blank``
@@ -43,29 +43,40 @@ BAD_KINDS = ("torn", "foreign", "invalid")
 EXCERPT_CHARS = 120
 EXAMPLES_PER_KIND = 5
 
-# Every line is parsed once by json_structure (validity and shape in one go); objects are
-# parsed once more for their envelope fields, whose JSON types the shape tells.
+# What a line's fields are is found the cheap way: the JSON types of its top-level values
+# (one parse, which also tells whether it is JSON at all) and its keys. Together they fix
+# the shape of a flat object; a line holding an object or array takes json_structure,
+# which costs twice as much, to tell its shape apart. Objects are parsed once more for
+# their envelope fields.
 _STAGE_SQL = f"""
 CREATE TABLE {STAGED} AS
-WITH shaped AS (
+WITH probed AS (
     SELECT source, lineno, entry, line, problem,
-           CASE WHEN problem IS NULL THEN try(json_structure(line)) END AS shape
+           CASE WHEN problem IS NULL THEN try(json_type(line, '$.*')) END AS types
     FROM incoming
+), keyed AS (
+    SELECT *,
+           CASE WHEN types IS NOT NULL AND starts_with(ltrim(line), '{{')
+                THEN json_keys(line) END AS keys
+    FROM probed
 ), enveloped AS (
     SELECT *,
-           CASE WHEN starts_with(shape, '{{') THEN json_extract_string(line, [
+           CASE WHEN keys IS NOT NULL THEN json_extract_string(line, [
                '$.__schema__', '$.__schema_version__', '$.__timestamp__'
            ]) END AS envelope,
-           CASE WHEN starts_with(shape, '{{') THEN json_extract_string(shape, [
-               '$.__schema__', '$.__schema_version__', '$.__timestamp__'
-           ]) END AS types
-    FROM shaped
+           CASE WHEN keys IS NOT NULL THEN [
+               types[list_position(keys, '__schema__')],
+               types[list_position(keys, '__schema_version__')],
+               types[list_position(keys, '__timestamp__')]
+           ] END AS envelope_types
+    FROM keyed
 ), typed AS (
     SELECT *,
-           CASE WHEN types[1] = 'VARCHAR' THEN envelope[1] END AS schema,
-           CASE WHEN types[2] IN ('VARCHAR', 'UBIGINT', 'BIGINT') THEN envelope[2] END AS version,
+           CASE WHEN envelope_types[1] = 'VARCHAR' THEN envelope[1] END AS schema,
+           CASE WHEN envelope_types[2] IN ('VARCHAR', 'UBIGINT', 'BIGINT')
+                THEN envelope[2] END AS version,
            -- jupyter_events writes "+00:00Z", which is not RFC 3339; read it all the same.
-           CASE WHEN types[3] = 'VARCHAR' THEN try_cast(
+           CASE WHEN envelope_types[3] = 'VARCHAR' THEN try_cast(
                CASE WHEN ends_with(envelope[3], '+00:00Z') THEN left(envelope[3], -1)
                     ELSE envelope[3] END AS TIMESTAMPTZ
            ) END AS ts
@@ -75,9 +86,9 @@ WITH shaped AS (
            CASE
                WHEN problem IS NOT NULL THEN split_part(problem, ':', 1)
                -- Only lines that are not JSON are looked at again.
-               WHEN shape IS NULL THEN
+               WHEN types IS NULL THEN
                    CASE WHEN trim(line, ' \t\r') = '' THEN 'blank' ELSE 'torn' END
-               WHEN envelope IS NULL OR types[1] IS NULL THEN 'foreign'
+               WHEN keys IS NULL OR envelope_types[1] IS NULL THEN 'foreign'
                WHEN schema IS NULL OR schema = '' OR version IS NULL OR version = ''
                     OR ts IS NULL THEN 'invalid'
                WHEN (len(CAST($schemas AS VARCHAR[])) > 0
@@ -88,9 +99,9 @@ WITH shaped AS (
            END AS kind,
            CASE
                WHEN problem IS NOT NULL THEN trim(substr(problem, strpos(problem, ':') + 1))
-               WHEN shape IS NULL THEN 'not JSON'
-               WHEN envelope IS NULL THEN 'JSON, but not an object'
-               WHEN types[1] IS NULL THEN 'no "__schema__"'
+               WHEN types IS NULL THEN 'not JSON'
+               WHEN keys IS NULL THEN 'JSON, but not an object'
+               WHEN envelope_types[1] IS NULL THEN 'no "__schema__"'
                WHEN schema IS NULL OR schema = '' THEN '"__schema__" is not a non-empty string'
                WHEN version IS NULL OR version = ''
                    THEN '"__schema_version__" is missing or not text'
@@ -100,12 +111,15 @@ WITH shaped AS (
 )
 -- Good events keep what writing their tables needs, as compactly as it can be held:
 -- their schema version and their shape as 64-bit hashes (distinct ones are few; see
--- shapes()). Bad lines keep where they are and how they begin.
+-- groups()). Bad lines keep where they are and how they begin.
 SELECT kind, source,
        CASE WHEN kind = 'ok' THEN hash(schema, version) END AS grp,
        CASE WHEN kind = 'ok' THEN ts END AS ts,
        CASE WHEN kind = 'ok' THEN line END AS line,
-       CASE WHEN kind = 'ok' THEN hash(shape) END AS shape,
+       CASE WHEN kind = 'ok' THEN
+           CASE WHEN list_contains(types, 'OBJECT') OR list_contains(types, 'ARRAY')
+                THEN hash(json_structure(line)) ELSE hash(keys, types) END
+       END AS shape,
        CASE WHEN kind IN {BAD_KINDS} THEN lineno END AS lineno,
        CASE WHEN kind IN {BAD_KINDS} THEN entry END AS entry,
        CASE WHEN kind IN {BAD_KINDS} THEN left(line, {EXCERPT_CHARS + 1}) END AS excerpt,
