@@ -178,7 +178,7 @@ def main() -> None:
     print()
     verdict = "met" if speedup >= 3 and memory <= 0.25 else "NOT met"
     print(
-        f"export / pandas: {speedup:.1f}x faster (goal >= 3x), {memory:.2f} of the peak RSS "
+        f"export / pandas: {speedup:.2f}x faster (goal >= 3x), {memory:.2f} of the peak RSS "
         f"(goal <= 0.25): {verdict}"
     )
     print(
