@@ -49,8 +49,14 @@ def read_events(
     ``jupyter_events_ext.analysis.read``); the counts are also in the table's schema
     metadata under ``LINES_METADATA_KEY``.
 
-    ``table.to_pandas()`` gives a DataFrame; ``duckdb.sql("SELECT ... FROM table")``
-    queries it in place.
+    With ``events = read_events(...)``, ``events.to_pandas()`` gives a DataFrame and
+    ``duckdb.sql("SELECT ... FROM events")`` queries the table in place. Reading runs in
+    bounded memory; the table returned is in memory, so for more events than fit, export
+    them to Parquet instead and query the files.
+
+    Raises ``MissingExtraError`` without the ``[analysis]`` extra, ``SourceNotFound`` or
+    ``SourceError`` for a source that cannot be read, ``ValueError`` or ``TypeError`` for
+    a bad ``since`` or ``until``.
     """
     require()
     event_filter = EventFilter.make(schema, since, until)
