@@ -120,7 +120,7 @@ SELECT kind, source,
            CASE WHEN list_contains(types, 'OBJECT') OR list_contains(types, 'ARRAY')
                 THEN hash(json_structure(line)) ELSE hash(keys, types) END
        END AS shape,
-       CASE WHEN kind IN {BAD_KINDS} THEN lineno END AS lineno,
+       CASE WHEN kind NOT IN ('blank', 'filtered') THEN lineno END AS lineno,
        CASE WHEN kind IN {BAD_KINDS} THEN entry END AS entry,
        CASE WHEN kind IN {BAD_KINDS} THEN left(line, {EXCERPT_CHARS + 1}) END AS excerpt,
        CASE WHEN kind IN {BAD_KINDS} THEN reason END AS reason
@@ -330,7 +330,8 @@ def cluster(con: Any) -> None:
     """
     con.execute(
         f"CREATE TABLE {EVENTS} AS SELECT grp, ts, line FROM {STAGED} "
-        f"WHERE kind = 'ok' ORDER BY grp, ts"
+        # Events recorded in the same microsecond keep the order of their sources.
+        f"WHERE kind = 'ok' ORDER BY grp, ts, source, lineno"
     )
     con.execute(f"DROP TABLE {STAGED}")
     con.execute("SET preserve_insertion_order = true")
