@@ -20,6 +20,7 @@ from .exit_code import ExitCode
 # Subcommand name -> "module:attribute" of its click command.
 SUBCOMMANDS = {
     "check-log": "jupyter_events_ext.events.log_check:check_log",
+    "export": "jupyter_events_ext.analysis.command:export",
     "tail": "jupyter_events_ext.sinks.tail:tail",
 }
 
@@ -52,7 +53,7 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup)
 @click.version_option(__version__, prog_name="jupyter-events-ext")
 def main() -> None:
-    """Validate event schemas, check recorded events and follow a Redis event stream."""
+    """Validate event schemas, check and export recorded events, follow a Redis event stream."""
 
 
 @main.command()

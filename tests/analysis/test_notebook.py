@@ -1,0 +1,60 @@
+"""docs/analysis.ipynb, executed by a real kernel against a freshly recorded event file.
+
+The file is written by a real EventLogger with the shipped schemas (so the notebook's
+field names are the schemas' own), with one line torn the way a crash leaves it; the
+answers the notebook prints are checked against what the simulation put in.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import nbformat
+from nbclient import NotebookClient
+from recorded_events import write_validated
+
+NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "docs" / "analysis.ipynb"
+
+
+def text_of(cell: nbformat.NotebookNode) -> str:
+    """Everything a cell printed or displayed, as text."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "stream":
+            parts.append(output["text"])
+        elif "text/plain" in output.get("data", {}):
+            parts.append(output["data"]["text/plain"])
+    return "\n".join(parts)
+
+
+def tagged(notebook: nbformat.NotebookNode, tag: str) -> str:
+    cells = [cell for cell in notebook.cells if tag in cell.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, tag
+    return text_of(cells[0])
+
+
+def test_the_notebook_answers_its_three_questions(tmp_path, monkeypatch):
+    events = write_validated(tmp_path / "events.jsonl", 6000, seed=7)
+    with open(events, "a", encoding="utf-8") as file:
+        file.write('{"__timestamp__": "2026-11-27T16:59:59.000000Z", "__sche')  # a crash
+    monkeypatch.setenv("JUPYTER_EVENTS_EXT_EVENTS", str(events))
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    # Execute a copy; the notebook in docs/ keeps the outputs it shows readers.
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+
+    assert str(events) in tagged(notebook, "parameters")
+    assert "'torn': 1" in text_of(notebook.cells[6])
+    # 1. The simulated durations are log-normal around 350 ms.
+    median = float(re.search(r"median ([\d.]+) s", tagged(notebook, "answer-durations"))[1])
+    assert 0.25 < median < 0.5
+    # 2. The simulation makes Wednesday's lab the hard one.
+    assert "Most failures on Wednesday 2026-11-25" in tagged(notebook, "answer-worst-day")
+    assert "2026-11-25" in tagged(notebook, "answer-failures")
+    # 3. Running a cell and moving on is the most used command.
+    table = tagged(notebook, "answer-commands").split("command_id", 1)[1].splitlines()
+    assert table[1].startswith("notebook:run-cell-and-select-next ")
+    # The torn line was reported where it was read, not hidden.
+    assert "skipped 1 bad line (1 torn) while reading events" in tagged(notebook, "answer-commands")
