@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pathlib
-import sys
 from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 from click.testing import CliRunner, Result
-
-# The sink tests' redis-server on a free loopback port, reused as is.
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "sinks"))
 from redis_server import REDIS_SERVER, RedisServer
 
 from jupyter_events_ext.events.cli import main
