@@ -1,36 +1,50 @@
-"""Ingest: events/s through jupyter_server's POST /api/events vs this extension's POST events.
+"""Ingest: events/s through this extension's POST events, against jupyter_server's
+POST /api/events and against the in-process emit of the same logger and sinks.
 
-One real ``jupyter server`` process on a free loopback port, one schema (five required
-properties: three strings, two integers) registered with both loggers, one client (a
-keep-alive ``http.client`` connection), each path writing its JSON lines to its own
-``logging.FileHandler``. Run from the repository root::
+One real ``jupyter server`` process on a free loopback port. Both HTTP paths validate the
+same schema (five required properties: three strings, two integers; registered under two
+$ids, since a schema jupyter_server emits is never postable to this extension) and write
+JSON lines to a file of their own: /api/events through a ``logging.FileHandler``, this
+extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
+event of this extension's carries a client id, as the browser's do. The in-process row
+runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process, in the
+same run. Run from the repository root, after ``./scripts/test.sh`` or ``./scripts/lab.sh``
+set up ``.venv``::
 
-    .venv/bin/python benchmarks/bench_ingest.py
+    .venv/bin/python benchmarks/bench_ingest.py          # the table (about a minute)
+    .venv/bin/python benchmarks/bench_ingest.py --hub    # plus 50 clients, 1M events
 
-Goal (issue 4): batched >= 20 x /api/events; one per request >= 1 x /api/events.
+Goals (issue 12): batched >= 0.5 x in-process emit; batched >= 30 x /api/events; one per
+request >= 1.5 x /api/events; p99 of a 100-event request with 8 clients reported; the hub
+run's server RSS flat.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import http.client
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from benchmark_event import DATA, SCHEMA, SCHEMA_ID
 
 TOKEN = "bench-token"
+PEER_SCHEMA = {**SCHEMA, "$id": SCHEMA_ID.replace("/benchmark/", "/benchmark-peer/")}
+PEER_SCHEMA_ID = PEER_SCHEMA["$id"]
 
-# A one-module server extension that registers the schema with jupyter_server's own logger.
+# A one-module server extension that registers the peer's schema with jupyter_server's logger.
 PEER_EXTENSION = f"""
 import json
-SCHEMA = json.loads({json.dumps(json.dumps(SCHEMA))})
+SCHEMA = json.loads({json.dumps(json.dumps(PEER_SCHEMA))})
 
 def _jupyter_server_extension_points():
     return [{{"module": "bench_peer_schema"}}]
@@ -41,15 +55,18 @@ def _load_jupyter_server_extension(serverapp):
 
 CONFIG = """
 import logging
+from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
 c.ServerApp.jpserver_extensions = {{"jupyter_events_ext": True, "bench_peer_schema": True}}
 c.ServerApp.log_level = "WARN"
 c.EventLogger.handlers = [logging.FileHandler({peer_sink!r})]
-c.EventsExtensionApp.event_handlers = [logging.FileHandler({ext_sink!r})]
+c.EventsExtensionApp.event_handlers = [JsonLinesFileHandler({ext_sink!r})]
 c.EventsExtensionApp.extra_schemas = [{schema_file!r}]
 c.EventsExtensionApp.allowed_client_schemas = [{schema_id!r}]
 # Each path writes its own file once: no forwarding of the peer's events into ours.
 c.EventsExtensionApp.forward_server_events = False
 """
+
+HEADERS = {"Authorization": f"token {TOKEN}", "Content-Type": "application/json"}
 
 
 def free_port() -> int:
@@ -59,8 +76,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(extra_config: str = ""):
-    """Start ``jupyter server`` on 127.0.0.1; yield (port, workdir); stop it afterwards."""
+def running_server():
+    """Start ``jupyter server`` on 127.0.0.1; yield (port, workdir, pid); stop it afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "root").mkdir()
@@ -74,7 +91,6 @@ def running_server(extra_config: str = ""):
                 schema_file=str(work / "schema.json"),
                 schema_id=SCHEMA_ID,
             )
-            + extra_config
         )
         port = free_port()
         env = {
@@ -103,15 +119,14 @@ def running_server(extra_config: str = ""):
             deadline = time.monotonic() + 60
             while True:
                 try:
-                    status, _ = request(port, "GET", "/jupyter-events-ext/info")
-                    if status == 200:
+                    if request(port, "GET", "/jupyter-events-ext/info")[0] == 200:
                         break
                 except OSError:
                     pass
                 if server.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError((work / "server.log").read_text()[-3000:])
                 time.sleep(0.2)
-            yield port, work
+            yield port, work, server.pid
         finally:
             server.terminate()
             server.wait(30)
@@ -128,88 +143,194 @@ def request(port: int, method: str, path: str, body: bytes | None = None) -> tup
         connection.close()
 
 
-HEADERS = {"Authorization": f"token {TOKEN}", "Content-Type": "application/json"}
-
-
 def event_data(i: int) -> dict:
     return {**DATA, "path": f"notebooks/{i}.ipynb", "size": i}
 
 
-def post_all(port: int, path: str, bodies: list[bytes], expected: int) -> float:
-    """POST every body on one keep-alive connection; return the seconds taken."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    start = time.perf_counter()
+def single_body(schema_id: str, i: int, with_id: bool) -> bytes:
+    event = {"schema_id": schema_id, "version": 1, "data": event_data(i)}
+    if with_id:
+        event["id"] = f"single-{i}"
+    return json.dumps(event).encode()
+
+
+def batch_body(prefix: str, first: int, size: int = 100) -> bytes:
+    events = [
+        {"schema_id": SCHEMA_ID, "version": 1, "data": event_data(i), "id": f"{prefix}-{i}"}
+        for i in range(first, first + size)
+    ]
+    return json.dumps({"events": events}).encode()
+
+
+def post_all(port: int, path: str, bodies: list[bytes], expected: int) -> list[float]:
+    """POST every body on one keep-alive connection; return each request's seconds."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    times = []
     for body in bodies:
+        start = time.perf_counter()
         connection.request("POST", path, body=body, headers=HEADERS)
         response = connection.getresponse()
         response.read()
+        times.append(time.perf_counter() - start)
         if response.status != expected:
             raise RuntimeError(f"{path}: {response.status}")
-    elapsed = time.perf_counter() - start
     connection.close()
-    return elapsed
+    return times
+
+
+def concurrently(port: int, bodies_per_client: list[list[bytes]]) -> tuple[float, list[float]]:
+    """Each client POSTs its batches on its own connection, all at once; return the wall
+    time and every request's latency."""
+    latencies: list[list[float]] = [[] for _ in bodies_per_client]
+    start = threading.Barrier(len(bodies_per_client) + 1)
+
+    def client(n: int) -> None:
+        start.wait()
+        latencies[n] = post_all(port, "/jupyter-events-ext/events", bodies_per_client[n], 200)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(len(bodies_per_client))]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - began, [t for client in latencies for t in client]
+
+
+def in_process_rate(work: Path, count: int) -> float:
+    """The same EventLogger, sinks and durable emit as the server's, in this process."""
+    from jupyter_events_ext.events import EventLogger
+    from jupyter_events_ext.server.stream import EventStream
+    from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
+
+    sink = JsonLinesFileHandler(work / "in-process.jsonl")
+    stream = EventStream(
+        buffer_size=10_000, buffer_bytes=32 * 1024 * 1024, queue_size=5_000, max_subscribers=100
+    )
+    logger = EventLogger(handlers=[sink, stream])
+    logger.register_event_schema(SCHEMA)
+    best = 0.0
+    for round_ in range(3):
+        data = [event_data(i) for i in range(count)]
+        start = time.perf_counter()
+        for i, event in enumerate(data):
+            logger.emit(
+                schema_id=SCHEMA_ID,
+                data=event,
+                version="1",
+                metadata={"__id__": f"in-process-{round_}-{i}"},
+                durable=True,
+            )
+        best = max(best, count / (time.perf_counter() - start))
+    sink.close()
+    return best
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def line_count(path: Path) -> int:
     return sum(1 for _ in path.open()) if path.exists() else 0
 
 
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
+
+
+def table(port: int, work: Path) -> None:
+    singles, batches, rounds = 3000, 300, 10
+    peer_bodies = [single_body(PEER_SCHEMA_ID, i, with_id=False) for i in range(singles)]
+    ext_bodies = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
+    batch_bodies = [batch_body("batch", b * 100) for b in range(batches)]
+    # Warm up every path (imports, validator compilation, connection set-up).
+    post_all(port, "/api/events", [single_body(PEER_SCHEMA_ID, 0, False)] * 200, 204)
+    post_all(port, "/jupyter-events-ext/events", [batch_body("warm", 0)] * 5, 200)
+    peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
+
+    # Interleaved rounds, so that a slow moment of the machine hits every path alike.
+    totals = {"peer": 0.0, "single": 0.0, "batch": 0.0}
+    for r in range(rounds):
+        part = slice(r * singles // rounds, (r + 1) * singles // rounds)
+        bpart = slice(r * batches // rounds, (r + 1) * batches // rounds)
+        totals["peer"] += sum(post_all(port, "/api/events", peer_bodies[part], 204))
+        totals["single"] += sum(post_all(port, "/jupyter-events-ext/events", ext_bodies[part], 204))
+        totals["batch"] += sum(
+            post_all(port, "/jupyter-events-ext/events", batch_bodies[bpart], 200)
+        )
+    emit_rate = in_process_rate(work, 20_000)
+
+    clients = 8
+    per_client = [[batch_body(f"c{n}", k * 100) for k in range(40)] for n in range(clients)]
+    wall, latencies = concurrently(port, per_client)
+
+    peer_lines = line_count(work / "peer.jsonl") - peer_before
+    ext_lines = line_count(work / "ext.jsonl") - ext_before
+    assert peer_lines == singles, peer_lines
+    assert ext_lines == singles + batches * 100 + clients * 40 * 100, ext_lines
+
+    peer_rate = singles / totals["peer"]
+    single_rate = singles / totals["single"]
+    batch_rate = batches * 100 / totals["batch"]
+    concurrent_rate = clients * 40 * 100 / wall
+    print(f"Ingest: one jupyter server on 127.0.0.1:{port}; the same schema on every path")
+    print()
+    print("| path | events/s | x /api/events | x in-process emit |")
+    print("|---|---:|---:|---:|")
+    rows = [
+        ("in-process `emit(durable=True)`, same logger and sinks", emit_rate),
+        ("jupyter_server `POST /api/events`, 1 per request", peer_rate),
+        ("`POST jupyter-events-ext/events`, 1 per request", single_rate),
+        ("`POST jupyter-events-ext/events`, 100 per request", batch_rate),
+        (f"`POST jupyter-events-ext/events`, 100 per request, {clients} clients", concurrent_rate),
+    ]
+    for name, rate in rows:
+        print(f"| {name} | {rate:,.0f} | {rate / peer_rate:.2f} | {rate / emit_rate:.2f} |")
+    print()
+    print(
+        f"100-event requests, {clients} concurrent clients: p50 "
+        f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms"
+    )
+    print(
+        f"batched / in-process emit = {batch_rate / emit_rate:.2f} (goal >= 0.5); "
+        f"batched / /api/events = {batch_rate / peer_rate:.1f} (goal >= 30); "
+        f"single / /api/events = {single_rate / peer_rate:.2f} (goal >= 1.5)"
+    )
+    print(f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension)")
+
+
+def hub(port: int, work: Path, pid: int, clients: int = 50, total: int = 1_000_000) -> None:
+    """50 browsers' servers' worth of batches at once, for at least a million events."""
+    per_client = total // clients // 100
+    before = line_count(work / "ext.jsonl")
+    rss_start = rss_mb(pid)
+    bodies = [[batch_body(f"hub{n}", k * 100) for k in range(per_client)] for n in range(clients)]
+    wall, latencies = concurrently(port, bodies)
+    rss_end = rss_mb(pid)
+    written = line_count(work / "ext.jsonl") - before
+    assert written == clients * per_client * 100, written
+    print()
+    print(f"Hub-scale: {clients} concurrent clients, {written:,} events in batches of 100")
+    print("| events/s | p50 per request | p99 per request | server RSS start | end |")
+    print("|---:|---:|---:|---:|---:|")
+    print(
+        f"| {written / wall:,.0f} | {percentile(latencies, 50) * 1000:.1f} ms | "
+        f"{percentile(latencies, 99) * 1000:.1f} ms | {rss_start:.0f} MB | {rss_end:.0f} MB |"
+    )
+
+
 def main() -> None:
-    singles = 3000
-    batches = 300
-    with running_server() as (port, work):
-        peer_bodies = [
-            json.dumps({"schema_id": SCHEMA_ID, "version": 1, "data": event_data(i)}).encode()
-            for i in range(singles)
-        ]
-        ext_bodies = peer_bodies  # the same bodies: the two APIs share this shape
-        batch_bodies = [
-            json.dumps(
-                {
-                    "events": [
-                        {"schema_id": SCHEMA_ID, "version": 1, "data": event_data(b * 100 + i)}
-                        for i in range(100)
-                    ]
-                }
-            ).encode()
-            for b in range(batches)
-        ]
-        # Warm up both paths (imports, validator compilation, connection set-up).
-        post_all(port, "/api/events", peer_bodies[:200], 204)
-        post_all(port, "/jupyter-events-ext/events", ext_bodies[:200], 204)
-        post_all(port, "/jupyter-events-ext/events", batch_bodies[:5], 200)
-        peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
-
-        rows = []
-        # Interleaved rounds, so that a slow moment of the machine hits every path alike.
-        totals = {"peer": 0.0, "single": 0.0, "batch": 0.0}
-        rounds = 10
-        for r in range(rounds):
-            part = slice(r * singles // rounds, (r + 1) * singles // rounds)
-            bpart = slice(r * batches // rounds, (r + 1) * batches // rounds)
-            totals["peer"] += post_all(port, "/api/events", peer_bodies[part], 204)
-            totals["single"] += post_all(port, "/jupyter-events-ext/events", ext_bodies[part], 204)
-            totals["batch"] += post_all(
-                port, "/jupyter-events-ext/events", batch_bodies[bpart], 200
-            )
-
-        peer_lines = line_count(work / "peer.jsonl") - peer_before
-        ext_lines = line_count(work / "ext.jsonl") - ext_before
-        assert peer_lines == singles, peer_lines
-        assert ext_lines == singles + batches * 100, ext_lines
-
-        peer_rate = singles / totals["peer"]
-        rows = [
-            ("jupyter_server POST /api/events, 1 per request", singles, totals["peer"]),
-            ("jupyter-events-ext POST events, 1 per request", singles, totals["single"]),
-            ("jupyter-events-ext POST events, 100 per request", batches * 100, totals["batch"]),
-        ]
-        print(f"Ingest: one jupyter server on 127.0.0.1:{port}, one keep-alive client, same schema")
-        print(f"{'path':<50} {'events':>7} {'seconds':>8} {'events/s':>10} {'x /api/events':>14}")
-        for name, count, seconds in rows:
-            rate = count / seconds
-            print(f"{name:<50} {count:>7} {seconds:>8.2f} {rate:>10.0f} {rate / peer_rate:>14.2f}")
-        print(f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension)")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hub", action="store_true", help="also the 50-client, 1M-event run")
+    args = parser.parse_args()
+    with running_server() as (port, work, pid):
+        table(port, work)
+        if args.hub:
+            hub(port, work, pid)
 
 
 if __name__ == "__main__":

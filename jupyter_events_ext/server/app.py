@@ -217,6 +217,7 @@ class EventsExtensionApp(ExtensionApp):
             self.event_logger,
             self.policy,
             SeenIds(self.recent_ids_size, ids_path or None, self.log),
+            self.sinks,
             max_event_size=self.max_event_size,
             max_event_age=self.max_event_age,
             max_timestamp_skew=self.max_timestamp_skew,
@@ -290,6 +291,7 @@ class EventsExtensionApp(ExtensionApp):
         if self.forwarder is not None:
             self.forwarder.stop()
         self.stream.close()
+        self.recorder.seen.close()
         self.event_logger.handlers = []
         if self._default_sink is not None:
             self._default_sink.close()

@@ -106,14 +106,13 @@ class EventsHandler(APIHandler):
 
         if not (isinstance(payload, dict) and "events" in payload):
             try:
-                recorder.record(payload, user=user)
+                with recorder.request():
+                    recorder.record(payload, user=user)
             except EventRejected as err:
                 raise web.HTTPError(err.status, str(err)) from None
             except SinkError as err:
                 self.log.error("jupyter_events_ext: %s", err)
                 raise web.HTTPError(503, _not_recorded(err)) from None
-            finally:
-                recorder.save()
             self.set_status(204)
             self.finish()
             return
@@ -130,35 +129,43 @@ class EventsHandler(APIHandler):
                 f"batch holds {len(events)} events, over max_batch_size ({self.max_batch_size})",
             )
         accepted = duplicates = 0
-        rejected = []
+        rejected: list[dict[str, Any]] = []
+        failed: tuple[int, SinkError] | None = None
         try:
-            for index, event in enumerate(events):
-                try:
-                    if recorder.record(event, user=user):
-                        accepted += 1
-                    else:
-                        duplicates += 1
-                except EventRejected as err:
-                    rejected.append({"index": index, "message": str(err)})
-                except SinkError as err:
-                    self.log.error("jupyter_events_ext: %s", err)
-                    # What came before is recorded; what follows is not tried. A retry of
-                    # the whole batch is safe for events with ids: those come back as
-                    # duplicates.
-                    self.set_status(503)
-                    self.finish(
-                        {
-                            "message": f"event {index}: {_not_recorded(err)}",
-                            "accepted": accepted,
-                            "duplicates": duplicates,
-                            "rejected": rejected,
-                            "not_recorded": len(events) - index,
-                        }
-                    )
-                    return
-        finally:
-            recorder.save()
-        self.finish({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})
+            with recorder.request():
+                for index, event in enumerate(events):
+                    try:
+                        if recorder.record(event, user=user):
+                            accepted += 1
+                        else:
+                            duplicates += 1
+                    except EventRejected as err:
+                        rejected.append({"index": index, "message": str(err)})
+                    except SinkError as err:
+                        # A sink that writes event by event failed: what came before is
+                        # recorded, what follows is not tried.
+                        failed = (index, err)
+                        break
+        except SinkError as err:
+            # A sink that writes the request at once failed: none of it is recorded there.
+            failed, accepted = (0, err), 0
+        if failed is None:
+            self.finish({"accepted": accepted, "duplicates": duplicates, "rejected": rejected})
+            return
+        index, err = failed
+        self.log.error("jupyter_events_ext: %s", err)
+        # A retry of the whole batch is safe for events with ids: the recorded ones come
+        # back as duplicates.
+        self.set_status(503)
+        self.finish(
+            {
+                "message": f"event {index}: {_not_recorded(err)}",
+                "accepted": accepted,
+                "duplicates": duplicates,
+                "rejected": rejected,
+                "not_recorded": len(events) - accepted - duplicates - len(rejected),
+            }
+        )
 
 
 def _not_recorded(err: SinkError) -> str:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError
 
 from ..events.envelope import EVENT_ID_FIELD
+from ..events.errors import SinkError
+from ..events.handlers import describe_handler
 from .event_shape import EventRejected, check_shape, clip, quote
 
 if TYPE_CHECKING:
@@ -20,6 +25,8 @@ if TYPE_CHECKING:
 USER_FIELD = "__user__"
 # jsonschema quotes the whole instance in some messages; a batch answer stays readable.
 MAX_MESSAGE_LENGTH = 300
+# Compact JSON of what the client sent, not \\u-escaped: how an event's size is measured.
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
@@ -67,10 +74,13 @@ class ClientEventRecorder:
     """Validates events posted by clients and records them, each client ``id`` once.
 
     ``policy`` says which schemas a client may post; ``seen`` holds the client ids
-    recorded recently. An event counts as recorded only once every sink wrote it: a
-    sink's failure raises ``SinkError`` out of ``record``, and the id is not remembered,
-    so that a retry is recorded. Call ``save`` before answering a request, to make the
-    ids it recorded survive a restart.
+    recorded recently. Events are recorded within ``request()``, which also holds the
+    writes of the ``sinks`` that can hold them (``JsonLinesFileHandler``) until its end:
+    one write per sink per request. An event counts as recorded only once every sink
+    wrote it: a sink's failure raises ``SinkError`` (out of ``record`` or at the end of
+    ``request``) and the ids of what was not written are not remembered, so that a
+    retry is recorded. At its end, ``request`` saves the ids it recorded, to survive a
+    restart.
     """
 
     def __init__(
@@ -78,6 +88,7 @@ class ClientEventRecorder:
         logger: EventLogger,
         policy: ClientSchemaPolicy,
         seen: SeenIds,
+        sinks: list[logging.Handler],
         *,
         max_event_size: int,
         max_event_age: float,
@@ -87,13 +98,48 @@ class ClientEventRecorder:
         self.logger = logger
         self.policy = policy
         self.seen = seen
+        self.holders = [sink for sink in sinks if hasattr(sink, "holding")]
         self.max_event_size = max_event_size
         self.max_event_age = max_event_age
         self.max_timestamp_skew = max_timestamp_skew
         self.stamp_user = stamp_user
+        # Ids recorded in the request under way, remembered once its writes are done.
+        self._pending: dict[str, None] = {}
+        # (schema_id, version) -> whether a client may post it, for one registry revision.
+        self._postable: dict[tuple[str, str | int], bool] = {}
+        self._postable_revision = -1
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """Record the events of one request; raise ``SinkError`` at the end if a held
+        write failed (none of the request's events are then in that sink)."""
+        holds = [(sink, sink.holding()) for sink in self.holders]
+        for _, hold in holds:
+            hold.__enter__()
+        failures = []
+        try:
+            yield
+        finally:
+            # Even after an error, what was recorded before it is written.
+            for sink, hold in holds:
+                try:
+                    hold.__exit__(None, None, None)
+                except Exception as err:
+                    failures.append((sink, err))
+            pending, self._pending = self._pending, {}
+            if not failures:
+                self.seen.add(pending)
+            self.seen.save()
+        if failures:
+            where = "; ".join(
+                f"{describe_handler(sink)} ({type(err).__name__}: {str(err)[:200]})"
+                for sink, err in failures
+            )
+            raise SinkError(f"events not written to {where}", {}, failures)
 
     def record(self, event: Any, *, user: str) -> bool:
-        """Record one posted event; ``False`` if its ``id`` was already recorded.
+        """Record one posted event, within ``request()``; ``False`` if its ``id`` was
+        recorded already.
 
         Raises ``EventRejected`` for an event that cannot be recorded, and
         ``SinkError`` when a sink failed to write it.
@@ -106,27 +152,19 @@ class ClientEventRecorder:
         timestamp = event.get("timestamp")
 
         registry = self.logger.schemas
-        if schema_id not in registry:
-            raise EventRejected(
-                f"unknown schema_id {quote(schema_id)}: GET jupyter-events-ext/schemas lists "
-                "the registered schemas"
-            )
-        version = str(version)
-        if version not in registry.versions(schema_id):
-            raise EventRejected(
-                f"The requested schema, {schema_id}, has no version {clip(version)} in the "
-                f"schema registry; registered versions: {', '.join(registry.versions(schema_id))}."
-            )
-        if not self.policy.may_post(schema_id, version):
-            raise EventRejected(self.policy.refusal(schema_id, version))
-        reserved = next((key for key in data if key.startswith("__")), None)
-        if reserved is not None:
-            raise EventRejected(
-                f"data key {quote(reserved)} is reserved: keys starting with '__' belong to "
-                "the envelope"
-            )
+        if self._postable_revision != registry.revision:
+            self._postable = {}
+            self._postable_revision = registry.revision
+        if (schema_id, version) not in self._postable:
+            self._check_postable(schema_id, version)  # raises, saying why not
+        for key in data:
+            if key.startswith("__"):
+                raise EventRejected(
+                    f"data key {quote(key)} is reserved: keys starting with '__' belong to "
+                    "the envelope"
+                )
         # One rule, alone or in a batch: the UTF-8 length of the data's compact JSON.
-        size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
+        size = len(_compact(data).encode("utf-8", "surrogatepass"))
         if size > self.max_event_size:
             raise EventRejected(
                 f"event data is {size} bytes, over max_event_size ({self.max_event_size} bytes)",
@@ -141,7 +179,7 @@ class ClientEventRecorder:
                 max_skew=self.max_timestamp_skew,
             )
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
-        if client_id is not None and client_id in self.seen:
+        if client_id is not None and (client_id in self.seen or client_id in self._pending):
             return False
 
         # The name comes from the server's authentication, never from the client, whose
@@ -172,9 +210,24 @@ class ClientEventRecorder:
             raise EventRejected("event data is nested too deeply to validate") from None
 
         if client_id is not None:
-            self.seen.add((client_id,))
+            self._pending[client_id] = None
         return True
 
-    def save(self) -> None:
-        """Make the ids recorded so far survive a restart."""
-        self.seen.save()
+    def _check_postable(self, schema_id: str, version: str | int) -> None:
+        """Raise ``EventRejected`` unless a client may post ``schema_id`` at ``version``;
+        a yes is remembered for this registry revision."""
+        registry = self.logger.schemas
+        if schema_id not in registry:
+            raise EventRejected(
+                f"unknown schema_id {quote(schema_id)}: GET jupyter-events-ext/schemas lists "
+                "the registered schemas"
+            )
+        name = str(version)
+        if name not in registry.versions(schema_id):
+            raise EventRejected(
+                f"The requested schema, {schema_id}, has no version {clip(name)} in the "
+                f"schema registry; registered versions: {', '.join(registry.versions(schema_id))}."
+            )
+        if not self.policy.may_post(schema_id, name):
+            raise EventRejected(self.policy.refusal(schema_id, name))
+        self._postable[(schema_id, version)] = True

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 from collections.abc import Iterable
+from typing import TextIO
 
 
 class SeenIds:
@@ -25,6 +27,7 @@ class SeenIds:
         self._ids: dict[str, None] = {}  # insertion-ordered: oldest first
         self._unsaved: list[str] = []
         self._lines_in_file = 0
+        self._file: TextIO | None = None  # kept open for appending between saves
         if path is not None:
             self._load(path)
 
@@ -53,11 +56,14 @@ class SeenIds:
         if self.path is None or not self._unsaved:
             self._unsaved.clear()
             return
-        lines = "".join(json.dumps(client_id) + "\n" for client_id in self._unsaved)
+        lines = "".join([json.dumps(client_id) + "\n" for client_id in self._unsaved])
         try:
-            with open(self.path, "a", encoding="utf-8") as file:
-                file.write(lines)
+            if self._file is None:
+                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept)
+            self._file.write(lines)
+            self._file.flush()
         except OSError as err:
+            self.close()  # and reopen next time, rather than keep a failed buffer
             self.log.warning(
                 "jupyter_events_ext: could not save %d recorded ids to %s (%s); a retry of "
                 "those events after a restart may be recorded again",
@@ -70,6 +76,12 @@ class SeenIds:
         self._unsaved.clear()
         if self._lines_in_file > 2 * self.size:
             self._compact()
+
+    def close(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
 
     def _load(self, path: str) -> None:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -103,6 +115,7 @@ class SeenIds:
             with open(temporary, "w", encoding="utf-8") as file:
                 file.write("".join(json.dumps(client_id) + "\n" for client_id in self._ids))
             os.replace(temporary, self.path)
+            self.close()  # the next save appends to the new file
         except OSError as err:
             self.log.warning("jupyter_events_ext: could not compact %s: %s", self.path, err)
             return

@@ -8,6 +8,8 @@ import json
 import logging
 import os
 import stat
+import threading
+from collections.abc import Iterator
 
 from ..events.envelope import EVENT_ID_FIELD as ID_FIELD
 
@@ -43,6 +45,7 @@ class JsonLinesFileHandler(logging.FileHandler):
 
     def __init__(self, filename: str | os.PathLike[str], *, fsync: bool = False) -> None:
         self.fsync = fsync
+        self._held: tuple[int, list[bytes]] | None = None  # (thread, lines) in holding()
         # A regular file is opened (and repaired) now; anything else when first written,
         # so that making the handler never waits for, nor fails on, a FIFO's reader.
         path = os.path.abspath(os.fspath(filename))
@@ -59,11 +62,38 @@ class JsonLinesFileHandler(logging.FileHandler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             line = self.format(record).encode("utf-8") + b"\n"
+            held = self._held
+            if held is not None and held[0] == threading.get_ident():
+                held[1].append(line)
+                return
             if self.stream is None:
                 self.stream = self._open()
             self._append(line)
         except Exception:
             self.handleError(record)
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Hold the lines this thread emits in the block and write them with one system
+        call at its end, whole or not at all: a request's batch costs one write.
+
+        Raises the ``OSError`` of that write, after cutting back what part of it got
+        written; none of the held events is then in the file. Lines emitted by other
+        threads meanwhile are written at once, as usual.
+        """
+        if self._held is not None:
+            raise RuntimeError("JsonLinesFileHandler.holding() does not nest")
+        lines: list[bytes] = []
+        self._held = (threading.get_ident(), lines)
+        try:
+            yield
+        finally:
+            self._held = None
+        if lines:
+            with self.lock:  # type: ignore[union-attr]
+                if self.stream is None:
+                    self.stream = self._open()
+                self._append(b"".join(lines))
 
     def flush(self) -> None:
         """Nothing waits in a buffer: each line is written when it is emitted."""
