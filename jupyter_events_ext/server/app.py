@@ -20,8 +20,8 @@ from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import handlers, websocket
 from .forwarding import ServerEventForwarder
+from .metrics import MeteredRecorder, ServerMetrics
 from .policy import ClientSchemaPolicy
-from .recorder import ClientEventRecorder
 from .seen_ids import SeenIds
 from .stream import EventStream
 
@@ -213,7 +213,7 @@ class EventsExtensionApp(ExtensionApp):
         ids_path = (
             default_recent_ids_path() if self.recent_ids_path is None else self.recent_ids_path
         )
-        self.recorder = ClientEventRecorder(
+        self.recorder = MeteredRecorder(
             self.event_logger,
             self.policy,
             SeenIds(self.recent_ids_size, ids_path or None, self.log),
@@ -241,6 +241,8 @@ class EventsExtensionApp(ExtensionApp):
                 schema_id,
             )
 
+        self.metrics = ServerMetrics(self.stream, self.sinks)
+        self.metrics.open()
         for sink in self.sinks:
             self.log.info("jupyter_events_ext: recording events to %s", describe_handler(sink))
         if not self.sinks:
@@ -289,6 +291,7 @@ class EventsExtensionApp(ExtensionApp):
     async def stop_extension(self) -> None:
         if self.forwarder is not None:
             self.forwarder.stop()
+        self.metrics.close()
         self.stream.close()
         self.event_logger.handlers = []
         if self._default_sink is not None:
