@@ -50,6 +50,9 @@ RULE_FIELDS = frozenset({*MATCHERS, "action", "mask", "schemas"})
 ANY = object()
 # What an action returns for a value that must go.
 DROP = object()
+# How many key names a Redactor remembers the matching key rules of: names repeat from
+# event to event, but a schema may allow any key, so the memory is bounded.
+KEY_CACHE_SIZE = 4096
 
 Action = Callable[[Any], Any]
 
@@ -192,10 +195,13 @@ def _action(
     if action == "mask":
         replace: Callable[[str], str] = lambda text: mask  # noqa: E731
     else:
-        key = secret or b""
+        # Keyed once; each value hashes a copy (a third cheaper than hmac.new every time).
+        keyed = hmac.new(secret or b"", digestmod=hashlib.sha256)
 
         def replace(text: str) -> str:
-            return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+            digest = keyed.copy()
+            digest.update(text.encode())
+            return digest.hexdigest()
 
     if matcher == "value":
         assert pattern is not None
@@ -218,17 +224,35 @@ def _action(
 class Redactor:
     """The rules of a policy that apply to one schema; call it on event data."""
 
-    __slots__ = ("_key_rules", "_path_rules", "_value_rules")
+    __slots__ = ("_inside", "_key_actions", "_key_rules", "_path_rules", "_value_rules")
 
     def __init__(self, rules: Sequence[_Rule]) -> None:
-        self._path_rules = tuple((r.steps, r.action) for r in rules if r.matcher == "path")
+        # (the name, for a top-level property; the steps; the action)
+        self._path_rules = tuple(
+            (_top_level_name(r.steps), r.steps, r.action) for r in rules if r.matcher == "path"
+        )
         self._key_rules = tuple((r.pattern, r.action) for r in rules if r.matcher == "key")
         self._value_rules = tuple((r.pattern, r.action) for r in rules if r.matcher == "value")
+        # The values worth walking into: strings only when some rule looks at them.
+        self._inside = (dict, list, str) if self._value_rules else (dict, list)
+        self._key_actions: dict[str, tuple[Action, ...]] = {}
 
     def __call__(self, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` redacted; ``data`` itself when nothing matched. Never modifies ``data``."""
-        for steps, action in self._path_rules:
-            data = _at_path(data, steps, 0, action)
+        given = data
+        for name, steps, action in self._path_rules:
+            if name is None:
+                data = _at_path(data, steps, 0, action)
+            elif name in data:  # the common case, made cheap: one property, no walk
+                old = data[name]
+                new = action(old)
+                if new is not old:
+                    if data is given:
+                        data = dict(data)
+                    if new is DROP:
+                        del data[name]
+                    else:
+                        data[name] = new
         if self._key_rules or self._value_rules:
             data = self._walk(data)
         return data
@@ -243,14 +267,17 @@ class Redactor:
             return node
         if isinstance(node, dict):
             changed: dict[str, Any] | None = None
+            key_actions = self._key_actions
             for name, value in node.items():
                 new = value
-                for pattern, action in self._key_rules:
-                    if pattern.search(name):
-                        new = action(new)
-                        if new is DROP:
-                            break
-                if new is value:  # no key rule took it: look inside
+                actions = key_actions.get(name)
+                if actions is None:
+                    actions = self._actions_for_key(name)
+                for action in actions:
+                    new = action(new)
+                    if new is DROP:
+                        break
+                if new is value and isinstance(value, self._inside):  # no key rule took it
                     new = self._walk(value)
                 if new is not value:
                     if changed is None:
@@ -266,6 +293,17 @@ class Redactor:
                 return node
             return [item for item in items if item is not DROP]
         return node
+
+    def _actions_for_key(self, name: str) -> tuple[Action, ...]:
+        """The actions of the key rules that match ``name``, in order; remembered."""
+        actions = tuple(action for pattern, action in self._key_rules if pattern.search(name))
+        if len(self._key_actions) < KEY_CACHE_SIZE:
+            self._key_actions[name] = actions
+        return actions
+
+
+def _top_level_name(steps: tuple[Any, ...]) -> str | None:
+    return steps[0] if len(steps) == 1 and isinstance(steps[0], str) else None
 
 
 def _at_path(node: Any, steps: tuple[Any, ...], depth: int, action: Action) -> Any:

@@ -338,3 +338,28 @@ def test_paths_parse():
     assert parse_path("a.b") == ("a", "b")
     assert parse_path("cells[*].source")[0] == "cells"
     assert parse_path("x[2][-1]")[1:] == (2, -1)
+
+
+def test_top_level_properties_drop_and_mask_without_touching_the_data():
+    logger, sink = make_logger(
+        [{"path": "note", "action": "drop"}, {"path": "user", "action": "mask"}]
+    )
+    data = {"user": "ada", "count": 1, "note": "n"}
+    emit(logger, data)
+    emit(logger, {"user": "bob", "count": 2})  # no note: nothing to drop
+    assert written(sink) == [
+        {**written(sink)[0], "user": "[redacted]", "count": 1},
+        {**written(sink)[1], "user": "[redacted]", "count": 2},
+    ]
+    assert "note" not in written(sink)[0]
+    assert data == {"user": "ada", "count": 1, "note": "n"}
+
+
+def test_key_rules_hold_beyond_the_remembered_names(monkeypatch):
+    monkeypatch.setattr("jupyter_events_ext.events.redaction.KEY_CACHE_SIZE", 1)
+    redactor = RedactionPolicy([{"key": "^secret", "action": "drop"}]).for_schema("s")
+    for _ in range(2):
+        assert redactor({"a": 1, "secret_a": 2, "b": {"secret_b": 3, "c": 4}}) == {
+            "a": 1,
+            "b": {"c": 4},
+        }
