@@ -66,6 +66,11 @@ class EventSerializationError(ValueError):
     """A validated event cannot be written as JSON (NaN, infinity or a circular reference)."""
 
 
+class RedactionPolicyError(ValueError):
+    """A redaction policy (``EventLogger.redactions`` and its secret) is malformed; the
+    message names the rule and what is wrong with it."""
+
+
 class SinkError(Exception):
     """One or more handlers did not write an event emitted with ``durable=True``.
 
@@ -103,6 +108,7 @@ __all__ = [
     "JupyterEventsVersionWarning",
     "ListenerError",
     "ModifierError",
+    "RedactionPolicyError",
     "SchemaNotFound",
     "SchemaNotRegistered",
     "SchemaRegistryException",

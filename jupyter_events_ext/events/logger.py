@@ -11,7 +11,7 @@ from datetime import datetime
 from time import time as _now
 from typing import IO, TYPE_CHECKING, Any, Callable
 
-from traitlets import Instance, List, Unicode, default, observe
+from traitlets import Bytes, Instance, List, Unicode, Union, default, observe
 from traitlets.config import Config, LoggingConfigurable
 
 from .envelope import (
@@ -34,9 +34,11 @@ from .errors import (
 from .handlers import HandlerSet, describe_handler
 from .hooks import Hooks
 from .listeners import ListenerScheduler
+from .redaction import RedactionPolicy, read_secret
 from .traits import Handlers, pass_handlers_uncopied
 
 if TYPE_CHECKING:
+    from .redaction import Redactor
     from .schema import EventSchema, SchemaType
     from .schema_registry import SchemaRegistry
 
@@ -63,18 +65,27 @@ class _Route:
         "listens",
         "modified_listeners",
         "modifiers",
+        "redact",
         "unmodified_listeners",
         "validate",
         "version",
     )
 
-    def __init__(self, schema: EventSchema, modifiers: tuple, modified: tuple, unmodified: tuple):
+    def __init__(
+        self,
+        schema: EventSchema,
+        modifiers: tuple,
+        modified: tuple,
+        unmodified: tuple,
+        redact: Redactor | None,
+    ):
         self.version = schema.version
         self.validate = schema.validate
         self.modifiers = modifiers
         self.modified_listeners = modified
         self.unmodified_listeners = unmodified
         self.listens = bool(modified or unmodified)
+        self.redact = redact
 
 
 class EventLogger(LoggingConfigurable):
@@ -108,6 +119,44 @@ class EventLogger(LoggingConfigurable):
         """,
     ).tag(config=True)
 
+    # Items unchecked by the trait: RedactionPolicy says what is wrong with a rule.
+    redactions = List(
+        default_value=[],
+        help="""Redaction rules, applied to every event after validation and before any
+        handler or listener sees it, e.g. [{"path": "args.*.path", "action": "hash"},
+        {"key": "(?i)password", "action": "drop"}, {"value": "<regex>", "action": "mask",
+        "mask": "<email>"}, {"path": "cells[*].source", "action": "mask", "schemas":
+        ["<$id>"]}]. Each rule has one matcher (path, key or value), an action (drop, mask
+        or hash) and optionally mask (default "[redacted]") and schemas (default: every
+        schema); see jupyter_events_ext.events.redaction. A malformed policy raises
+        RedactionPolicyError when it is set.
+
+        Default: [] (nothing is redacted, at no cost).
+        """,
+    ).tag(config=True)
+
+    redaction_secret = Union(
+        [Bytes(), Unicode()],
+        default_value=None,
+        allow_none=True,
+        help="""The key of "hash" redactions (HMAC-SHA256), bytes or str (UTF-8): keep it
+        secret and the same across restarts, so that hashed values stay comparable.
+
+        Default: None (no secret; a policy with a "hash" rule then needs
+        redaction_secret_file).
+        """,
+    ).tag(config=True)
+
+    redaction_secret_file = Unicode(
+        default_value=None,
+        allow_none=True,
+        help="""A file holding the key of "hash" redactions (its content, trailing newline
+        removed), read when the policy is set; an alternative to redaction_secret.
+
+        Default: None (no file).
+        """,
+    ).tag(config=True)
+
     schemas = Instance(
         "jupyter_events_ext.events.schema_registry.SchemaRegistry",
         help="The SchemaRegistry holding every registered schema and its compiled validator.",
@@ -127,7 +176,11 @@ class EventLogger(LoggingConfigurable):
         self._modified_listeners = Hooks()
         self._unmodified_listeners = Hooks()
         self._listeners = ListenerScheduler(self)
+        self._redaction: RedactionPolicy | None = None
+        self._configured = False  # the policy is compiled once all its traits are set
         super().__init__(*args, **kwargs)
+        self._configured = True
+        self._compile_redactions()
         self._record_template = record_template(
             f"{__name__}.{type(self).__name__}", EventLogger.emit
         )
@@ -161,6 +214,20 @@ class EventLogger(LoggingConfigurable):
     def _allowed_schemas_changed(self, change: Any) -> None:
         allowed = change["new"]
         self._allowed = None if allowed is None else frozenset(allowed)
+        self._invalidate_routes()
+
+    @observe("redactions", "redaction_secret", "redaction_secret_file")
+    def _redactions_changed(self, change: Any) -> None:
+        if self._configured:
+            self._compile_redactions()
+
+    def _compile_redactions(self) -> None:
+        """Check and compile the policy; raises ``RedactionPolicyError`` if malformed."""
+        if not self.redactions:
+            self._redaction = None
+        else:
+            secret = read_secret(self.redaction_secret, self.redaction_secret_file)
+            self._redaction = RedactionPolicy(self.redactions, secret)
         self._invalidate_routes()
 
     def register_handler(self, handler: logging.Handler) -> None:
@@ -360,6 +427,12 @@ class EventLogger(LoggingConfigurable):
             if route.unmodified_listeners:
                 route.validate(original)
         route.validate(data)
+        # Validated as given, then redacted for every handler and listener: an operator's
+        # policy never turns an emitter's valid event into a rejected one.
+        if route.redact is not None:
+            data = route.redact(data)
+            if route.unmodified_listeners:
+                original = route.redact(original)
 
         created = _now()
         timestamp = (
@@ -450,6 +523,7 @@ class EventLogger(LoggingConfigurable):
             self._modifiers.of(schema_id),
             self._modified_listeners.of(schema_id),
             self._unmodified_listeners.of(schema_id),
+            self._redaction.for_schema(schema_id) if self._redaction else None,
         )
 
 

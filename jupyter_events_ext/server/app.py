@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_path
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Float, Int, List, Tuple, Unicode, Union, default
+from traitlets import Bool, Bytes, Float, Int, List, Tuple, Unicode, Union, default
 from traitlets.config import Config
 
 from .. import __version__
@@ -20,8 +20,8 @@ from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import handlers, websocket
 from .forwarding import ServerEventForwarder
+from .metrics import MeteredRecorder, ServerMetrics
 from .policy import ClientSchemaPolicy
-from .recorder import ClientEventRecorder
 from .seen_ids import SeenIds
 from .stream import EventStream
 
@@ -180,6 +180,34 @@ class EventsExtensionApp(ExtensionApp):
         Default: 5000.""",
     ).tag(config=True)
 
+    # Items unchecked by the trait: RedactionPolicy says what is wrong with a rule.
+    redactions = List(
+        default_value=[],
+        help="""Redaction rules for this extension's EventLogger (its `redactions`),
+        applied to every event it records (clients' and forwarded server events) after
+        validation and before any sink or the live stream sees it, e.g.
+        [{"path": "args.*.path", "action": "hash"}, {"key": "(?i)password", "action":
+        "drop"}]. A malformed policy stops the extension from loading, with a message.
+
+        Default: [] (nothing is redacted).
+        """,
+    ).tag(config=True)
+
+    redaction_secret = Union(
+        [Bytes(), Unicode()],
+        default_value=None,
+        allow_none=True,
+        help="""The key of "hash" redactions (HMAC-SHA256), bytes or str. Default: None
+        (then a "hash" rule needs redaction_secret_file).""",
+    ).tag(config=True)
+
+    redaction_secret_file = Unicode(
+        default_value=None,
+        allow_none=True,
+        help="""A file holding the key of "hash" redactions (trailing newline removed),
+        read at start-up. Default: None (no file).""",
+    ).tag(config=True)
+
     @default("event_handlers")
     def _default_event_handlers(self) -> list[logging.Handler]:
         path = default_sink_path()
@@ -195,6 +223,14 @@ class EventsExtensionApp(ExtensionApp):
     # -- start-up and shut-down ------------------------------------------------------
 
     def initialize_settings(self) -> None:
+        # First, so that a malformed redaction policy stops the start before anything opens.
+        # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
+        event_logger = EventLogger(
+            log=self.log,
+            redactions=self.redactions,
+            redaction_secret=self.redaction_secret,
+            redaction_secret_file=self.redaction_secret_file,
+        )
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
         self.stream = EventStream(
             buffer_size=self.stream_buffer_size,
@@ -202,8 +238,8 @@ class EventsExtensionApp(ExtensionApp):
             queue_size=self.subscriber_queue_size,
             max_subscribers=self.max_subscribers,
         )
-        # No parent: c.EventLogger.* is jupyter_server's logger's configuration.
-        self.event_logger = EventLogger(handlers=[*self.sinks, self.stream], log=self.log)
+        event_logger.handlers = [*self.sinks, self.stream]
+        self.event_logger = event_logger
         shipped = self._register_schemas()
         server_logger = getattr(self.serverapp, "event_logger", None)
         self.policy = ClientSchemaPolicy(
@@ -213,7 +249,7 @@ class EventsExtensionApp(ExtensionApp):
         ids_path = (
             default_recent_ids_path() if self.recent_ids_path is None else self.recent_ids_path
         )
-        self.recorder = ClientEventRecorder(
+        self.recorder = MeteredRecorder(
             self.event_logger,
             self.policy,
             SeenIds(self.recent_ids_size, ids_path or None, self.log),
@@ -242,6 +278,8 @@ class EventsExtensionApp(ExtensionApp):
                 schema_id,
             )
 
+        self.metrics = ServerMetrics(self.stream, self.sinks)
+        self.metrics.open()
         for sink in self.sinks:
             self.log.info("jupyter_events_ext: recording events to %s", describe_handler(sink))
         if not self.sinks:
@@ -288,8 +326,11 @@ class EventsExtensionApp(ExtensionApp):
             self.handlers.append((pattern, handler, needs[handler]))
 
     async def stop_extension(self) -> None:
+        if not hasattr(self, "event_logger"):
+            return  # initialize_settings refused to start (a malformed redaction policy)
         if self.forwarder is not None:
             self.forwarder.stop()
+        self.metrics.close()
         self.stream.close()
         self.recorder.seen.close()
         self.event_logger.handlers = []

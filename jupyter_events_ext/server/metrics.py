@@ -1,0 +1,197 @@
+"""Prometheus metrics of the server extension, served by jupyter_server's ``/metrics``.
+
+Every name starts with ``jupyter_events_ext_``. The counters are created once per
+process, at import, in prometheus_client's default registry (the one ``/metrics``
+serves), as jupyter_server creates its own: several servers in one process (pytest-jupyter
+starts one per test) count into the same counters instead of registering a name twice,
+which raises. What is read on scrape (the live stream, the sinks' queues) comes from one
+collector, also registered once, that asks every server running in this process.
+
+Label values are bounded: ``schema`` is a registered schema ``$id`` (or ``(unregistered)``),
+never a string a client made up; ``sink`` is a configured sink's description, clipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from ..events.errors import SinkError
+from ..events.handlers import describe_handler
+from ..sinks.batching import BatchingHandler
+from .event_shape import EventRejected
+from .recorder import ClientEventRecorder
+
+if TYPE_CHECKING:
+    from .stream import EventStream
+
+PREFIX = "jupyter_events_ext_"
+# The schema label of a rejected event whose schema_id is not a registered $id: a client
+# must not be able to add label values (and series) by posting made-up ids.
+UNREGISTERED = "(unregistered)"
+# The longest sink label; a longer description keeps its start and its end.
+MAX_SINK_LABEL = 80
+
+EVENTS_RECORDED = Counter(
+    f"{PREFIX}events_recorded",
+    "Events posted by clients and recorded (written by every sink), by schema $id. "
+    "jupyter_server's own events, forwarded, are not counted.",
+    ["schema"],
+)
+EVENTS_REJECTED = Counter(
+    f"{PREFIX}events_rejected",
+    "Events posted by clients and rejected (malformed, invalid, not allowed, too big), by "
+    f"schema $id; {UNREGISTERED} when the schema_id is not registered.",
+    ["schema"],
+)
+EVENTS_DEDUPLICATED = Counter(
+    f"{PREFIX}events_deduplicated",
+    "Events posted by clients with an id already recorded, so not recorded again, by schema $id.",
+    ["schema"],
+)
+SINK_WRITE_FAILURES = Counter(
+    f"{PREFIX}sink_write_failures",
+    "Client events a sink failed to write (the client was answered 503), by sink.",
+    ["sink"],
+)
+
+
+def sink_label(sink: logging.Handler) -> str:
+    """A short label for ``sink``: where it writes, at most ``MAX_SINK_LABEL`` characters."""
+    where = describe_handler(sink)
+    if len(where) <= MAX_SINK_LABEL:
+        return where
+    half = (MAX_SINK_LABEL - 1) // 2
+    return f"{where[:half]}…{where[-(MAX_SINK_LABEL - 1 - half) :]}"
+
+
+class MeteredRecorder(ClientEventRecorder):
+    """A ``ClientEventRecorder`` that counts what it records, rejects and deduplicates.
+
+    A subclass rather than lines in ``record``: the recorder stays about recording, and
+    counting costs one dictionary look-up and one increment per event (the labelled
+    counter of each schema is looked up once, then kept).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._recorded: dict[str, Any] = {}
+        self._deduplicated: dict[str, Any] = {}
+
+    def record(self, event: Any, *, user: str) -> bool:
+        """As ``ClientEventRecorder.record``, counted."""
+        try:
+            recorded = super().record(event, user=user)
+        except EventRejected:
+            EVENTS_REJECTED.labels(self._schema_label(event)).inc()
+            raise
+        except SinkError as err:
+            for sink, _error in err.failures:
+                SINK_WRITE_FAILURES.labels(sink_label(sink)).inc()
+            raise
+        # record() returned, so schema_id is a registered $id.
+        schema_id = event["schema_id"]
+        counters = self._recorded if recorded else self._deduplicated
+        counter = counters.get(schema_id)
+        if counter is None:
+            family = EVENTS_RECORDED if recorded else EVENTS_DEDUPLICATED
+            counter = counters[schema_id] = family.labels(schema_id)
+        counter.inc()
+        return recorded
+
+    def _schema_label(self, event: Any) -> str:
+        schema_id = event.get("schema_id") if isinstance(event, dict) else None
+        if isinstance(schema_id, str) and schema_id in self.logger.schemas:
+            return schema_id
+        return UNREGISTERED
+
+
+class ServerMetrics:
+    """What one running server shows on scrape: its live stream and its sinks' queues.
+
+    ``open()`` adds it to what ``/metrics`` reports, ``close()`` takes it away.
+    """
+
+    def __init__(self, stream: EventStream, sinks: list[logging.Handler]) -> None:
+        self.stream = stream
+        self.sinks = list(sinks)
+
+    def open(self) -> None:
+        _LIVE.add(self)
+
+    def close(self) -> None:
+        _LIVE.discard(self)
+
+
+class _LiveCollector:
+    """Gauges read on scrape from every ``ServerMetrics`` open in this process, summed."""
+
+    def __init__(self) -> None:
+        self._servers: weakref.WeakSet[ServerMetrics] = weakref.WeakSet()
+        self._lock = threading.Lock()
+
+    def add(self, server: ServerMetrics) -> None:
+        with self._lock:
+            self._servers.add(server)
+
+    def discard(self, server: ServerMetrics) -> None:
+        with self._lock:
+            self._servers.discard(server)
+
+    def describe(self) -> Iterator[Metric]:
+        # Lets the registry check names at registration without collecting.
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        with self._lock:
+            servers = list(self._servers)
+        subscribers = buffered = 0
+        depth: dict[str, int] = {}
+        dropped: dict[str, int] = {}
+        for server in servers:
+            subscribers += server.stream.subscriber_count
+            buffered += server.stream.buffered_bytes
+            for sink in server.sinks:
+                if isinstance(sink, BatchingHandler):
+                    label = sink_label(sink)
+                    depth[label] = depth.get(label, 0) + sink.pending
+                    dropped[label] = dropped.get(label, 0) + sink.dropped
+        families = self._families()
+        subscribers_family, buffered_family, depth_family, dropped_family = families
+        subscribers_family.add_metric([], subscribers)
+        buffered_family.add_metric([], buffered)
+        for label, value in depth.items():
+            depth_family.add_metric([label], value)
+        for label, value in dropped.items():
+            dropped_family.add_metric([label], value)
+        yield from families
+
+    @staticmethod
+    def _families() -> list[Metric]:
+        return [
+            GaugeMetricFamily(f"{PREFIX}stream_subscribers", "Live-stream subscribers now."),
+            GaugeMetricFamily(
+                f"{PREFIX}stream_buffer_bytes",
+                "Bytes of events the live stream keeps for resuming subscribers.",
+            ),
+            GaugeMetricFamily(
+                f"{PREFIX}sink_queue_depth",
+                "Events waiting in a network sink's queue (Redis, HTTP), by sink.",
+                labels=["sink"],
+            ),
+            CounterMetricFamily(
+                f"{PREFIX}sink_events_dropped",
+                "Events a network sink dropped because its queue was full, by sink.",
+                labels=["sink"],
+            ),
+        ]
+
+
+_LIVE = _LiveCollector()
+REGISTRY.register(_LIVE)
