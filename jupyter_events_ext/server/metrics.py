@@ -13,6 +13,7 @@ never a string a client made up; ``sink`` is a configured sink's description, cl
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import weakref
@@ -76,13 +77,30 @@ class MeteredRecorder(ClientEventRecorder):
 
     A subclass rather than lines in ``record``: the recorder stays about recording, and
     counting costs one dictionary look-up and one increment per event (the labelled
-    counter of each schema is looked up once, then kept).
+    counter of each schema is looked up once, then kept). An event counts as recorded
+    when its request's writes are done, as the client is told.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._recorded: dict[str, Any] = {}
         self._deduplicated: dict[str, Any] = {}
+        self._this_request: list[str] = []  # schema ids recorded in the request under way
+        self._counted_failure: SinkError | None = None
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        """As ``ClientEventRecorder.request``, counted once its writes are done."""
+        self._this_request = recorded = []
+        try:
+            with super().request():
+                yield
+        except SinkError as err:
+            if err is not self._counted_failure:  # a held write failed, not one event's
+                self._count_failures(err)
+            raise
+        for schema_id in recorded:
+            self._counter(self._recorded, EVENTS_RECORDED, schema_id).inc()
 
     def record(self, event: Any, *, user: str) -> bool:
         """As ``ClientEventRecorder.record``, counted."""
@@ -92,18 +110,28 @@ class MeteredRecorder(ClientEventRecorder):
             EVENTS_REJECTED.labels(self._schema_label(event)).inc()
             raise
         except SinkError as err:
-            for sink, _error in err.failures:
-                SINK_WRITE_FAILURES.labels(sink_label(sink)).inc()
+            self._count_failures(err)
+            self._counted_failure = err  # may pass through request(): counted once
             raise
         # record() returned, so schema_id is a registered $id.
         schema_id = event["schema_id"]
-        counters = self._recorded if recorded else self._deduplicated
-        counter = counters.get(schema_id)
-        if counter is None:
-            family = EVENTS_RECORDED if recorded else EVENTS_DEDUPLICATED
-            counter = counters[schema_id] = family.labels(schema_id)
-        counter.inc()
+        if recorded:
+            self._this_request.append(schema_id)
+        else:
+            self._counter(self._deduplicated, EVENTS_DEDUPLICATED, schema_id).inc()
         return recorded
+
+    @staticmethod
+    def _counter(cache: dict[str, Any], family: Counter, schema_id: str) -> Any:
+        counter = cache.get(schema_id)
+        if counter is None:
+            counter = cache[schema_id] = family.labels(schema_id)
+        return counter
+
+    @staticmethod
+    def _count_failures(err: SinkError) -> None:
+        for sink, _error in err.failures:
+            SINK_WRITE_FAILURES.labels(sink_label(sink)).inc()
 
     def _schema_label(self, event: Any) -> str:
         schema_id = event.get("schema_id") if isinstance(event, dict) else None
