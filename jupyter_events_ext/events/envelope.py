@@ -39,8 +39,23 @@ def format_timestamp(moment: _dt.datetime) -> str:
 
 
 def format_epoch(seconds: float) -> str:
-    """``format_timestamp`` for a ``time.time()`` value, without the type checks."""
-    return _from_timestamp(seconds, _UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    """``format_timestamp`` for a ``time.time()`` value, without the type checks.
+
+    The date and time of day are formatted once per second: events come many a second.
+    """
+    global _second
+    whole = int(seconds)
+    micro = round((seconds - whole) * 1_000_000)
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
+    cached_whole, prefix = _second
+    if whole != cached_whole:
+        prefix = _from_timestamp(whole, _UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _second = (whole, prefix)  # one assignment: safe to read from any thread
+    return f"{prefix}.{micro:06d}Z"
+
+
+_second: tuple[int | None, str] = (None, "")
 
 
 def _jsonable(value: Any) -> Any:

@@ -8,6 +8,8 @@ import logging
 import threading
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 from schemas_under_test import ANYTHING, FILE_SAVED, FILE_SAVED_V2, README_0_1_0_SCHEMA, RICH
 from traitlets import TraitError
@@ -564,3 +566,18 @@ def test_eight_threads_into_one_file_handler(tmp_path):
     lines = path.read_text().splitlines()
     assert len(lines) == 8 * per_thread
     assert sorted(json.loads(line)["size"] for line in lines) == list(range(8 * per_thread))
+
+
+@given(st.floats(min_value=0, max_value=2**33, allow_nan=False, allow_infinity=False))
+def test_format_epoch_agrees_with_datetime(seconds):
+    from jupyter_events_ext.events.envelope import format_epoch
+
+    expected = datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc)
+    assert format_epoch(seconds) == expected.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def test_format_epoch_carries_a_rounded_up_second():
+    from jupyter_events_ext.events.envelope import format_epoch
+
+    assert format_epoch(59.9999996) == "1970-01-01T00:01:00.000000Z"
+    assert format_epoch(59.9999994) == "1970-01-01T00:00:59.999999Z"
