@@ -76,8 +76,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server():
-    """Start ``jupyter server`` on 127.0.0.1; yield (port, workdir, pid); stop it afterwards."""
+def running_server(extra_config: str = ""):
+    """Start ``jupyter server`` on 127.0.0.1 with ``extra_config`` appended to its config;
+    yield (port, workdir, pid); stop it afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "root").mkdir()
@@ -91,6 +92,7 @@ def running_server():
                 schema_file=str(work / "schema.json"),
                 schema_id=SCHEMA_ID,
             )
+            + extra_config
         )
         port = free_port()
         env = {
