@@ -4,9 +4,12 @@ import { type IPoll, Poll } from '@lumino/polling';
 import { type ISignal, Signal } from '@lumino/signaling';
 
 import { EventQueue } from './queue';
+import { reasonOf } from './reason';
 import { requestAPI } from './request';
 import { EventStream } from './stream';
+import { TabLock } from './tabs';
 import type { IEventsClient } from './tokens';
+import { uuid } from './uuid';
 import { SchemaValidator } from './validator';
 
 /**
@@ -17,6 +20,10 @@ import { SchemaValidator } from './validator';
  * Every event gets a client id when it is emitted, so that the server records
  * a retried event once, and the time it was emitted, so that an event sent
  * late keeps the time it happened.
+ *
+ * Tabs on one server share the queue's database: each tab sends the events
+ * it emitted (and those of closed tabs it took over), and one tab at a time
+ * has a request in flight, so no event is posted by two tabs.
  */
 export class EventsClient implements IEventsClient {
   /**
@@ -36,10 +43,18 @@ export class EventsClient implements IEventsClient {
           ? null
           : localStorage
         : options.storage;
+    const name = `jupyter-events-ext ${this.serverSettings.baseUrl}`;
+    this._tab = new TabLock({ name, locks: options.locks });
     this._queue = new EventQueue({
-      name: `jupyter-events-ext ${this.serverSettings.baseUrl}`,
+      name,
       bound: options.queueBound,
-      indexedDB: options.indexedDB
+      indexedDB: options.indexedDB,
+      tab: this._tab,
+      adoptInterval: options.adoptInterval
+    });
+    this._queue.changed.connect(() => {
+      this._changed();
+      this._sendFullBatches();
     });
     this._delivery = new Poll({
       auto: false,
@@ -104,7 +119,9 @@ export class EventsClient implements IEventsClient {
    */
   get state(): IEventsClient.IState {
     return {
-      connected: this._connected,
+      connected: this._reason === null,
+      reason: this._reason,
+      durable: this._queue.isDurable,
       waiting: this._queue.size,
       dropped: this._queue.dropped,
       rejected: this._rejected
@@ -154,13 +171,13 @@ export class EventsClient implements IEventsClient {
     schemaId: string,
     data: ReadonlyJSONObject,
     version?: number | string
-  ): Promise<void> {
+  ): Promise<IEventsClient.IEmitted> {
     if (this.isDisposed) {
       return Promise.reject(new Error('The events client is disposed.'));
     }
     const timestamp = new Date().toISOString();
     if (!this._validator.find(schemaId, version)) {
-      return this._emitOnceKnown(schemaId, data, version, timestamp);
+      return this._emitUnknown(schemaId, data, version, timestamp);
     }
     let schema: IEventsClient.ISchema;
     try {
@@ -168,7 +185,13 @@ export class EventsClient implements IEventsClient {
     } catch (error) {
       return Promise.reject(error);
     }
-    return this._enqueue(schema, data, timestamp);
+    return this._enqueue({
+      id: uuid(),
+      schema_id: schema.id,
+      version: schema.version,
+      data: data as JSONObject,
+      timestamp
+    });
   }
 
   /**
@@ -219,7 +242,9 @@ export class EventsClient implements IEventsClient {
       return;
     }
     this._delivery.dispose();
+    // The database closes before the lock goes: no write follows a takeover.
     this._queue.dispose();
+    this._tab.dispose();
     for (const subscription of this._subscriptions) {
       subscription.dispose();
     }
@@ -235,42 +260,62 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * Emit once the schema is known: at start-up, before the list has arrived,
-   * or for a schema registered since it was fetched.
+   * Emit an event of a schema the validator does not know. Before the schema
+   * list has arrived, the event is queued as it is and validated once the
+   * list is there, before it is sent: waiting for the list would keep `emit`
+   * waiting, and the event in no queue, for as long as the server takes. A
+   * schema registered since the list was fetched is looked for again (for a
+   * short while at most) before the event is refused as unknown.
    */
-  private async _emitOnceKnown(
+  private async _emitUnknown(
     schemaId: string,
     data: ReadonlyJSONObject,
     version: number | string | undefined,
     timestamp: string
-  ): Promise<void> {
-    if (!this._fetched) {
-      await this._whenSchemas();
-    } else if (Date.now() - this._fetchedAt > Private.REFRESH_UNKNOWN) {
-      await this.listSchemas({ refresh: true }).catch(() => undefined);
+  ): Promise<IEventsClient.IEmitted> {
+    let known = this._fetched;
+    if (known && Date.now() - this._fetchedAt > Private.REFRESH_UNKNOWN) {
+      known = await Promise.race([
+        this.listSchemas({ refresh: true }).then(
+          () => true,
+          () => true
+        ),
+        new Promise<boolean>(resolve =>
+          setTimeout(() => resolve(false), Private.SCHEMA_WAIT)
+        )
+      ]);
     }
     if (this.isDisposed) {
       throw new Error('The events client is disposed.');
     }
+    if (!known) {
+      const unchecked: Private.IUnchecked = {
+        id: uuid(),
+        schema_id: schemaId,
+        version: version ?? null,
+        data: data as JSONObject,
+        timestamp,
+        unchecked: true
+      };
+      return this._enqueue(unchecked as unknown as IEventsClient.IRecord);
+    }
     const schema = this._validator.validate(schemaId, data, version);
-    return this._enqueue(schema, data, timestamp);
-  }
-
-  private _enqueue(
-    schema: IEventsClient.ISchema,
-    data: ReadonlyJSONObject,
-    timestamp: string
-  ): Promise<void> {
-    const stored = this._queue.push({
-      id: Private.uuid(),
+    return this._enqueue({
+      id: uuid(),
       schema_id: schema.id,
       version: schema.version,
       data: data as JSONObject,
       timestamp
     });
+  }
+
+  private async _enqueue(
+    record: IEventsClient.IRecord
+  ): Promise<IEventsClient.IEmitted> {
+    const stored = this._queue.push(record);
     this._changed();
     this._sendFullBatches();
-    return stored;
+    return { id: record.id, durable: await stored };
   }
 
   /**
@@ -297,7 +342,7 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * Post batches, one request at a time.
+   * Post batches, one request at a time, as the one tab that sends.
    */
   private _send(everything: boolean): Promise<void> {
     const previous = this._sending ?? Promise.resolve();
@@ -309,7 +354,12 @@ export class EventsClient implements IEventsClient {
           if (size === 0 || (!everything && size < this._limit)) {
             return;
           }
-          await this._post(this._queue.peek(this._limit));
+          await this._tab.send(async () => {
+            const batch = this._queue.peek(this._limit);
+            if (batch.length && !this.isDisposed) {
+              await this._post(batch);
+            }
+          });
         }
       });
     this._sending = sending;
@@ -323,54 +373,125 @@ export class EventsClient implements IEventsClient {
     return sending;
   }
 
-  private async _post(batch: IEventsClient.IRecord[]): Promise<void> {
-    let reply: Private.IBatchReply | undefined;
+  private async _post(queued: IEventsClient.IRecord[]): Promise<void> {
+    const batch = await this._check(queued);
+    if (!batch.length || this.isDisposed) {
+      // Disposed meanwhile: its events may be another tab's by now.
+      return;
+    }
+    let reply: unknown;
+    this._inFlight = new Set(batch.map(([record]) => record.id));
     try {
-      reply = await requestAPI<Private.IBatchReply>(
+      reply = await requestAPI<unknown>(
         'events',
-        { method: 'POST', body: JSON.stringify({ events: batch }) },
+        {
+          method: 'POST',
+          body: JSON.stringify({ events: batch.map(([, wire]) => wire) }),
+          signal: Private.timeout(Private.REQUEST_TIMEOUT)
+        },
         this.serverSettings
       );
     } catch (error) {
-      if (error instanceof ServerConnection.ResponseError) {
-        const status = error.response.status;
-        this._setConnected(status < 500);
-        if (status === 400 || status === 413) {
-          if (batch.length > 1) {
-            // A limit of the server's: try again at once with smaller batches.
-            this._limit = Math.max(1, Math.floor(batch.length / 2));
-            return;
-          }
-          this._refuse(batch, [{ index: 0, message: error.message }]);
+      const status =
+        error instanceof ServerConnection.ResponseError
+          ? error.response.status
+          : null;
+      if (status === 400 || status === 413) {
+        // The whole body refused: too large, or one event in it is malformed.
+        this._setReason(null);
+        if (batch.length > 1) {
+          // Split it; sizes grow back with each batch the server takes.
+          this._limit = Math.max(1, Math.floor(batch.length / 2));
           return;
         }
-      } else {
-        this._setConnected(false);
+        this._refuse(batch, [{ index: 0, message: (error as Error).message }]);
+        return;
       }
+      this._setReason(reasonOf(error));
       throw error;
+    } finally {
+      this._inFlight = new Set();
     }
-    this._setConnected(true);
-    this._refuse(batch, reply?.rejected ?? []);
-    void this._queue.remove(batch.map(record => record.id));
+    if (!Private.accountsFor(reply, batch.length)) {
+      // A proxy's page, or a server that does not speak this API: nothing
+      // says the events were recorded, so they stay and are sent again.
+      this._setReason({
+        kind: 'server-error',
+        status: null,
+        message:
+          'The server’s reply does not account for every event sent; retrying.'
+      });
+      throw new Error(
+        `jupyter-events-ext: a reply that does not account for the ${batch.length} events sent`
+      );
+    }
+    this._setReason(null);
+    this._limit = Math.min(this._batchSize, this._limit * 2);
+    const rejected = reply.rejected;
+    this._refuse(batch, rejected);
+    const refused = new Set(rejected.map(({ index }) => index));
+    void this._queue.remove(
+      batch.filter((_, index) => !refused.has(index)).map(([r]) => r.id)
+    );
     this._changed();
+  }
+
+  /**
+   * The events of a batch as they are posted. Those queued before the schema
+   * list arrived are validated now, fetching the list if need be; the invalid
+   * ones are refused without a request.
+   */
+  private async _check(
+    batch: IEventsClient.IRecord[]
+  ): Promise<[IEventsClient.IRecord, IEventsClient.IRecord][]> {
+    const checked: [IEventsClient.IRecord, IEventsClient.IRecord][] = [];
+    const invalid: [IEventsClient.IRecord, IEventsClient.IRecord][] = [];
+    const messages: { index: number; message: string }[] = [];
+    for (const record of batch) {
+      if (!(record as Partial<Private.IUnchecked>).unchecked) {
+        checked.push([record, record]);
+        continue;
+      }
+      if (!this._fetched) {
+        try {
+          await this.listSchemas();
+        } catch (error) {
+          this._setReason(reasonOf(error));
+          throw error;
+        }
+      }
+      try {
+        const schema = this._validator.validate(
+          record.schema_id,
+          record.data,
+          record.version ?? undefined
+        );
+        checked.push([record, Private.wire(record, schema.version)]);
+      } catch (error) {
+        messages.push({ index: invalid.length, message: String(error) });
+        invalid.push([record, record]);
+      }
+    }
+    this._refuse(invalid, messages);
+    return checked;
   }
 
   /**
    * Drop the events the server refused: sending them again cannot succeed.
    */
   private _refuse(
-    batch: IEventsClient.IRecord[],
+    batch: [IEventsClient.IRecord, IEventsClient.IRecord][],
     rejected: ReadonlyArray<{ index: number; message: string }>
   ): void {
     for (const { index, message } of rejected) {
-      const record = batch[index];
+      const record = batch[index]?.[0];
       console.warn(
         `jupyter-events-ext: the server refused a "${record?.schema_id}" event: ${message}`
       );
     }
     if (rejected.length) {
       this._rejected += rejected.length;
-      void this._queue.remove(rejected.map(({ index }) => batch[index]?.id));
+      void this._queue.remove(rejected.map(({ index }) => batch[index][0].id));
       this._changed();
     }
   }
@@ -378,19 +499,30 @@ export class EventsClient implements IEventsClient {
   private _fetchSchemas(): Promise<ReadonlyArray<IEventsClient.ISchema>> {
     const fetching = requestAPI<{ schemas: IEventsClient.ISchema[] }>(
       'schemas',
-      {},
+      { signal: Private.timeout(Private.REQUEST_TIMEOUT) },
       this.serverSettings
     ).then(
-      ({ schemas }) => {
+      reply => {
+        const schemas = reply?.schemas;
+        if (!Array.isArray(schemas)) {
+          const error = new Error(
+            'The server’s reply is not a list of schemas.'
+          );
+          this._setReason({
+            kind: 'server-error',
+            status: null,
+            message: `${error.message} Retrying.`
+          });
+          throw error;
+        }
         this._validator.update(schemas);
         this._fetched = true;
         this._fetchedAt = Date.now();
-        this._setConnected(true);
         this._storeSchemas(schemas);
         return schemas;
       },
       reason => {
-        this._setConnected(false);
+        this._setReason(reasonOf(reason));
         if (this._schemas === fetching) {
           this._schemas = null;
         }
@@ -398,26 +530,6 @@ export class EventsClient implements IEventsClient {
       }
     );
     return fetching;
-  }
-
-  /**
-   * Wait for the schema list, retrying with backoff.
-   */
-  private _whenSchemas(): Promise<void> {
-    if (!this._waitingForSchemas) {
-      this._waitingForSchemas = (async () => {
-        let delay = 500;
-        while (!this._fetched && !this.isDisposed) {
-          try {
-            await this.listSchemas();
-          } catch {
-            await new Promise(resolve => setTimeout(resolve, delay));
-            delay = Math.min(delay * 2, this._delivery.frequency.max);
-          }
-        }
-      })();
-    }
-    return this._waitingForSchemas;
   }
 
   /**
@@ -451,9 +563,9 @@ export class EventsClient implements IEventsClient {
     return `jupyter-events-ext:schemas ${this.serverSettings.baseUrl}`;
   }
 
-  private _setConnected(connected: boolean): void {
-    if (this._connected !== connected) {
-      this._connected = connected;
+  private _setReason(reason: IEventsClient.IReason | null): void {
+    if (JSON.stringify(this._reason) !== JSON.stringify(reason)) {
+      this._reason = reason;
       this._changed();
     }
   }
@@ -475,28 +587,62 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * Leaving the page: post what waits with `keepalive`, which outlives the page.
-   * The events stay stored; the server ignores those it already has when the
-   * next page sends them again.
+   * Leaving the page: post what waits with `keepalive`, which outlives the
+   * page, in bodies of 64 KiB at most (what a browser allows in flight), as
+   * many as the browser takes; it refuses the rest, which the next page sends.
+   * The events stay stored; the server ignores those it already has when they
+   * are sent again. Nothing is posted when the last request failed, nor what
+   * a request in flight holds: it would be posted twice.
    */
   private _onPageHide = (): void => {
     void this._queue.persist();
-    let budget = Private.KEEPALIVE_BUDGET;
-    const records = this._queue.peek(this._queue.size);
+    if (this._reason !== null) {
+      return;
+    }
     const encoder = new TextEncoder();
-    for (let start = 0; start < records.length; start += this._limit) {
-      const body = JSON.stringify({
-        events: records.slice(start, start + this._limit)
-      });
-      budget -= encoder.encode(body).length;
-      if (budget < 0) {
-        break;
+    const bodies: string[][] = [[]];
+    let bytes = Private.BATCH_OVERHEAD;
+    for (const record of this._queue.peek(this._queue.size, this._inFlight)) {
+      let wire = record;
+      if ((record as Partial<Private.IUnchecked>).unchecked) {
+        const schema = this._validator.find(
+          record.schema_id,
+          record.version ?? undefined
+        );
+        if (!schema) {
+          continue;
+        }
+        wire = Private.wire(record, schema.version);
       }
-      void requestAPI(
-        'events',
-        { method: 'POST', body, keepalive: true },
-        this.serverSettings
-      ).catch(() => undefined);
+      const json = JSON.stringify(wire);
+      const size = encoder.encode(json).length + 1;
+      if (size + Private.BATCH_OVERHEAD > Private.KEEPALIVE_BYTES) {
+        continue; // Too large for keepalive: the next page sends it.
+      }
+      let body = bodies[bodies.length - 1];
+      if (
+        bytes + size > Private.KEEPALIVE_BYTES ||
+        body.length >= this._limit
+      ) {
+        body = [];
+        bodies.push(body);
+        bytes = Private.BATCH_OVERHEAD;
+      }
+      body.push(json);
+      bytes += size;
+    }
+    for (const body of bodies) {
+      if (body.length) {
+        void requestAPI(
+          'events',
+          {
+            method: 'POST',
+            body: `{"events":[${body.join(',')}]}`,
+            keepalive: true
+          },
+          this.serverSettings
+        ).catch(() => undefined);
+      }
     }
   };
 
@@ -508,13 +654,14 @@ export class EventsClient implements IEventsClient {
   };
 
   private _batchSize: number;
-  private _connected = false;
   private _delivery: Poll;
   private _fetched = false;
   private _fetchedAt = 0;
+  private _inFlight: ReadonlySet<string> = new Set();
   private _limit: number;
   private _queue: EventQueue;
   private _refreshing = false;
+  private _reason: IEventsClient.IReason | null = null;
   private _rejected = 0;
   private _schemas: Promise<ReadonlyArray<IEventsClient.ISchema>> | null = null;
   private _sending: Promise<void> | null = null;
@@ -522,8 +669,8 @@ export class EventsClient implements IEventsClient {
   private _stateChanged = new Signal<this, IEventsClient.IState>(this);
   private _storage: Storage | null;
   private _subscriptions = new Set<EventStream>();
+  private _tab: TabLock;
   private _validator = new SchemaValidator();
-  private _waitingForSchemas: Promise<void> | null = null;
 }
 
 /**
@@ -570,6 +717,17 @@ export namespace EventsClient {
      * default, `null` for no cache.
      */
     storage?: Storage | null;
+    /**
+     * The Web Locks that let tabs share the queue; `navigator.locks` by
+     * default, `null` for none (every tab then takes over the events of the
+     * others when it opens: fine for one tab, not for several).
+     */
+    locks?: LockManager | null;
+    /**
+     * Milliseconds between looks for the events of tabs that closed (5000
+     * by default).
+     */
+    adoptInterval?: number;
   }
 }
 
@@ -584,14 +742,40 @@ namespace Private {
   }
 
   /**
-   * Browsers allow 64 KiB of `keepalive` bodies in flight per page.
+   * An event queued before the schema list arrived: validated, and its
+   * version chosen, when it is sent.
    */
-  export const KEEPALIVE_BUDGET = 60 * 1024;
+  export interface IUnchecked extends Omit<IEventsClient.IRecord, 'version'> {
+    version: number | string | null;
+    unchecked: true;
+  }
+
+  /**
+   * The bytes of one `keepalive` body at most: browsers allow 64 KiB of them
+   * in flight per page.
+   */
+  export const KEEPALIVE_BYTES = 64 * 1024;
+
+  /**
+   * The bytes of `{"events":[]}`.
+   */
+  export const BATCH_OVERHEAD = 13;
+
+  /**
+   * Milliseconds before a request is given up (and retried).
+   */
+  export const REQUEST_TIMEOUT = 30 * 1000;
 
   /**
    * How often an unknown schema id may make the client fetch the list again.
    */
   export const REFRESH_UNKNOWN = 10 * 1000;
+
+  /**
+   * How long `emit` waits for the list fetched again for an unknown schema
+   * before queueing the event to be validated once the list is there.
+   */
+  export const SCHEMA_WAIT = 5 * 1000;
 
   /**
    * Milliseconds over which state changes are gathered into one signal.
@@ -605,23 +789,57 @@ namespace Private {
   }
 
   /**
-   * A random (version 4) UUID; `crypto.randomUUID` needs a secure context,
-   * `getRandomValues` does not.
+   * An event as it is posted, with the version validation chose.
    */
-  export function uuid(): string {
-    if (typeof crypto.randomUUID === 'function') {
-      return crypto.randomUUID();
+  export function wire(
+    record: IEventsClient.IRecord,
+    version: number | string
+  ): IEventsClient.IRecord {
+    const { id, schema_id, data, timestamp } = record;
+    return { id, schema_id, version, data, timestamp };
+  }
+
+  /**
+   * Whether a batch reply accounts for each of the `count` events sent.
+   */
+  export function accountsFor(
+    reply: unknown,
+    count: number
+  ): reply is IBatchReply {
+    if (typeof reply !== 'object' || reply === null) {
+      return false;
     }
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    const hex = Array.from(bytes, byte => byte.toString(16).padStart(2, '0'));
-    return [
-      hex.slice(0, 4).join(''),
-      hex.slice(4, 6).join(''),
-      hex.slice(6, 8).join(''),
-      hex.slice(8, 10).join(''),
-      hex.slice(10, 16).join('')
-    ].join('-');
+    const { accepted, duplicates, rejected } = reply as IBatchReply;
+    if (
+      !Number.isInteger(accepted) ||
+      !Number.isInteger(duplicates) ||
+      accepted < 0 ||
+      duplicates < 0 ||
+      !Array.isArray(rejected)
+    ) {
+      return false;
+    }
+    const indices = new Set<number>();
+    for (const entry of rejected) {
+      const index = entry?.index;
+      if (!Number.isInteger(index) || index < 0 || index >= count) {
+        return false;
+      }
+      indices.add(index);
+    }
+    return (
+      indices.size === rejected.length &&
+      accepted + duplicates + rejected.length === count
+    );
+  }
+
+  /**
+   * A signal that aborts a request after `ms` milliseconds: a request that
+   * never ends would hold up every tab's delivery.
+   */
+  export function timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), ms);
+    return controller.signal;
   }
 }

@@ -3,7 +3,8 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Poll } from '@lumino/polling';
 import { type ISignal, Signal, Stream } from '@lumino/signaling';
 
-import { API_NAMESPACE } from './request';
+import { reasonOf } from './reason';
+import { API_NAMESPACE, requestAPI } from './request';
 import type { IEventsClient } from './tokens';
 
 /**
@@ -11,8 +12,11 @@ import type { IEventsClient } from './tokens';
  * (`WS jupyter-events-ext/stream`).
  *
  * The socket reconnects with backoff when it closes, and asks the server to
- * resume after the last event it received, so that nothing still in the
- * server's buffer is missed.
+ * resume after the last event it received, in the server run it received it
+ * from, so that nothing still in the server's buffer is missed, even after the
+ * server restarted (its positions then count from 1 again). When the socket
+ * cannot open, the server is asked why (a browser cannot see the status of a
+ * refused upgrade).
  */
 export class EventStream implements IEventsClient.ISubscription {
   /**
@@ -63,17 +67,40 @@ export class EventStream implements IEventsClient.ISubscription {
   }
 
   /**
+   * Why the socket cannot open, when the server says.
+   */
+  get reason(): IEventsClient.IReason | null {
+    return this._reason;
+  }
+
+  /**
    * The sequence number of the last event received, if any.
    */
   get lastSeq(): number | null {
     return this._lastSeq;
   }
+
+  /**
+   * The id of the server run the stream is connected to, once it said.
+   */
+  get runId(): string | null {
+    return this._runId;
+  }
+
   /**
    * A signal emitted, on resuming, with how many events the server no longer
    * buffered.
    */
   get missed(): ISignal<this, number> {
     return this._missed;
+  }
+
+  /**
+   * A signal emitted, on resuming, when the server restarted since the last
+   * event received.
+   */
+  get restarted(): ISignal<this, number> {
+    return this._restarted;
   }
 
   /**
@@ -107,6 +134,9 @@ export class EventStream implements IEventsClient.ISubscription {
     );
     if (this._lastSeq !== null) {
       query.push(`after=${this._lastSeq}`);
+      if (this._runId !== null) {
+        query.push(`run_id=${encodeURIComponent(this._runId)}`);
+      }
     }
     if (appendToken && token !== '') {
       query.push(`token=${encodeURIComponent(token)}`);
@@ -131,6 +161,7 @@ export class EventStream implements IEventsClient.ISubscription {
       let opened = false;
       socket.onopen = () => {
         opened = true;
+        this._reason = null;
         this._setConnected(true);
       };
       socket.onmessage = message => this._onMessage(message);
@@ -142,6 +173,7 @@ export class EventStream implements IEventsClient.ISubscription {
         if (opened) {
           resolve();
         } else {
+          void this._askWhy();
           reject(
             new Error(
               `The event stream closed (${event.code}${event.reason ? `: ${event.reason}` : ''}).`
@@ -161,8 +193,15 @@ export class EventStream implements IEventsClient.ISubscription {
       return;
     }
     if (!Private.isStreamMessage(payload)) {
-      if (Private.isMissedNotice(payload)) {
+      if (Private.isHello(payload)) {
+        this._runId = payload.run_id;
+      } else if (Private.isMissedNotice(payload)) {
         this._missed.emit(payload.missed);
+        if (payload.restarted === true) {
+          this._restarted.emit(payload.missed);
+          // Positions of the previous run mean nothing in this one.
+          this._lastSeq = 0;
+        }
       } else {
         console.warn('jupyter-events-ext: event stream notice', payload);
       }
@@ -170,6 +209,28 @@ export class EventStream implements IEventsClient.ISubscription {
     }
     this._lastSeq = payload.seq;
     this._stream.emit(payload);
+  }
+
+  /**
+   * Learn why the socket did not open: the server answers `GET info` with
+   * the status it refused the upgrade with (403, or 404 when the extension is
+   * not installed).
+   */
+  private async _askWhy(): Promise<void> {
+    let reason: IEventsClient.IReason | null = null;
+    try {
+      await requestAPI('info', {}, this.serverSettings);
+    } catch (error) {
+      reason = reasonOf(error);
+    }
+    if (
+      !this.isDisposed &&
+      !this._connected &&
+      JSON.stringify(reason) !== JSON.stringify(this._reason)
+    ) {
+      this._reason = reason;
+      this._connectionChanged.emit(false);
+    }
   }
 
   private _closeSocket(): void {
@@ -195,6 +256,9 @@ export class EventStream implements IEventsClient.ISubscription {
   private _lastSeq: number | null;
   private _missed = new Signal<this, number>(this);
   private _poll: Poll;
+  private _reason: IEventsClient.IReason | null = null;
+  private _restarted = new Signal<this, number>(this);
+  private _runId: string | null = null;
   private _schemaIds: string[];
   private _socket: WebSocket | null = null;
   private _stream: Stream<this, IEventsClient.IStreamMessage>;
@@ -225,11 +289,26 @@ export namespace EventStream {
 
 namespace Private {
   /**
-   * The server's first message when events asked for with `after` are gone.
+   * The server's first message: its run, and the last position in it.
+   */
+  export function isHello(
+    payload: unknown
+  ): payload is { run_id: string; last_seq: number } {
+    return (
+      typeof payload === 'object' &&
+      payload !== null &&
+      typeof (payload as any).run_id === 'string' &&
+      typeof (payload as any).last_seq === 'number'
+    );
+  }
+
+  /**
+   * The server's message, before the replay, when events asked for with
+   * `after` are gone (`restarted` when they were in a previous run).
    */
   export function isMissedNotice(
     payload: unknown
-  ): payload is { missed: number } {
+  ): payload is { missed: number; restarted?: boolean } {
     return (
       typeof payload === 'object' &&
       payload !== null &&

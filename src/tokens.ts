@@ -43,17 +43,24 @@ export interface IEventsClient extends IDisposable {
   /**
    * Validate an event and queue it for delivery.
    *
+   * Until the schema list has arrived (a first visit, a slow server), events
+   * are queued at once, counted in `state.waiting`, and validated once the
+   * list arrives, before they are sent: one found invalid then is counted in
+   * `state.rejected` rather than rejected here.
+   *
    * @param schemaId - the `$id` of a schema the server lists as `client: true`
    * @param data - the event's fields, as the schema describes them
    * @param version - the schema version; the newest the server lists when omitted
-   * @returns a promise that resolves once the event is in the durable queue,
-   *   and rejects at once, sending nothing, when the event is invalid
+   * @returns a promise that resolves once the event is queued: stored in
+   *   IndexedDB (`durable: true`), or, when the browser cannot store it, kept
+   *   in this page's memory only (`durable: false`); it rejects at once,
+   *   sending nothing, when the event is invalid
    */
   emit(
     schemaId: string,
     data: ReadonlyJSONObject,
     version?: number | string
-  ): Promise<void>;
+  ): Promise<IEventsClient.IEmitted>;
 
   /**
    * Send every waiting event now, whatever the batching settings say.
@@ -111,19 +118,71 @@ export namespace IEventsClient {
   }
 
   /**
+   * What `emit` resolves with.
+   */
+  export interface IEmitted {
+    /**
+     * The event's client id, which the server records as `__id__`.
+     */
+    readonly id: string;
+    /**
+     * Whether the event is stored in IndexedDB (it then survives a reload, a
+     * crash or the server's absence), rather than in this page's memory only.
+     */
+    readonly durable: boolean;
+  }
+
+  /**
+   * Why the server does not take events (or the stream is closed):
+   * - `not-authorized`: 401 or 403, the user may not record events
+   * - `not-installed`: 404, the jupyter_events_ext server extension is not installed
+   * - `server-error`: 5xx (or 429, or a reply that does not account for every
+   *   event), retried with backoff
+   * - `unreachable`: the server cannot be reached, retried with backoff
+   */
+  export type ReasonKind =
+    'not-authorized' | 'not-installed' | 'server-error' | 'unreachable';
+
+  /**
+   * The reason the server does not take events, for a program and a person.
+   */
+  export interface IReason {
+    readonly kind: ReasonKind;
+    /**
+     * The HTTP status, `null` when there was no answer.
+     */
+    readonly status: number | null;
+    /**
+     * One sentence for a person.
+     */
+    readonly message: string;
+  }
+
+  /**
    * The delivery state of the client.
    */
   export interface IState {
     /**
-     * Whether the last request to the server succeeded.
+     * Whether the last request to the server succeeded (`reason` is `null`).
      */
     readonly connected: boolean;
+    /**
+     * Why the last request failed; `null` once one succeeds. Waiting events
+     * are kept whatever the reason, and sent once the server takes them.
+     */
+    readonly reason: IReason | null;
+    /**
+     * Whether the waiting events are stored in IndexedDB; `false` while they
+     * are in this page's memory only (no IndexedDB, or writes failing).
+     */
+    readonly durable: boolean;
     /**
      * How many events wait in the queue to be sent.
      */
     readonly waiting: number;
     /**
-     * How many events were dropped, oldest first, because the queue was full.
+     * How many events were dropped, oldest first, because the queue (or the
+     * browser's storage) was full.
      */
     readonly dropped: number;
     /**
@@ -179,18 +238,40 @@ export namespace IEventsClient {
      */
     readonly connected: boolean;
     /**
-     * A signal emitted when the socket opens or closes.
+     * A signal emitted when the socket opens or closes, and when the reason
+     * it is closed becomes known.
      */
     readonly connectionChanged: ISignal<ISubscription, boolean>;
     /**
-     * The sequence number of the last event received, if any.
+     * Why the socket cannot open, when the server says (`not-authorized`,
+     * `not-installed`, `unreachable`); `null` while it is open or the
+     * reason is unknown.
+     */
+    readonly reason: IReason | null;
+    /**
+     * The sequence number of the last event received, if any: a position in
+     * the server run `runId`.
      */
     readonly lastSeq: number | null;
+    /**
+     * The id of the server run the stream is connected to (new on every
+     * server start), once the server has said; `null` for servers that do
+     * not say.
+     */
+    readonly runId: string | null;
     /**
      * A signal emitted, on resuming, with how many events the server no longer
      * buffered: they will never arrive on this subscription.
      */
     readonly missed: ISignal<ISubscription, number>;
+    /**
+     * A signal emitted, on resuming, when the server restarted since the last
+     * event received: events it recorded in its previous run after that one
+     * may never arrive. It carries how many events of the new run were no
+     * longer buffered (also signalled by `missed`); every one still buffered
+     * is replayed.
+     */
+    readonly restarted: ISignal<ISubscription, number>;
     /**
      * The events, as a signal and an async iterator.
      */

@@ -66,6 +66,7 @@ export class EventViewer extends Widget {
     this._subscription.stream.connect(this._onEvent, this);
     this._subscription.connectionChanged.connect(this._renderConnection, this);
     this._subscription.missed.connect(this._onMissed, this);
+    this._subscription.restarted.connect(this._onRestarted, this);
     this._client.stateChanged.connect(this._renderDelivery, this);
     this._renderConnection();
     this._renderDelivery();
@@ -244,33 +245,63 @@ export class EventViewer extends Widget {
     this._renderConnection();
   }
 
+  /**
+   * The server restarted while the stream was closed: what it recorded in
+   * its previous run after the last row shown may be missing here.
+   */
+  private _onRestarted(): void {
+    this._restarts++;
+    this._renderConnection();
+  }
+
   private _renderConnection(): void {
-    const connected = this._subscription.connected;
-    this._connection.dataset.state = connected ? 'connected' : 'disconnected';
-    this._connection.textContent =
-      (connected ? 'Live' : 'Reconnecting…') +
-      (this._missedCount
-        ? ` · ${this._missedCount} missed while disconnected`
-        : '');
+    const { connected, reason } = this._subscription;
+    // A reason the server gave replaces "Reconnecting…": retrying will not help.
+    const state = connected ? 'connected' : (reason?.kind ?? 'disconnected');
+    this._connection.dataset.state = state;
+    const parts = [connected ? 'Live' : (reason?.message ?? 'Reconnecting…')];
+    if (this._restarts) {
+      parts.push(
+        this._restarts === 1
+          ? 'the server restarted'
+          : `the server restarted ${this._restarts} times`
+      );
+    }
+    if (this._missedCount) {
+      parts.push(`${this._missedCount} missed while disconnected`);
+    }
+    this._connection.textContent = parts.join(' · ');
     this._connection.title = connected
-      ? 'Connected to the live event stream'
-      : 'The live event stream is closed; reconnecting and resuming after the last event seen';
+      ? this._restarts
+        ? 'Connected to the live event stream. The server restarted while it was closed: events it recorded before restarting, after the last one shown, may be missing here (they are in its sinks).'
+        : 'Connected to the live event stream'
+      : reason
+        ? 'The live event stream cannot open; trying again now and then'
+        : 'The live event stream is closed; reconnecting and resuming after the last event seen';
   }
 
   private _renderDelivery(): void {
-    const { connected, waiting, dropped, rejected } = this._client.state;
+    const { reason, durable, waiting, dropped, rejected } = this._client.state;
     const parts = [`${waiting} waiting to be sent`];
+    if (!durable) {
+      parts.push('kept in memory only');
+    }
     if (dropped) {
-      parts.push(`${dropped} dropped (queue full)`);
+      parts.push(`${dropped} dropped (queue or storage full)`);
     }
     if (rejected) {
       parts.push(`${rejected} refused by the server`);
     }
+    if (reason) {
+      parts.push(reason.message);
+    }
     this._delivery.textContent = parts.join(' · ');
-    this._delivery.dataset.state = connected ? 'connected' : 'disconnected';
-    this._delivery.title = connected
-      ? 'Events emitted in this browser and not yet recorded by the server'
-      : 'The server cannot be reached: events wait in this browser and will be sent when it answers';
+    this._delivery.dataset.state = reason ? reason.kind : 'connected';
+    this._delivery.title = reason
+      ? 'The server does not take events now: they wait in this browser and are sent once it does'
+      : durable
+        ? 'Events emitted in this browser and not yet recorded by the server'
+        : 'This browser cannot store events (IndexedDB unavailable or full): they are lost if the page closes before the server has them';
   }
 
   private _renderSchemas(schemas: ReadonlyArray<IEventsClient.ISchema>): void {
@@ -297,6 +328,7 @@ export class EventViewer extends Widget {
   private _list: HTMLDivElement;
   private _maxRows: number;
   private _missedCount = 0;
+  private _restarts = 0;
   private _options = new Set<string>();
   private _pause: HTMLButtonElement;
   private _paused = false;

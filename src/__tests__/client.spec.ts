@@ -89,17 +89,51 @@ describe('EventsClient', () => {
       expect(events.state.waiting).toBe(0);
     });
 
-    it('validates events emitted before the schema list arrives once it does', async () => {
-      const events = client();
-      await Promise.all([
-        expect(
-          events.emit(CELL_SCHEMA.id, started(1))
-        ).resolves.toBeUndefined(),
-        expect(events.emit(CELL_SCHEMA.id, { phase: 1 })).rejects.toThrow(
-          'data/phase'
-        )
+    it('queues events emitted before the schema list arrives at once, durably, and validates them once it does', async () => {
+      let hang = true;
+      server.override = route =>
+        route === 'schemas' && hang ? 'hang' : undefined;
+      const first = client({ queueBound: 3 });
+      // Nothing waits for the list: each emit resolves once the event is stored.
+      const emitted = await Promise.all([
+        first.emit(CELL_SCHEMA.id, started(1)),
+        first.emit(CELL_SCHEMA.id, { phase: 1 }),
+        first.emit(CELL_SCHEMA.id, started(2)),
+        first.emit(CELL_SCHEMA.id, started(3), '1')
       ]);
-      await server.waitFor(1);
+      expect(emitted.map(e => e.durable)).toEqual([true, true, true, true]);
+      // Bounded and counted like every waiting event.
+      await until(() => first.state.dropped === 1);
+      expect(first.state).toMatchObject({ waiting: 3, dropped: 1 });
+      await sleep(200);
+      expect(server.posts).toHaveLength(0);
+
+      // A reload while the list still hangs: the events are in IndexedDB.
+      first.dispose();
+      const second = client();
+      await until(() => second.state.waiting === 3);
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+      hang = false;
+      server.release();
+      await server.waitFor(2);
+      await until(() => second.state.waiting === 0);
+      warn.mockRestore();
+      // Validated once the list arrived: the invalid one was never posted.
+      expect(server.recorded.map(e => [e.data.cell_id, e.version])).toEqual([
+        ['c2', '1'],
+        ['c3', '1']
+      ]);
+      expect(
+        server.posts.flatMap(p => p.events).map(e => e.data.phase)
+      ).toEqual(['started', 'started']);
+      expect(second.state.rejected).toBe(1);
+      expect(Object.keys(server.recorded[0]).sort()).toEqual([
+        'data',
+        'id',
+        'schema_id',
+        'timestamp',
+        'version'
+      ]);
     });
 
     it('uses the schema list of an earlier page while the server is away', async () => {
@@ -123,9 +157,10 @@ describe('EventsClient', () => {
         storage: fakeStorage
       });
       clients.push(offline);
-      await expect(
-        offline.emit(CELL_SCHEMA.id, started(1))
-      ).resolves.toBeUndefined();
+      await expect(offline.emit(CELL_SCHEMA.id, started(1))).resolves.toEqual({
+        id: expect.any(String),
+        durable: true
+      });
       await expect(offline.emit(CELL_SCHEMA.id, {})).rejects.toThrow(
         "data must have required property 'phase'"
       );
@@ -179,17 +214,30 @@ describe('EventsClient', () => {
       await server.waitFor(5);
     });
 
-    it('halves its batches when the server says a batch is too large', async () => {
+    it('splits a batch the server finds too large, and grows back after successes', async () => {
       server.maxBatch = 3;
-      const events = client({ batchSize: 8, batchInterval: 60 * 1000 });
+      const events = client({ batchSize: 8, batchInterval: 100 });
       await events.listSchemas();
       for (let i = 0; i < 8; i++) {
         void events.emit(CELL_SCHEMA.id, started(i));
       }
       await server.waitFor(8);
-      expect(server.posts.map(p => p.events.length)).toEqual([
-        8, 4, 2, 2, 2, 2
-      ]);
+      const sizes = server.posts.map(p => p.events.length);
+      expect(sizes.slice(0, 3)).toEqual([8, 4, 2]);
+      expect(Math.max(...sizes.slice(3))).toBeLessThanOrEqual(4);
+      expect(events.state.reason).toBeNull();
+
+      // The limit was the server's at that moment: later batches are whole again.
+      server.maxBatch = Infinity;
+      server.posts.length = 0;
+      for (let i = 8; i < 24; i++) {
+        void events.emit(CELL_SCHEMA.id, started(i));
+      }
+      await server.waitFor(24);
+      expect(server.posts.map(p => p.events.length)).toContain(8);
+      expect(server.recorded.map(e => e.data.cell_id)).toEqual(
+        Array.from({ length: 24 }, (_, i) => `c${i}`)
+      );
     });
 
     it('emits cheaply: 10,000 events take well under 0.05 ms each', async () => {

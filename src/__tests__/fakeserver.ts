@@ -37,6 +37,12 @@ export class FakeServer {
         fake.schemas = schemas;
         server.on('request', (req, res) => fake._handle(req, res));
         server.on('upgrade', (req, socket, head) => {
+          if (fake.refuseStreams !== null) {
+            socket.end(
+              `HTTP/1.1 ${fake.refuseStreams} Refused\r\nContent-Length: 0\r\n\r\n`
+            );
+            return;
+          }
           sockets.handleUpgrade(req, socket, head, ws => {
             fake.streamUrls.push(req.url ?? '');
             fake.streams.push(ws);
@@ -60,6 +66,34 @@ export class FakeServer {
    * Largest batch accepted (a larger one gets 413).
    */
   maxBatch = Infinity;
+
+  /**
+   * Answer a request of this path (after `/jupyter-events-ext/`) before the
+   * contract does: a status and a body (JSON unless told), or `hang` to never
+   * answer; nothing is recorded.
+   */
+  override: (
+    route: string,
+    method: string
+  ) =>
+    | { status: number; body: string; contentType?: string }
+    | 'hang'
+    | undefined = () => undefined;
+
+  /**
+   * The status a stream upgrade is refused with, `null` to accept it.
+   */
+  refuseStreams: number | null = null;
+
+  /**
+   * Milliseconds `POST events` waits before answering.
+   */
+  delay = 0;
+
+  /**
+   * The most `POST events` requests that were in flight at once.
+   */
+  maxInFlight = 0;
 
   /**
    * The schemas `GET schemas` lists.
@@ -113,7 +147,24 @@ export class FakeServer {
     }
   }
 
+  /**
+   * Answer the requests left hanging, as `override` now says.
+   */
+  release(): void {
+    for (const [req, res] of this._hanging.splice(0)) {
+      void this._handle(req, res);
+    }
+  }
+
+  /**
+   * The server run's id, as `GET info` gives it.
+   */
+  runId = 'run-1';
+
   close(): Promise<void> {
+    for (const [, res] of this._hanging) {
+      res.destroy();
+    }
     for (const ws of this.streams) {
       ws.terminate();
     }
@@ -124,8 +175,24 @@ export class FakeServer {
 
   private async _handle(req: IncomingMessage, res: ServerResponse) {
     const path = new URL(req.url ?? '', 'http://localhost').pathname;
+    const route = path.split('/jupyter-events-ext/')[1] ?? '';
+    const override = this.override(route, req.method ?? 'GET');
+    if (override === 'hang') {
+      this._hanging.push([req, res]);
+      return;
+    }
+    if (override) {
+      res.writeHead(override.status, {
+        'Content-Type': override.contentType ?? 'application/json'
+      });
+      res.end(override.body);
+      return;
+    }
     if (req.headers.authorization !== 'token secret') {
       return this._reply(res, 403, { message: 'Forbidden' });
+    }
+    if (route === 'info' && req.method === 'GET') {
+      return this._reply(res, 200, { run_id: this.runId });
     }
     if (path.endsWith('/jupyter-events-ext/schemas') && req.method === 'GET') {
       return this._reply(res, 200, { schemas: this.schemas });
@@ -146,6 +213,12 @@ export class FakeServer {
     const body = JSON.parse(text);
     const events: IEventsClient.IRecord[] = body.events ?? [body];
     this.posts.push({ events });
+    this._inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this._inFlight);
+    if (this.delay) {
+      await new Promise(resolve => setTimeout(resolve, this.delay));
+    }
+    this._inFlight--;
     if (this.mode === 'unavailable') {
       return this._reply(res, 503, { message: 'Unavailable' });
     }
@@ -175,6 +248,9 @@ export class FakeServer {
     }
     this._reply(res, 200, reply);
   }
+
+  private _hanging: [IncomingMessage, ServerResponse][] = [];
+  private _inFlight = 0;
 
   private _reply(res: ServerResponse, status: number, body: unknown) {
     res.writeHead(status, { 'Content-Type': 'application/json' });

@@ -76,7 +76,7 @@ describe('plugins', () => {
     const commands = await activate(registry);
     const emit = jest
       .spyOn(client, 'emit')
-      .mockImplementation(() => Promise.resolve());
+      .mockImplementation(() => Promise.resolve({ id: 'x', durable: true }));
 
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);

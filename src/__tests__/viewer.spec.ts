@@ -10,8 +10,11 @@ const COMMAND = 'https://events.jupyter.org/jupyter_events_ext/command/v1';
 class FakeSubscription implements IEventsClient.ISubscription {
   connected = false;
   connectionChanged = new Signal<this, boolean>(this);
+  reason: IEventsClient.IReason | null = null;
   lastSeq: number | null = null;
+  runId: string | null = null;
   missed = new Signal<this, number>(this);
+  restarted = new Signal<this, number>(this);
   stream = new Stream<this, IEventsClient.IStreamMessage>(this);
   isDisposed = false;
   dispose() {
@@ -23,6 +26,8 @@ class FakeClient {
   subscription = new FakeSubscription();
   state: IEventsClient.IState = {
     connected: true,
+    reason: null,
+    durable: true,
     waiting: 0,
     dropped: 0,
     rejected: 0
@@ -158,10 +163,31 @@ describe('EventViewer', () => {
     client.subscription.connectionChanged.emit(true);
     expect(text('.jp-EventViewer-connection')).toBe('Live');
 
-    client.state = { connected: false, waiting: 12, dropped: 3, rejected: 0 };
+    client.state = {
+      connected: false,
+      reason: {
+        kind: 'unreachable',
+        status: null,
+        message: 'The server cannot be reached; retrying.'
+      },
+      durable: true,
+      waiting: 12,
+      dropped: 3,
+      rejected: 0
+    };
     client.stateChanged.emit(client.state);
     expect(text('.jp-EventViewer-delivery')).toBe(
-      '12 waiting to be sent · 3 dropped (queue full)'
+      '12 waiting to be sent · 3 dropped (queue or storage full) · The server cannot be reached; retrying.'
+    );
+    expect(
+      viewer.node.querySelector<HTMLElement>('.jp-EventViewer-delivery')!
+        .dataset.state
+    ).toBe('unreachable');
+
+    client.state = { ...client.state, reason: null, durable: false };
+    client.stateChanged.emit(client.state);
+    expect(text('.jp-EventViewer-delivery')).toBe(
+      '12 waiting to be sent · kept in memory only · 3 dropped (queue or storage full)'
     );
   });
 
