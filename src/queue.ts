@@ -300,6 +300,7 @@ export class EventQueue implements IDisposable {
       try {
         await this._write();
         clearTimeout(this._retryTimer);
+        this._warned = false;
         return true;
       } catch (reason) {
         if (Private.isQuotaError(reason)) {
@@ -307,7 +308,8 @@ export class EventQueue implements IDisposable {
           this._drop(Math.ceil(this._records.size * Private.QUOTA_DROP));
         }
         if (attempt + 1 >= attempts) {
-          if (this._durable) {
+          if (!this._warned) {
+            this._warned = true;
             console.warn(
               'jupyter-events-ext: cannot store events; they are kept in memory only until a write succeeds.',
               reason
@@ -555,6 +557,7 @@ export class EventQueue implements IDisposable {
   private _store: ChunkStore | null = null;
   private _tab: TabLock;
   private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private _warned = false;
 }
 
 /**

@@ -371,6 +371,211 @@ describe('EventsClient', () => {
     });
   });
 
+  describe('what each answer means', () => {
+    const cases: [string, number | null, string, string | RegExp][] = [
+      [
+        '401',
+        401,
+        'not-authorized',
+        'Not authorized to record events (401: No).'
+      ],
+      [
+        '403',
+        403,
+        'not-authorized',
+        'Not authorized to record events (403: No).'
+      ],
+      [
+        '404',
+        404,
+        'not-installed',
+        'The jupyter_events_ext server extension is not installed or not enabled on this server (404).'
+      ],
+      ['500', 500, 'server-error', 'The server failed (500: No); retrying.'],
+      ['503', 503, 'server-error', 'The server failed (503: No); retrying.'],
+      [
+        'no answer',
+        null,
+        'unreachable',
+        'The server cannot be reached; retrying.'
+      ]
+    ];
+    for (const [name, status, kind, message] of cases) {
+      it(`${name}: the state says why, the events wait and are sent once it is over`, async () => {
+        let failing = true;
+        let attempts = 0;
+        server.override = (route, method) => {
+          if (
+            status === null ||
+            !failing ||
+            route !== 'events' ||
+            method !== 'POST'
+          ) {
+            return undefined;
+          }
+          attempts++;
+          return status === 404
+            ? {
+                status,
+                body: '<html>404 Not Found</html>',
+                contentType: 'text/html'
+              }
+            : { status: status!, body: JSON.stringify({ message: 'No' }) };
+        };
+        if (status === null) {
+          server.mode = 'refused';
+        }
+        const events = client();
+        await events.listSchemas();
+        await events.emit(CELL_SCHEMA.id, started(1));
+        await until(() => events.state.reason !== null);
+        expect(events.state).toMatchObject({
+          connected: false,
+          reason: { kind, status, message },
+          waiting: 1,
+          rejected: 0
+        });
+        // Retried with backoff, not dropped.
+        const before = attempts;
+        await sleep(300);
+        if (status !== null) {
+          expect(attempts).toBeGreaterThan(before);
+        }
+        failing = false;
+        server.mode = 'ok';
+        await server.waitFor(1);
+        await until(() => events.state.reason === null);
+        expect(events.state).toMatchObject({ connected: true, waiting: 0 });
+      });
+    }
+
+    it('learns the reason from the schema list too', async () => {
+      server.override = route =>
+        route === 'schemas'
+          ? { status: 403, body: JSON.stringify({ message: 'Forbidden' }) }
+          : undefined;
+      const events = client();
+      await expect(events.listSchemas()).rejects.toThrow();
+      await until(() => events.state.reason !== null);
+      expect(events.state.reason).toMatchObject({
+        kind: 'not-authorized',
+        status: 403
+      });
+    });
+
+    const replies: [string, number, string][] = [
+      ['a proxy’s HTML page', 200, '<html><body>Welcome</body></html>'],
+      ['an empty reply', 204, ''],
+      [
+        'a count short of the batch',
+        200,
+        JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] })
+      ],
+      [
+        'a rejected index out of the batch',
+        200,
+        JSON.stringify({
+          accepted: 1,
+          duplicates: 0,
+          rejected: [{ index: 7, message: 'x' }]
+        })
+      ]
+    ];
+    for (const [name, status, body] of replies) {
+      it(`keeps and retries a batch after ${name}: a 2xx must account for every event`, async () => {
+        let answering = true;
+        server.override = (route, method) =>
+          answering && route === 'events' && method === 'POST'
+            ? { status, body, contentType: 'text/html' }
+            : undefined;
+        const events = client({ batchSize: 2 });
+        await events.listSchemas();
+        void events.emit(CELL_SCHEMA.id, started(1));
+        await events.emit(CELL_SCHEMA.id, started(2));
+        await until(() => events.state.reason !== null);
+        expect(events.state).toMatchObject({
+          waiting: 2,
+          rejected: 0,
+          reason: { kind: 'server-error' }
+        });
+        answering = false;
+        await server.waitFor(2);
+        await until(() => events.state.waiting === 0);
+        expect(server.recorded.map(e => e.data.cell_id)).toEqual(['c1', 'c2']);
+        expect(events.state.reason).toBeNull();
+      });
+    }
+  });
+
+  describe('storage', () => {
+    it('emit says when an event is in this page’s memory only', async () => {
+      const events = client({ indexedDB: null });
+      await events.listSchemas();
+      await expect(events.emit(CELL_SCHEMA.id, started(1))).resolves.toEqual({
+        id: expect.any(String),
+        durable: false
+      });
+      expect(events.state.durable).toBe(false);
+      await server.waitFor(1);
+    });
+  });
+
+  describe('leaving the page', () => {
+    const big = (n: number) => ({
+      phase: 'started',
+      cell_id: `c${n}-${'x'.repeat(1000)}`
+    });
+
+    it('posts every waiting event with keepalive, in bodies of 64 KiB at most', async () => {
+      const bodies: Promise<string>[] = [];
+      const settings = server.settings;
+      const events = client({
+        batchInterval: 60 * 1000,
+        batchSize: 1000,
+        serverSettings: {
+          ...settings,
+          // JupyterLab hands fetch a Request.
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              bodies.push((request as Request).clone().text());
+            }
+            return settings.fetch(request);
+          }
+        }
+      });
+      await events.listSchemas();
+      const ids = (
+        await Promise.all(
+          Array.from({ length: 200 }, (_, i) =>
+            events.emit(CELL_SCHEMA.id, big(i))
+          )
+        )
+      ).map(emitted => emitted.id);
+      window.dispatchEvent(new Event('pagehide'));
+      await server.waitFor(200);
+      expect(bodies.length).toBeGreaterThanOrEqual(4);
+      for (const body of await Promise.all(bodies)) {
+        expect(new TextEncoder().encode(body).length).toBeLessThanOrEqual(
+          64 * 1024
+        );
+      }
+      const posted = server.posts.flatMap(p => p.events.map(e => e.id));
+      expect(posted).toEqual(ids);
+    });
+
+    it('posts nothing while the server does not take events: the next page sends them', async () => {
+      server.mode = 'unavailable';
+      const events = client({ batchInterval: 50 });
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await until(() => events.state.reason !== null);
+      const before = server.posts.length;
+      window.dispatchEvent(new Event('pagehide'));
+      await sleep(100);
+      expect(server.posts.length).toBe(before);
+    });
+  });
+
   it('is disposed once', () => {
     const events = client();
     events.dispose();

@@ -1,4 +1,4 @@
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBDatabase, IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 
 import { EventQueue } from '../queue';
 import type { IEventsClient } from '../tokens';
@@ -157,9 +157,143 @@ describe('EventQueue', () => {
     small.dispose();
   });
 
+  describe('when writing fails', () => {
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+
+    it('retries a failed write and resolves once the events are stored', async () => {
+      const queue = new EventQueue({ name: 'q', indexedDB: factory });
+      await queue.ready;
+      const transaction = IDBDatabase.prototype.transaction;
+      let failures = 2;
+      jest
+        .spyOn(IDBDatabase.prototype, 'transaction')
+        .mockImplementation(function (this: any, ...args: any[]) {
+          if (args[1] === 'readwrite' && failures-- > 0) {
+            throw new DOMException('aborted', 'AbortError');
+          }
+          return (transaction as any).apply(this, args);
+        });
+      await expect(queue.push(record(1))).resolves.toBe(true);
+      expect(failures).toBe(-1);
+      expect(queue.isDurable).toBe(true);
+      queue.dispose();
+      const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
+      await reloaded.ready;
+      expect(ids(reloaded.peek(10))).toEqual(['id-1']);
+      reloaded.dispose();
+    });
+
+    it('when storage is full, drops the oldest events, counts them, and stores the rest', async () => {
+      const queue = new EventQueue({ name: 'q', indexedDB: factory });
+      await queue.ready;
+      const put = IDBObjectStore.prototype.put;
+      // Room for 8 events.
+      jest.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (
+        this: any,
+        value: any,
+        key?: any
+      ) {
+        if ((value.records?.length ?? 0) > 8) {
+          throw new DOMException('full', 'QuotaExceededError');
+        }
+        return put.call(this, value, key);
+      });
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+      for (let i = 0; i < 9; i++) {
+        void queue.push(record(i));
+      }
+      await expect(queue.push(record(9))).resolves.toBe(true);
+      expect(queue.dropped).toBe(2);
+      expect(ids(queue.peek(10))).toEqual(
+        ids([2, 3, 4, 5, 6, 7, 8, 9].map(record))
+      );
+      expect(warn).not.toHaveBeenCalled();
+      queue.dispose();
+      const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
+      await reloaded.ready;
+      expect(reloaded.size).toBe(8);
+      reloaded.dispose();
+    });
+
+    it('says when events are in memory only, and stores them once it can', async () => {
+      const queue = new EventQueue({ name: 'q', indexedDB: factory });
+      await queue.ready;
+      const transaction = IDBDatabase.prototype.transaction;
+      let broken = true;
+      jest
+        .spyOn(IDBDatabase.prototype, 'transaction')
+        .mockImplementation(function (this: any, ...args: any[]) {
+          if (broken && args[1] === 'readwrite') {
+            throw new DOMException('broken', 'UnknownError');
+          }
+          return (transaction as any).apply(this, args);
+        });
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+      let changes = 0;
+      queue.changed.connect(() => changes++);
+      await expect(queue.push(record(1))).resolves.toBe(false);
+      expect(queue.isDurable).toBe(false);
+      expect(changes).toBe(1);
+      expect(warn).toHaveBeenCalledTimes(1);
+      // No more waiting on retries that already failed: one attempt per change.
+      const start = Date.now();
+      await expect(queue.push(record(2))).resolves.toBe(false);
+      expect(Date.now() - start).toBeLessThan(200);
+
+      broken = false;
+      await expect(queue.push(record(3))).resolves.toBe(true);
+      expect(queue.isDurable).toBe(true);
+      queue.dispose();
+      const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
+      await reloaded.ready;
+      expect(ids(reloaded.peek(10))).toEqual(['id-1', 'id-2', 'id-3']);
+      reloaded.dispose();
+    });
+
+    it('opens the database again after another page deleted it, and writes everything again', async () => {
+      const queue = new EventQueue({ name: 'q', indexedDB: factory });
+      await queue.ready;
+      await Promise.all([queue.push(record(1)), queue.push(record(2))]);
+      await queue.remove(['id-1']);
+      await new Promise<void>((resolve, reject) => {
+        const request = factory.deleteDatabase('q');
+        request.onsuccess = () => resolve();
+        request.onerror = () => reject(request.error);
+      });
+      await expect(queue.push(record(3))).resolves.toBe(true);
+      expect(await raw(factory)).toEqual({ chunks: [1, 1], progress: [] });
+      queue.dispose();
+    });
+
+    it('keeps events in memory when a newer version of the page upgraded the database', async () => {
+      const queue = new EventQueue({ name: 'q', indexedDB: factory });
+      await queue.ready;
+      await queue.push(record(1));
+      const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+      await new Promise<void>((resolve, reject) => {
+        const request = factory.open('q', 99);
+        request.onsuccess = () => {
+          request.result.close();
+          resolve();
+        };
+        request.onerror = () => reject(request.error);
+      });
+      await expect(queue.push(record(2))).resolves.toBe(false);
+      expect(queue.isDurable).toBe(false);
+      expect(ids(queue.peek(10))).toEqual(['id-1', 'id-2']);
+      expect(warn).toHaveBeenCalledWith(
+        expect.stringContaining('in memory only'),
+        expect.anything()
+      );
+      queue.dispose();
+    });
+  });
+
   it('works in memory when there is no IndexedDB', async () => {
     const queue = new EventQueue({ name: 'q', indexedDB: null });
-    await queue.push(record(1));
+    await expect(queue.push(record(1))).resolves.toBe(false);
     expect(queue.isDurable).toBe(false);
     expect(queue.size).toBe(1);
     queue.dispose();
