@@ -92,6 +92,100 @@ describe('EventStream', () => {
     expect(stream.lastSeq).toBe(11);
   });
 
+  it('resumes in the server run it saw; after a restart it skips nothing and says so', async () => {
+    stream = new EventStream({
+      serverSettings: server.settings,
+      reconnectInterval: 20
+    });
+    const received: number[] = [];
+    stream.stream.connect((_, message) => received.push(message.seq));
+    const missed: number[] = [];
+    stream.missed.connect((_, count) => missed.push(count));
+    const restarted: number[] = [];
+    stream.restarted.connect((_, count) => restarted.push(count));
+    await until(() => stream!.connected);
+    server.streams[0].send(JSON.stringify({ run_id: 'run-1', last_seq: 2 }));
+    server.streams[0].send(JSON.stringify(envelope(3)));
+    await until(() => stream!.lastSeq === 3);
+    expect(stream.runId).toBe('run-1');
+
+    // Same run: resume after 3 in run-1.
+    server.streams[0].close(1001, 'Going away');
+    await until(() => server.streams.length === 2);
+    expect(server.streamUrls[1]).toContain('after=3&run_id=run-1');
+    await until(() => stream!.connected);
+    server.streams[1].send(JSON.stringify({ run_id: 'run-1', last_seq: 5 }));
+    server.streams[1].send(JSON.stringify({ missed: 1 }));
+    server.streams[1].send(JSON.stringify(envelope(5)));
+    await until(() => stream!.lastSeq === 5);
+
+    // The server restarted: its new run counts from 1 again.
+    server.streams[1].close(1001, 'Server restarting');
+    await until(() => server.streams.length === 3);
+    expect(server.streamUrls[2]).toContain('after=5&run_id=run-1');
+    await until(() => stream!.connected);
+    server.streams[2].send(JSON.stringify({ run_id: 'run-2', last_seq: 2 }));
+    server.streams[2].send(JSON.stringify({ missed: 0, restarted: true }));
+    server.streams[2].send(JSON.stringify(envelope(1)));
+    server.streams[2].send(JSON.stringify(envelope(2)));
+    await until(() => received.length === 4);
+    expect(received).toEqual([3, 5, 1, 2]);
+    expect(missed).toEqual([1, 0]);
+    expect(restarted).toEqual([0]);
+    expect(stream.runId).toBe('run-2');
+    expect(stream.lastSeq).toBe(2);
+
+    server.streams[2].close(1001, 'Going away');
+    await until(() => server.streams.length === 4);
+    expect(server.streamUrls[3]).toContain('after=2&run_id=run-2');
+  });
+
+  it('after a restart with nothing replayed, resumes from the start of the new run', async () => {
+    stream = new EventStream({
+      serverSettings: server.settings,
+      reconnectInterval: 20,
+      after: 40
+    });
+    await until(() => stream!.connected);
+    server.streams[0].send(JSON.stringify({ run_id: 'run-2', last_seq: 0 }));
+    server.streams[0].send(JSON.stringify({ missed: 0, restarted: true }));
+    await until(() => stream!.lastSeq === 0);
+    server.streams[0].close(1001, 'Going away');
+    await until(() => server.streams.length === 2);
+    expect(server.streamUrls[1]).toContain('after=0&run_id=run-2');
+  });
+
+  for (const [status, kind] of [
+    [403, 'not-authorized'],
+    [404, 'not-installed']
+  ] as const) {
+    it(`asks the server why the socket cannot open: ${status} is ${kind}`, async () => {
+      server.refuseStreams = status;
+      server.override = route =>
+        route === 'info'
+          ? { status, body: JSON.stringify({ message: 'Forbidden' }) }
+          : undefined;
+      stream = new EventStream({
+        serverSettings: server.settings,
+        reconnectInterval: 20,
+        maxReconnectInterval: 50
+      });
+      const changes: boolean[] = [];
+      stream.connectionChanged.connect((_, connected) =>
+        changes.push(connected)
+      );
+      await until(() => stream!.reason !== null);
+      expect(stream.reason).toMatchObject({ kind, status });
+      expect(stream.connected).toBe(false);
+      expect(changes).toContain(false);
+
+      server.refuseStreams = null;
+      server.override = () => undefined;
+      await until(() => stream!.connected);
+      expect(stream.reason).toBeNull();
+    });
+  }
+
   it('backs off while the server cannot be reached', async () => {
     const closed = await FakeServer.start();
     await closed.close();

@@ -204,6 +204,38 @@ describe('EventViewer', () => {
     );
   });
 
+  it('says when the server restarted, and what it missed', () => {
+    client.subscription.connected = true;
+    client.subscription.connectionChanged.emit(true);
+    client.subscription.lastSeq = 12;
+    client.subscription.missed.emit(3);
+    client.subscription.restarted.emit(3);
+    expect(text('.jp-EventViewer-connection')).toBe(
+      'Live · the server restarted · 3 missed while disconnected'
+    );
+    expect(
+      viewer.node.querySelector<HTMLElement>('.jp-EventViewer-connection')!
+        .title
+    ).toContain('may be missing');
+  });
+
+  it('shows why the stream cannot open rather than “Reconnecting…”', () => {
+    client.subscription.reason = {
+      kind: 'not-installed',
+      status: 404,
+      message:
+        'The jupyter_events_ext server extension is not installed or not enabled on this server (404).'
+    };
+    client.subscription.connectionChanged.emit(false);
+    const connection = viewer.node.querySelector<HTMLElement>(
+      '.jp-EventViewer-connection'
+    )!;
+    expect(connection.textContent).toBe(
+      'The jupyter_events_ext server extension is not installed or not enabled on this server (404).'
+    );
+    expect(connection.dataset.state).toBe('not-installed');
+  });
+
   it('lists the registered schemas with their descriptions', () => {
     const cards = Array.from(
       viewer.node.querySelectorAll<HTMLElement>('.jp-EventViewer-schemaCard')
