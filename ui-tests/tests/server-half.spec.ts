@@ -1,0 +1,108 @@
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
+
+import { JupyterServer } from './server';
+
+/**
+ * Open JupyterLab of another server in a new page of the test's browser.
+ */
+async function openLab(
+  browserPage: IJupyterLabPageFixture,
+  url: string,
+  waitForApplication: Parameters<typeof galata.initTestPage>[11]
+): Promise<IJupyterLabPageFixture> {
+  const lab = await galata.initTestPage(
+    '/lab',
+    false,
+    url,
+    true,
+    galata.DEFAULT_SETTINGS,
+    true,
+    true,
+    await browserPage.context().newPage(),
+    new Map(),
+    new Map(),
+    '',
+    waitForApplication,
+    new Map(),
+    true
+  );
+  // Its notebooks' directory is the root: no test folder to open.
+  await lab.goto();
+  return lab;
+}
+
+const cases = [
+  {
+    name: 'not installed (404)',
+    start: () => JupyterServer.start({ config: 'missing_server_config.py' }),
+    reason:
+      'The jupyter_events_ext server extension is not installed or not enabled on this server (404).',
+    kind: 'not-installed'
+  },
+  {
+    name: 'forbidden (403)',
+    start: () => JupyterServer.start({ config: 'forbidden_server_config.py' }),
+    reason: /Not authorized to record events \(403: User is not authorized/,
+    kind: 'not-authorized'
+  }
+];
+
+for (const { name, start, reason, kind } of cases) {
+  test.describe(`the server half ${name}`, () => {
+    test.setTimeout(180 * 1000);
+    let server: JupyterServer;
+
+    test.beforeAll(async () => {
+      server = await start();
+    });
+
+    test.afterAll(async () => {
+      await server?.stop();
+    });
+
+    test('the page works as usual and the Event Viewer says why nothing is recorded', async ({
+      page,
+      waitForApplication
+    }) => {
+      const errors: string[] = [];
+      const lab = await openLab(page, server.url, waitForApplication);
+      lab.on('pageerror', error => errors.push(String(error)));
+
+      await lab.notebook.createNew('works.ipynb');
+      await lab.notebook.setCell(0, 'code', '6 * 7');
+      await lab.notebook.run();
+      expect(await lab.notebook.getCellTextOutput(0)).toEqual(['42']);
+      await lab.notebook.save();
+      await expect(lab.locator('.jp-Dialog')).toHaveCount(0);
+
+      await lab.evaluate(() =>
+        window.jupyterapp.commands.execute('jupyter-events-ext:open-viewer')
+      );
+      const viewer = lab.locator('.jp-EventViewer');
+      const connection = viewer.locator('.jp-EventViewer-connection');
+      await expect(connection).toHaveText(reason, { timeout: 30000 });
+      await expect(connection).toHaveAttribute('data-state', kind);
+      const delivery = viewer.locator('.jp-EventViewer-delivery');
+      await expect(delivery).toHaveAttribute('data-state', kind, {
+        timeout: 30000
+      });
+      await expect(delivery).toContainText(reason);
+      const state = await lab.evaluate(async () => {
+        const client = await (window as any).galata.getPlugin(
+          'jupyter-events-ext:plugin'
+        );
+        return client.state;
+      });
+      expect(state.connected).toBe(false);
+      expect(state.reason.kind).toBe(kind);
+      expect(state.waiting).toBeGreaterThan(0);
+      expect(errors).toEqual([]);
+      await lab.close();
+    });
+  });
+}
