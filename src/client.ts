@@ -56,6 +56,13 @@ export class EventsClient implements IEventsClient {
       this._changed();
       this._sendFullBatches();
     });
+    // Events of a closed tab have waited already: send them now, unless the
+    // server is failing and delivery backs off.
+    this._queue.adopted.connect(() => {
+      if (this._reason === null) {
+        void this._send(true).catch(() => undefined);
+      }
+    });
     this._delivery = new Poll({
       auto: false,
       factory: state => this._deliver(state),
@@ -724,7 +731,7 @@ export namespace EventsClient {
      */
     locks?: LockManager | null;
     /**
-     * Milliseconds between looks for the events of tabs that closed (5000
+     * Milliseconds between looks for the events of tabs that closed (1000
      * by default).
      */
     adoptInterval?: number;

@@ -3,8 +3,7 @@ import type { IEventsClient } from './tokens';
 /**
  * The IndexedDB database behind the event queue: *chunks* of events, each
  * owned by the tab that wrote it (or took it over), the *progress* of each
- * chunk (how many of its events at the front were sent), and the *tabs*
- * that own chunks.
+ * chunk (how many of its events at the front were sent).
  *
  * Only a chunk's owner writes or deletes its rows, and it writes a chunk and
  * its progress in one transaction, so that no tab undoes another's work and
@@ -61,13 +60,12 @@ export class ChunkStore {
   }
 
   /**
-   * Note this tab as an owner, delete progress that lost its chunk (left by
-   * versions before ownership), and list the other owners.
+   * Delete progress that lost its chunk (left by versions before owners, or
+   * by a tab that wrote while it was going away), and list the owners of
+   * chunks other than `tab`.
    */
-  register(tab: string): Promise<string[]> {
-    return this._transaction([CHUNKS, PROGRESS, TABS], 'readwrite', t => {
-      t.objectStore(TABS).put({ id: tab });
-      const tabs = t.objectStore(TABS).getAllKeys();
+  cleanUp(tab: string): Promise<string[]> {
+    return this._transaction([CHUNKS, PROGRESS], 'readwrite', t => {
       const chunkKeys = t.objectStore(CHUNKS).getAllKeys();
       const progressKeys = t.objectStore(PROGRESS).getAllKeys();
       // Requests complete in order: the chunk keys are there.
@@ -79,28 +77,26 @@ export class ChunkStore {
           }
         }
       };
-      return () => (tabs.result as string[]).filter(id => id !== tab);
+      return Private.owners(t, tab);
     });
   }
 
   /**
-   * The tabs other than `tab` that own chunks, or did.
+   * The owners of chunks other than `tab`: read from the chunks themselves,
+   * so that a chunk a tab wrote as it went away is found too.
    */
   owners(tab: string): Promise<string[]> {
-    return this._transaction([TABS], 'readonly', t => {
-      const tabs = t.objectStore(TABS).getAllKeys();
-      return () => (tabs.result as string[]).filter(id => id !== tab);
-    });
+    return this._transaction([CHUNKS], 'readonly', t => Private.owners(t, tab));
   }
 
   /**
    * Make `tab` the owner of every chunk of `owner`, a tab that is gone, in one
-   * transaction, and forget `owner`.
+   * transaction.
    *
    * @returns the chunks taken over, each with how many of its events were sent
    */
   take(owner: string, tab: string): Promise<ChunkStore.IChunk[]> {
-    return this._transaction([CHUNKS, PROGRESS, TABS], 'readwrite', t => {
+    return this._transaction([CHUNKS, PROGRESS], 'readwrite', t => {
       const chunks = t.objectStore(CHUNKS);
       const progress = t.objectStore(PROGRESS);
       const taken: ChunkStore.IChunk[] = [];
@@ -117,7 +113,6 @@ export class ChunkStore {
           };
         }
       };
-      t.objectStore(TABS).delete(owner);
       return () => taken;
     });
   }
@@ -233,10 +228,29 @@ export namespace ChunkStore {
 
 const CHUNKS = 'chunks';
 const PROGRESS = 'progress';
-const TABS = 'tabs';
 const OWNER = 'owner';
 
 namespace Private {
+  /**
+   * The distinct owners of chunks, but `tab`, once the transaction completes.
+   */
+  export function owners(t: IDBTransaction, tab: string): () => string[] {
+    const found: string[] = [];
+    const cursor = t
+      .objectStore(CHUNKS)
+      .index(OWNER)
+      .openKeyCursor(null, 'nextunique');
+    cursor.onsuccess = () => {
+      if (cursor.result) {
+        if (cursor.result.key !== tab) {
+          found.push(cursor.result.key as string);
+        }
+        cursor.result.continue();
+      }
+    };
+    return () => found;
+  }
+
   /**
    * 1: chunks and progress; 2: owners.
    */
@@ -260,17 +274,13 @@ namespace Private {
     if (oldVersion < 2) {
       const chunks = transaction.objectStore(CHUNKS);
       chunks.createIndex(OWNER, OWNER);
-      db.createObjectStore(TABS, { keyPath: 'id' });
-      if (oldVersion >= 1) {
-        transaction.objectStore(TABS).put({ id: NOBODY });
-        const cursor = chunks.openCursor();
-        cursor.onsuccess = () => {
-          if (cursor.result) {
-            cursor.result.update({ ...cursor.result.value, owner: NOBODY });
-            cursor.result.continue();
-          }
-        };
-      }
+      const cursor = chunks.openCursor();
+      cursor.onsuccess = () => {
+        if (cursor.result) {
+          cursor.result.update({ ...cursor.result.value, owner: NOBODY });
+          cursor.result.continue();
+        }
+      };
     }
   }
 }

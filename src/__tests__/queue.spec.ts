@@ -157,6 +157,21 @@ describe('EventQueue', () => {
     small.dispose();
   });
 
+  it('writes in the same task when asked to persist, as a page that goes away needs', async () => {
+    const queue = new EventQueue({ name: 'q', indexedDB: factory });
+    await queue.ready;
+    const transaction = jest.spyOn(IDBDatabase.prototype, 'transaction');
+    void queue.push(record(1));
+    const written = queue.persist();
+    expect(transaction).toHaveBeenCalledWith(
+      ['chunks', 'progress'],
+      'readwrite'
+    );
+    await expect(written).resolves.toBe(true);
+    transaction.mockRestore();
+    queue.dispose();
+  });
+
   describe('when writing fails', () => {
     afterEach(() => {
       jest.restoreAllMocks();

@@ -149,6 +149,22 @@ describe('tabs sharing one queue', () => {
       expect(await raw(factory, 'q')).toEqual({ chunks: [], progress: [] });
     });
 
+    it('finds a chunk a tab wrote as it went away, after its other chunks were taken over', async () => {
+      const leaving = locks.tab();
+      const dead = queue(leaving, 'dead');
+      await dead.ready;
+      await dead.push(record(0));
+      const a = queue(locks.tab(), 'A');
+      await a.ready;
+      leaving.crash();
+      await until(() => a.size === 1);
+      // Its last write lands after the takeover.
+      void dead.push(record(1));
+      await dead.persist();
+      await until(() => a.size === 2);
+      expect(a.peek(10).map(r => r.id)).toEqual(['id-0', 'id-1']);
+    });
+
     it('puts the events it takes over before its own, in the order they were written', async () => {
       const closing = queue(locks.tab(), 'old');
       await closing.ready;
