@@ -565,14 +565,36 @@ describe('EventsClient', () => {
 
     it('posts nothing while the server does not take events: the next page sends them', async () => {
       server.mode = 'unavailable';
-      const events = client({ batchInterval: 50 });
+      let keepalive = 0;
+      const settings = server.settings;
+      const events = client({
+        batchInterval: 50,
+        serverSettings: {
+          ...settings,
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              keepalive++;
+            }
+            return settings.fetch(request);
+          }
+        }
+      });
       await events.listSchemas();
       await events.emit(CELL_SCHEMA.id, started(1));
       await until(() => events.state.reason !== null);
-      const before = server.posts.length;
       window.dispatchEvent(new Event('pagehide'));
       await sleep(100);
-      expect(server.posts.length).toBe(before);
+      expect(keepalive).toBe(0);
+
+      // The same page once the server takes events again: posted.
+      server.mode = 'ok';
+      await server.waitFor(1);
+      await until(() => events.state.waiting === 0);
+      events.configure({ batchInterval: 200 });
+      await events.emit(CELL_SCHEMA.id, started(2));
+      window.dispatchEvent(new Event('pagehide'));
+      await server.waitFor(2);
+      expect(keepalive).toBe(1);
     });
   });
 
