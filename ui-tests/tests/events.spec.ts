@@ -216,6 +216,11 @@ test.describe('delivery', () => {
     expect(waitingBefore).toBeGreaterThan(0);
     expect(sink.events(SCHEMA.cellExecution)).toEqual([]);
 
+    // Writes to IndexedDB are gathered over 50 ms; `emit` resolves once its
+    // event is stored. A page that leaves sooner may lose the last events (a
+    // browser may drop the transaction a leaving page starts): give the
+    // "saved" event, emitted a moment ago, time to be stored.
+    await page.waitForTimeout(500);
     // The restored layout shows the notebook, not the launcher Galata waits for.
     await page.reload({ waitForIsReady: false });
     await page.locator('#jupyterlab-splash').waitFor({ state: 'detached' });
