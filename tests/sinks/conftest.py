@@ -63,3 +63,18 @@ def event_logger() -> Callable[..., EventLogger]:
         return logger
 
     return make
+
+
+@pytest.fixture
+def closed_after() -> Iterator[Callable[[Any], Any]]:
+    """Track the batching handlers a test makes; close each after it, even when it fails."""
+    made: list[Any] = []
+
+    def track(handler: Any) -> Any:
+        made.append(handler)
+        return handler
+
+    yield track
+    for handler in made:
+        handler.flush_timeout = 0.5  # a handler whose destination is gone closes quickly
+        handler.close()

@@ -29,20 +29,14 @@ def receiver():
 
 
 @pytest.fixture
-def handlers():
-    """Handlers made by a test, closed after it even when it fails."""
-    made: list[CloudEventsHTTPHandler] = []
+def handlers(closed_after):
+    """Make a CloudEventsHTTPHandler that is closed after the test."""
 
     def make(url: str, **kwargs) -> CloudEventsHTTPHandler:
         kwargs.setdefault("source", "/test/{hostname}")
-        handler = CloudEventsHTTPHandler(url, **kwargs)
-        made.append(handler)
-        return handler
+        return closed_after(CloudEventsHTTPHandler(url, **kwargs))
 
-    yield make
-    for handler in made:
-        handler.flush_timeout = 0.5
-        handler.close()
+    return make
 
 
 def received(receiver: Receiver) -> list[dict]:

@@ -27,20 +27,14 @@ STREAM = "events"
 
 
 @pytest.fixture
-def handlers():
-    """Handlers made by a test, closed after it even when it fails."""
-    made: list[RedisStreamHandler] = []
+def handlers(closed_after):
+    """Make a RedisStreamHandler that is closed after the test."""
 
     def make(url: str, **kwargs) -> RedisStreamHandler:
         kwargs.setdefault("stream", STREAM)
-        handler = RedisStreamHandler(url, **kwargs)
-        made.append(handler)
-        return handler
+        return closed_after(RedisStreamHandler(url, **kwargs))
 
-    yield make
-    for handler in made:
-        handler.flush_timeout = 0.1
-        handler.close()
+    return make
 
 
 def numbers(entries: list[dict[str, bytes]]) -> list[int]:
