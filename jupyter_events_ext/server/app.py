@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir, jupyter_path
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Bytes, Float, Int, List, Tuple, Unicode, Union, default
+from traitlets import Bool, Bytes, Dict, Float, Int, List, Tuple, Unicode, Union, default
 from traitlets.config import Config
 
 from .. import __version__
@@ -27,6 +27,7 @@ from .stream import EventStream
 
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
 SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
+CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 
 
 def default_sink_path() -> str:
@@ -94,6 +95,21 @@ class EventsExtensionApp(ExtensionApp):
         extension's sinks and live stream too.
 
         Default: True.
+        """,
+    ).tag(config=True)
+
+    forward_exclude = List(
+        Dict(),
+        default_value=[{"schema_id": CONTENTS_SCHEMA, "action": "get"}],
+        help="""jupyter_server events that are not forwarded, even with
+        forward_server_events on: each entry names a "schema_id" and, optionally, data
+        fields with the value to match (or a list of values); an event that matches
+        every key of some entry stays with jupyter_server's own handlers.
+
+        Default: the contents service's "get" events: JupyterLab reads a file's
+        contents on every open, every autosave check and every file-browser refresh, so
+        these make most of the forwarded events and say little about what the user did
+        (opening a document is captured in the browser). [] forwards everything.
         """,
     ).tag(config=True)
 
@@ -268,7 +284,7 @@ class EventsExtensionApp(ExtensionApp):
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
-                server_logger, self.event_logger, self.policy, self.log
+                server_logger, self.event_logger, self.policy, self.log, self.forward_exclude
             )
             self.forwarder.start(self.sinks)
         for schema_id in self.policy.allowed_server_schemas():

@@ -44,13 +44,30 @@ class ServerEventForwarder(logging.Handler):
     """
 
     def __init__(
-        self, source: Any, target: EventLogger, policy: ClientSchemaPolicy, log: logging.Logger
+        self,
+        source: Any,
+        target: EventLogger,
+        policy: ClientSchemaPolicy,
+        log: logging.Logger,
+        exclude: list[dict[str, Any]] = (),  # type: ignore[assignment]
     ) -> None:
         super().__init__()
         self.source = source
         self.target = target
         self.policy = policy
         self.log = log
+        # schema $id -> the data each excluded event matches: {field: allowed values}
+        self._exclude: dict[str, list[dict[str, tuple[Any, ...]]]] = {}
+        for entry in exclude:
+            schema_id = entry.get("schema_id")
+            if not isinstance(schema_id, str):
+                raise ValueError(f"forward_exclude entry {entry!r} needs a 'schema_id' string")
+            fields = {
+                name: tuple(value) if isinstance(value, list) else (value,)
+                for name, value in entry.items()
+                if name != "schema_id"
+            }
+            self._exclude.setdefault(schema_id, []).append(fields)
         self._lent_sinks: list[logging.Handler] = []
         # Server schemas this extension's stricter loader refused: their events stay
         # with jupyter_server's own sinks, and are not forwarded.
@@ -69,6 +86,12 @@ class ServerEventForwarder(logging.Handler):
                 self.source.remove_handler(handler)
                 self._lent_sinks.append(handler)
         self.source.register_handler(self)
+
+    def _excluded(self, schema_id: str, capsule: dict[str, Any]) -> bool:
+        for fields in self._exclude.get(schema_id, ()):
+            if all(capsule.get(name) in values for name, values in fields.items()):
+                return True
+        return False
 
     def stop(self) -> None:
         self.source.remove_handler(self)
@@ -107,6 +130,12 @@ class ServerEventForwarder(logging.Handler):
             return
         schema_id = capsule.get("__schema__")
         version = str(capsule.get("__schema_version__"))
+        if self._excluded(schema_id, capsule):
+            # Not forwarded, but a sink lent by jupyter_server's logger still gets it, as
+            # it would have without this extension.
+            for sink in self._lent_sinks:
+                sink.handle(record)
+            return
         if schema_id in self._refused:
             return
         known = self.target.schemas
