@@ -65,6 +65,18 @@ class EventsExtensionApp(ExtensionApp):
         """,
     ).tag(config=True)
 
+    default_sink_max_bytes = Int(
+        64 * 1024 * 1024,
+        help="""The size at which the default sink (events.jsonl) rotates to events.jsonl.1,
+        .1 to .2 and so on; 0 never rotates. Default: 67108864 (64 MiB).""",
+    ).tag(config=True)
+
+    default_sink_backups = Int(
+        20,
+        help="""How many rotated files of the default sink are kept (events.jsonl.1 to .N);
+        the oldest beyond is deleted. Default: 20 (with 64 MiB files, at most 1.3 GiB).""",
+    ).tag(config=True)
+
     extra_schemas = List(
         Unicode(),
         default_value=[],
@@ -228,7 +240,9 @@ class EventsExtensionApp(ExtensionApp):
     def _default_event_handlers(self) -> list[logging.Handler]:
         path = default_sink_path()
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._default_sink = JsonLinesFileHandler(path)
+        self._default_sink = JsonLinesFileHandler(
+            path, max_bytes=self.default_sink_max_bytes, backup_count=self.default_sink_backups
+        )
         return [self._default_sink]
 
     def _find_my_config(self, cfg: Config) -> Any:
@@ -279,8 +293,10 @@ class EventsExtensionApp(ExtensionApp):
         # recorded, also when the server died before saving the ids.
         for sink in self.sinks:
             path = getattr(sink, "baseFilename", None)
-            if path is not None and is_regular_file(path):
-                self.recorder.seen.add(recorded_ids(path), save=False)
+            # The file rotated last holds the ids just before the current one's.
+            for candidate in (f"{path}.1", path) if path is not None else ():
+                if is_regular_file(candidate):
+                    self.recorder.seen.add(recorded_ids(candidate), save=False)
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(

@@ -37,14 +37,30 @@ class JsonLinesFileHandler(logging.FileHandler):
     round trip per event. By default a written event survives the process, not the
     machine.
 
+    ``max_bytes`` (0: never) rotates the file before a write would take it past that
+    size: ``<file>`` becomes ``<file>.1``, ``.1`` becomes ``.2`` and so on, and the
+    oldest beyond ``backup_count`` is deleted. A write (one line, or a request's held
+    lines) never straddles two files.
+
     One process writes to a file: cutting back after a failure assumes no one else
     appended meanwhile. A FIFO is opened and written without blocking: with no reader, or
     a reader too slow to take a line, the event fails (and a line longer than the pipe's
     atomic size may reach the reader cut short, which nothing can take back).
     """
 
-    def __init__(self, filename: str | os.PathLike[str], *, fsync: bool = False) -> None:
+    def __init__(
+        self,
+        filename: str | os.PathLike[str],
+        *,
+        fsync: bool = False,
+        max_bytes: int = 0,
+        backup_count: int = 0,
+    ) -> None:
+        if max_bytes < 0 or backup_count < 0:
+            raise ValueError("max_bytes and backup_count must not be negative")
         self.fsync = fsync
+        self.max_bytes = max_bytes
+        self.backup_count = backup_count
         self._held: tuple[int, list[bytes]] | None = None  # (thread, lines) in holding()
         # A regular file is opened (and repaired) now; anything else when first written,
         # so that making the handler never waits for, nor fails on, a FIFO's reader.
@@ -104,6 +120,10 @@ class JsonLinesFileHandler(logging.FileHandler):
             start: int | None = os.lseek(fd, 0, os.SEEK_END)
         except OSError:  # a FIFO or a device: nothing to cut back
             start = None
+        if self.max_bytes and start and start + len(data) > self.max_bytes:
+            self._rotate()
+            fd = self.stream.fileno()
+            start = 0
         try:
             view = memoryview(data)
             while view:
@@ -116,6 +136,19 @@ class JsonLinesFileHandler(logging.FileHandler):
                 with contextlib.suppress(OSError):  # else repaired at the next start-up
                     os.ftruncate(fd, start)
             raise
+
+    def _rotate(self) -> None:
+        self.stream.close()
+        self.stream = None
+        base = self.baseFilename
+        if self.backup_count == 0:
+            os.remove(base)
+        else:
+            for n in range(self.backup_count - 1, 0, -1):
+                if os.path.exists(f"{base}.{n}"):
+                    os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
 
 
 def is_regular_file(path: str) -> bool:

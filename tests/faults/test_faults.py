@@ -183,3 +183,25 @@ def test_a_retry_after_a_restart_is_recorded_once_with_the_redis_sink(
     process.stop()
     entries = [json.loads(entry["event"]) for entry in redis.entries("events")]
     assert commands_in(entries) == ["posted-then-restarted", "after"]
+
+
+def test_a_retry_after_a_crash_is_recognized_across_a_rotation(server):
+    process: ServerProcess = server("c.EventsExtensionApp.default_sink_max_bytes = 4000\n")
+    process.start()
+    ids = [f"rotating-{n:02d}" for n in range(40)]  # about 12 KB: the sink rotates
+    for client_id in ids:
+        assert process.post(command(client_id))[0] == 204
+    process.stop(signal.SIGKILL)
+    process.recent_ids.unlink()  # only the sink files remember
+    rotated = Path(str(process.sink) + ".1")
+    assert rotated.exists()
+    process.start()
+    last_in_rotated = commands_in(process.sink_lines(rotated))[-1]
+    for client_id in (last_in_rotated, ids[-1]):
+        assert process.post({"events": [command(client_id)]})[1]["duplicates"] == 1
+    recorded = [
+        i
+        for path in sorted(process.sink.parent.glob("events.jsonl*"), reverse=True)
+        for i in commands_in(process.sink_lines(path))
+    ]
+    assert recorded == ids[-len(recorded) :]  # each once, in order, the oldest rotated out

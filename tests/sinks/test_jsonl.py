@@ -140,3 +140,25 @@ def test_a_fifo_without_a_reader_fails_the_event_instead_of_blocking(tmp_path):
         logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
     assert failed.value.failures[0][1].errno == errno.ENXIO  # no reader
     handler.close()
+
+
+def test_rotation_keeps_whole_lines_and_a_bounded_count(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, max_bytes=1000, backup_count=2)
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    for n in range(100):
+        logger.emit(
+            schema_id=N_SCHEMA["$id"], data={"n": n}, metadata={"__id__": f"e{n}"}, durable=True
+        )
+    handler.close()
+    files = [tmp_path / "events.jsonl.2", tmp_path / "events.jsonl.1", sink]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files)
+    kept = [json.loads(line)["n"] for path in files for line in path.read_bytes().splitlines()]
+    assert kept == list(range(100 - len(kept), 100))  # the newest, in order, none torn
+    assert all(0 < path.stat().st_size <= 1000 for path in files)
+    in_last_two = [
+        json.loads(line)["__id__"] for path in files[1:] for line in path.read_bytes().splitlines()
+    ]
+    assert recorded_ids(str(sink) + ".1") + recorded_ids(str(sink)) == in_last_two
+    assert in_last_two == [f"e{n}" for n in kept[-len(in_last_two) :]]
