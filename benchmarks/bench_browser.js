@@ -10,9 +10,9 @@
  * 2. Capture: time to execute a notebook of 100 code cells with automatic
  *    capture on and off, alternated, median of several runs each.
  *
- * Usage (from the repository root, after `jlpm build`):
+ * Usage (from the repository root; the script sets up what it needs first):
  *
- *   node benchmarks/bench_browser.js [--runs 15] [--emits 10000] [--cells 100]
+ *   ./scripts/bench-browser.sh [--runs 15] [--emits 10000] [--cells 100]
  *
  * It starts its own `jupyter lab` on a free loopback port (with the Galata
  * server configuration of ui-tests/, a temporary root, settings directory and

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up what the browser benchmark needs (the project, the ui-tests packages with
+# Playwright, Debian's chromium), then runs benchmarks/bench_browser.js with any arguments.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+if ! command -v chromium >/dev/null; then
+  step "Installing Debian's chromium for the browser benchmark"
+  sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends chromium
+fi
+
+step "Installing the ui-tests packages (Playwright, without a browser download)"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+(cd ui-tests && if [ "${CI:-}" = "true" ]; then jlpm install --immutable; else jlpm install; fi)
+
+step "Browser benchmark"
+exec node benchmarks/bench_browser.js "$@"
