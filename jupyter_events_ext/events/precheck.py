@@ -111,13 +111,16 @@ class _Compiler:
         for keyword in schema:
             if keyword in self.keywords and keyword not in _SUPPORTED:
                 raise Unsupported(keyword)
-        if "type" in schema:
+        # "type": "object" with object keywords, an event schema's usual top: the object
+        # check refuses what is not a dict itself, so no separate type check runs.
+        only_objects = schema.get("type") == "object"
+        object_check = self._object(schema, only_objects=only_objects)
+        if "type" in schema and not (only_objects and object_check is not None):
             checks.append(self._type(schema["type"]))
         if "enum" in schema:
             checks.append(_enum(schema["enum"]))
         if "const" in schema:
             checks.append(_enum([schema["const"]]))
-        object_check = self._object(schema)
         if object_check is not None:
             checks.append(object_check)
         if "items" in schema or "minItems" in schema or "maxItems" in schema:
@@ -152,7 +155,7 @@ class _Compiler:
         allowed = _exact_types(names)
         return lambda value: type(value) in allowed
 
-    def _object(self, schema: dict[str, Any]) -> Precheck | None:
+    def _object(self, schema: dict[str, Any], *, only_objects: bool = False) -> Precheck | None:
         properties = schema.get("properties", {})
         required = schema.get("required", [])
         additional = schema.get("additionalProperties", True)
@@ -179,7 +182,7 @@ class _Compiler:
             if kind is not dict:
                 # jsonschema skips object keywords for non-objects; a dict subclass is
                 # an object to jsonschema but not certainly one to us.
-                return kind in _JSON_TYPES
+                return not only_objects and kind in _JSON_TYPES
             for name in required_names:
                 if name not in value:
                     return False
