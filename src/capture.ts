@@ -18,8 +18,9 @@ import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import type { Widget } from '@lumino/widgets';
 
+import { hmac } from '@noble/hashes/hmac';
 import { sha256 } from '@noble/hashes/sha256';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils';
 import type { IEventsClient } from './tokens';
 
 /**
@@ -119,14 +120,28 @@ export class ActionCapture implements IDisposable {
     if (mode === 'as-is') {
       return { [key]: path, path_mode: mode };
     }
+    if (this._pathKey === null) {
+      // No key (yet): a plain hash of a guessable path would give it away.
+      return { path_mode: mode };
+    }
     let digest = this._digests.get(path);
     if (digest === undefined) {
       // Synchronous (unlike crypto.subtle, which plain-http hosts lack too), so an
       // event is emitted in the same task as the action it records.
-      digest = bytesToHex(sha256(utf8ToBytes(path)));
+      digest = bytesToHex(hmac(sha256, this._pathKey, utf8ToBytes(path)));
       this._digests.set(path, digest);
     }
     return { [key]: digest, path_mode: mode };
+  }
+
+  /**
+   * Set the deployment's key (hex, from `GET jupyter-events-ext/info`) with which
+   * paths are hashed (HMAC-SHA256) in the `hashed` path mode. Until it is set,
+   * such paths are left out.
+   */
+  setPathKey(hexKey: string): void {
+    this._pathKey = hexToBytes(hexKey);
+    this._digests.clear();
   }
 
   private _documentType(context: DocumentRegistry.Context): string | undefined {
@@ -334,6 +349,7 @@ export class ActionCapture implements IDisposable {
   private _contexts = new Set<DocumentRegistry.Context>();
   private _deny = /$^/;
   private _digests = new Map<string, string>();
+  private _pathKey: Uint8Array | null = null;
   private _docRegistry: DocumentRegistry | null;
   private _focused: DocumentRegistry.Context | null = null;
   private _isDisposed = false;

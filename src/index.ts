@@ -17,6 +17,7 @@ import { listIcon } from '@jupyterlab/ui-components';
 
 import { ActionCapture } from './capture';
 import { EventsClient } from './client';
+import { requestAPI } from './request';
 import { IEventsClient } from './tokens';
 import { EventViewer } from './viewer';
 
@@ -121,6 +122,20 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     settings?.changed.connect(() =>
       capture.configure(Private.captureConfig(Private.effective(settings!)))
     );
+    // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
+    requestAPI<{ path_hash_key?: string | null }>(
+      'info',
+      {},
+      client.serverSettings
+    )
+      .then(info => {
+        if (info?.path_hash_key) {
+          capture.setPathKey(info.path_hash_key);
+        }
+      })
+      .catch(reason =>
+        console.warn('jupyter-events-ext: no key to hash paths with', reason)
+      );
   }
 };
 

@@ -21,6 +21,7 @@ from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import handlers, websocket
 from .forwarding import ServerEventForwarder
 from .metrics import MeteredRecorder, ServerMetrics
+from .path_key import load_or_create_key
 from .policy import ClientSchemaPolicy
 from .seen_ids import SeenIds
 from .stream import EventStream
@@ -32,6 +33,10 @@ CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1
 
 def default_sink_path() -> str:
     return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "events.jsonl")
+
+
+def default_path_key_path() -> str:
+    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "path-hash.key")
 
 
 def default_recent_ids_path() -> str:
@@ -123,6 +128,19 @@ class EventsExtensionApp(ExtensionApp):
         these make most of the forwarded events and say little about what the user did
         (opening a document is captured in the browser). [] forwards everything.
         """,
+    ).tag(config=True)
+
+    path_hash_key_file = Unicode(
+        None,
+        allow_none=True,
+        help="""The file holding the key (hex) with which the browser hashes paths
+        (HMAC-SHA256) when its path mode is "hashed"; made once, readable by its owner
+        only, if it does not exist. GET jupyter-events-ext/info gives it to the
+        authenticated user of this server only. On a hub, point every user's server at
+        one file (a mounted secret) so that the same path gives the same hash across
+        users; by default each deployment of this file has its own.
+
+        Default: None, which means {jupyter_data_dir}/jupyter_events_ext/path-hash.key.""",
     ).tag(config=True)
 
     stamp_user = Bool(
@@ -320,6 +338,7 @@ class EventsExtensionApp(ExtensionApp):
     def info(self) -> dict[str, Any]:
         """What ``GET info`` says besides the live stream's state."""
         return {
+            "path_hash_key": self._path_hash_key(),
             "version": __version__,
             "sinks": [describe_handler(sink) for sink in self.sinks],
             "forward_server_events": self.forward_server_events,
@@ -338,6 +357,16 @@ class EventsExtensionApp(ExtensionApp):
                 "max_subscribers": self.max_subscribers,
             },
         }
+
+    def _path_hash_key(self) -> str | None:
+        key_file = self.path_hash_key_file or default_path_key_path()
+        try:
+            return load_or_create_key(key_file)
+        except (OSError, ValueError) as err:
+            # Without a key the browser leaves hashed paths out rather than hash them
+            # guessably.
+            self.log.error("jupyter_events_ext: no key to hash paths with: %s", err)
+            return None
 
     def initialize_handlers(self) -> None:
         # Each handler is given the few objects it works with, and nothing else.

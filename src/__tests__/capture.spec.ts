@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash, createHmac } from 'crypto';
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 
@@ -66,6 +66,8 @@ function fakeDocument(path: string) {
   };
   return { widget: { context }, context, sessionContext, kernel };
 }
+
+const KEY = 'ab'.repeat(32);
 
 describe('ActionCapture', () => {
   let client: RecordingClient;
@@ -176,11 +178,16 @@ describe('ActionCapture', () => {
       ['as-is', { path: 'work/a.ipynb' }],
       [
         'hashed',
-        { path: createHash('sha256').update('work/a.ipynb').digest('hex') }
+        {
+          path: createHmac('sha256', Buffer.from(KEY, 'hex'))
+            .update('work/a.ipynb')
+            .digest('hex')
+        }
       ],
       ['omitted', {}]
     ])('records opened, saved and closed with the path %s', (mode, path) => {
       start({ pathMode: mode as ActionCapture.PathMode });
+      capture.setPathKey(KEY);
       const { widget, context } = fakeDocument('work/a.ipynb');
       opener.opened.emit(widget);
       opener.opened.emit(widget);
@@ -196,6 +203,36 @@ describe('ActionCapture', () => {
         expected('saved'),
         expected('closed')
       ]);
+    });
+
+    it('leaves a hashed path out until it has the deployment key', () => {
+      start({ pathMode: 'hashed' });
+      const { widget } = fakeDocument('homework1.ipynb');
+      opener.opened.emit(widget);
+      capture.setPathKey(KEY);
+      opener.opened.emit(fakeDocument('homework1.ipynb').widget);
+      const [before, after] = client.take().map(event => event.data);
+      expect(before).toEqual({
+        action: 'opened',
+        path_mode: 'hashed',
+        document_type: 'notebook'
+      });
+      // Keyed: not the plain SHA-256 anyone could compute from a guessed name.
+      const plain = createHash('sha256')
+        .update('homework1.ipynb')
+        .digest('hex');
+      expect(after.path).toMatch(/^[0-9a-f]{64}$/);
+      expect(after.path).not.toEqual(plain);
+    });
+
+    it('hashes the same path differently under another key', () => {
+      start({ pathMode: 'hashed' });
+      capture.setPathKey(KEY);
+      opener.opened.emit(fakeDocument('a.ipynb').widget);
+      capture.setPathKey('cd'.repeat(32));
+      opener.opened.emit(fakeDocument('a.ipynb').widget);
+      const [first, second] = client.take().map(event => event.data.path);
+      expect(first).not.toEqual(second);
     });
 
     it('records the document in focus when it changes', () => {

@@ -309,6 +309,44 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 22
+    assert len(own) == 23
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
+
+
+async def test_the_path_hash_key_is_made_once_for_this_user_only(jp_fetch, jp_data_dir):
+    key_file = Path(jp_data_dir) / "jupyter_events_ext" / "path-hash.key"
+    first = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)["path_hash_key"]
+    assert len(first) == 64
+    assert int(first, 16) >= 0
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    again = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)["path_hash_key"]
+    assert again == first
+    denied = await jp_fetch(
+        "jupyter-events-ext", "info", headers={"Authorization": ""}, raise_error=False
+    )
+    assert denied.code == 403
+    assert first not in denied.body.decode()
+
+
+@pytest.fixture
+def shared_key(tmp_path):
+    key_file = tmp_path / "hub-secret.key"
+    key_file.write_text("ab" * 32 + "\n")
+    return str(key_file)
+
+
+@pytest.mark.parametrize("events_config", [{}])
+async def test_a_hub_shares_one_key_file(jp_fetch, shared_key, events_app, events_config):
+    events_app.path_hash_key_file = shared_key
+    assert events_app._path_hash_key() == "ab" * 32
+
+
+def test_a_key_file_that_is_not_a_key_is_refused(tmp_path):
+    from jupyter_events_ext.server.path_key import load_or_create_key
+
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key")
+    with pytest.raises(ValueError, match="does not hold a hex key"):
+        load_or_create_key(str(bad))
