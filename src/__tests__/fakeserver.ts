@@ -161,6 +161,16 @@ export class FakeServer {
    */
   runId = 'run-1';
 
+  /**
+   * The deployment's key for hashing paths, as `GET info` gives it.
+   */
+  pathHashKey = 'ab'.repeat(32);
+
+  /**
+   * The routes answered so far (those a test waits for).
+   */
+  answered: string[] = [];
+
   close(): Promise<void> {
     for (const [, res] of this._hanging) {
       res.destroy();
@@ -192,7 +202,12 @@ export class FakeServer {
       return this._reply(res, 403, { message: 'Forbidden' });
     }
     if (route === 'info' && req.method === 'GET') {
-      return this._reply(res, 200, { run_id: this.runId });
+      this._reply(res, 200, {
+        run_id: this.runId,
+        path_hash_key: this.pathHashKey
+      });
+      this.answered.push(route);
+      return;
     }
     if (path.endsWith('/jupyter-events-ext/schemas') && req.method === 'GET') {
       return this._reply(res, 200, { schemas: this.schemas });

@@ -67,6 +67,10 @@ describe('plugins', () => {
     } as any;
     client = (clientPlugin as any).activate(app, registry);
     await (capturePlugin as any).activate(app, client, registry, null, null);
+    // Capture asks the server for the key to hash paths with; let it have its answer.
+    while (!server.answered.includes('info')) {
+      await new Promise(resolve => setTimeout(resolve, 5));
+    }
     return commands;
   }
 
