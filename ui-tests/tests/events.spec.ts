@@ -235,6 +235,15 @@ test.describe('delivery', () => {
       await page.notebook.openByPath('offline.ipynb');
     }
     await page.notebook.activate('offline.ipynb');
+    // Restored after a reload, the notebook may render its first cell twice for a
+    // moment (the windowed list settling); Galata's cell helpers need it once.
+    await expect(
+      page
+        .getByRole('main')
+        .locator(
+          '.jp-NotebookPanel-notebook .jp-Cell[data-windowed-list-index="0"]'
+        )
+    ).toHaveCount(1, { timeout: 15000 });
     await page.notebook.setCell(0, 'code', '3 + 3');
     await page.notebook.run();
     expect(await page.notebook.getCellTextOutput(0)).toEqual(['6']);
