@@ -9,6 +9,8 @@ from jupyterlab.galata import configure_jupyter_server
 configure_jupyter_server(c)  # noqa: F821
 
 c.ServerApp.allow_root = True  # noqa: F821
+# playwright.config.js chooses the port, so that checkouts can test side by side.
+c.ServerApp.port = int(os.environ.get("JUPYTER_EVENTS_EXT_GALATA_PORT", "8888"))  # noqa: F821
 # Each run starts from an empty directory of notebooks.
 c.ServerApp.root_dir = mkdtemp(prefix="galata-root-")  # noqa: F821
 

@@ -5,6 +5,11 @@
 const { execSync } = require('child_process');
 const os = require('os');
 const path = require('path');
+
+// Several checkouts on one machine each test against their own server.
+const port = process.env.JUPYTER_EVENTS_EXT_GALATA_PORT || '8888';
+process.env.JUPYTER_EVENTS_EXT_GALATA_PORT = port;
+process.env.TARGET_URL = process.env.TARGET_URL || `http://localhost:${port}`;
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 // The server's JSON-lines sink, which the tests read (jupyter_server_test_config.py).
@@ -47,7 +52,7 @@ module.exports = {
   },
   webServer: {
     command: 'jlpm start',
-    url: 'http://localhost:8888/lab',
+    url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: !process.env.CI
   }
