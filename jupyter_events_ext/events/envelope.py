@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
 import logging
 import os
 import sys
@@ -12,6 +11,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from .encoding import ENCODING_ERRORS, make_encoder
 from .errors import CoreMetadataError, EventSerializationError
 
 # Increment when the envelope's metadata fields change.
@@ -69,15 +69,18 @@ def _jsonable(value: Any) -> Any:
 
 # ensure_ascii keeps each line valid in whatever encoding a handler's stream uses;
 # allow_nan=False because NaN and Infinity are not JSON.
-_encode = json.JSONEncoder(allow_nan=False, default=_jsonable).encode
+_encode = make_encoder(allow_nan=False, default=_jsonable)
 
 
 def dumps(envelope: dict[str, Any]) -> str:
     """One line of JSON for ``envelope``."""
     try:
         return _encode(envelope)
-    except ValueError as err:
-        raise EventSerializationError(f"event {envelope.get('__schema__')!r}: {err}") from err
+    except ENCODING_ERRORS as err:
+        reason = err
+        if isinstance(err, RecursionError):
+            reason = "a value nests too deep or refers to itself"
+        raise EventSerializationError(f"event {envelope.get('__schema__')!r}: {reason}") from err
 
 
 class EnvelopeFormatter(logging.Formatter):
@@ -117,9 +120,7 @@ class EventRecord(logging.LogRecord):
         fields["relativeCreated"] = (created - _START) * 1000
         fields["thread"] = threading.get_ident()
         fields["threadName"] = threading.current_thread().name
-        pid = os.getpid()
-        fields["process"] = pid
-        fields["processName"] = _process_name(pid)
+        fields["process"], fields["processName"] = _process or _this_process()
 
 
 def record_template(name: str, emitter: Callable[..., Any]) -> dict[str, Any]:
@@ -147,19 +148,28 @@ def record_template(name: str, emitter: Callable[..., Any]) -> dict[str, Any]:
     }
 
 
-_process_names: dict[int, str] = {}
+# This process's id and name, as ``LogRecord`` reports them: looked up at the first event
+# of each process (a forked child forgets its parent's), not at every event.
+_process: tuple[int, str] | None = None
 
 
-def _process_name(pid: int) -> str:
-    """What ``LogRecord`` reports as ``processName``, looked up once per process."""
-    name = _process_names.get(pid)
-    if name is None:
-        # As logging does: ask multiprocessing only if the program imported it. Looked up
-        # at the first event of each process, after multiprocessing named a forked child.
-        multiprocessing = sys.modules.get("multiprocessing")
-        name = "MainProcess"
-        if multiprocessing is not None:
-            with contextlib.suppress(Exception):
-                name = multiprocessing.current_process().name
-        _process_names[pid] = name
-    return name
+def _this_process() -> tuple[int, str]:
+    global _process
+    # As logging does: ask multiprocessing only if the program imported it. Looked up at
+    # the first event, after multiprocessing named a forked child.
+    multiprocessing = sys.modules.get("multiprocessing")
+    name = "MainProcess"
+    if multiprocessing is not None:
+        with contextlib.suppress(Exception):
+            name = multiprocessing.current_process().name
+    _process = (os.getpid(), name)
+    return _process
+
+
+def _forget_process() -> None:
+    global _process
+    _process = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_process)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import ValidationError
 
+from ..events.encoding import make_encoder
 from ..events.envelope import EVENT_ID_FIELD
 from ..events.errors import SinkError
 from ..events.handlers import describe_handler
@@ -26,7 +26,7 @@ USER_FIELD = "__user__"
 # jsonschema quotes the whole instance in some messages; a batch answer stays readable.
 MAX_MESSAGE_LENGTH = 300
 # Compact JSON of what the client sent, not \\u-escaped: how an event's size is measured.
-_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+_compact = make_encoder(ensure_ascii=False, separators=(",", ":"))
 
 _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"

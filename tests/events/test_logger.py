@@ -5,6 +5,7 @@ import datetime
 import io
 import json
 import logging
+import os
 import threading
 
 import pytest
@@ -165,6 +166,19 @@ def test_nan_cannot_be_written(jp_event_logger, jp_read_emitted_events):
     with pytest.raises(EventSerializationError, match="JSON"):
         jp_event_logger.emit(schema_id=RICH["$id"], data={**data, "ratio": float("nan")})
     assert jp_read_emitted_events() is None
+
+
+def test_a_value_that_refers_to_itself_cannot_be_written(jp_event_logger, jp_read_emitted_events):
+    # Only JSON-typed properties are validated; an untyped one may hold anything.
+    jp_event_logger.register_event_schema(ANYTHING)
+    loop: dict = {}
+    loop["self"] = loop
+    with pytest.raises(EventSerializationError, match="refers to itself"):
+        jp_event_logger.emit(schema_id=ANYTHING["$id"], data={"when": loop})
+    assert jp_read_emitted_events() is None
+    # The encoder keeps no state: the next event is written.
+    jp_event_logger.emit(schema_id=ANYTHING["$id"], data={"when": "now"})
+    assert jp_read_emitted_events()[0]["when"] == "now"
 
 
 def test_values_json_cannot_represent_are_written_as_text(jp_event_logger, jp_read_emitted_events):
@@ -581,3 +595,37 @@ def test_format_epoch_carries_a_rounded_up_second():
 
     assert format_epoch(59.9999996) == "1970-01-01T00:01:00.000000Z"
     assert format_epoch(59.9999994) == "1970-01-01T00:00:59.999999Z"
+
+
+class _RecordKeeper(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_records_name_the_process_and_thread_that_emitted_even_after_a_fork():
+    keeper = _RecordKeeper()
+    logger = EventLogger(handlers=[keeper])
+    logger.register_event_schema(FILE_SAVED)
+    logger.emit(schema_id=FILE_SAVED_ID, data=SAVED)
+    parent = keeper.records[-1]
+    assert (parent.process, parent.processName) == (os.getpid(), "MainProcess")
+    assert (parent.thread, parent.threadName) == (threading.get_ident(), "MainThread")
+    assert parent.funcName == "emit" and parent.levelname == "INFO"
+
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports the process its record names, and leaves
+        try:
+            logger.emit(schema_id=FILE_SAVED_ID, data=SAVED)
+            os.write(write_end, json.dumps(keeper.records[-1].process).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as pipe:
+        reported = json.loads(pipe.read())
+    os.waitpid(child, 0)
+    assert reported == child
