@@ -614,7 +614,8 @@ def test_records_name_the_process_and_thread_that_emitted_even_after_a_fork():
     parent = keeper.records[-1]
     assert (parent.process, parent.processName) == (os.getpid(), "MainProcess")
     assert (parent.thread, parent.threadName) == (threading.get_ident(), "MainThread")
-    assert parent.funcName == "emit" and parent.levelname == "INFO"
+    assert parent.funcName == "emit"
+    assert parent.levelname == "INFO"
 
     read_end, write_end = os.pipe()
     child = os.fork()
