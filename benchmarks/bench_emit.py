@@ -150,7 +150,7 @@ def main() -> None:
     for key, label, value in rows:
         print(f"| {key} | {label:<52} | {value:8,.0f} |")
     print()
-    print(f"b/a = {b / a:.1f}x (goal >= 5x)")
+    print(f"b/a = {b / a:.1f}x (goal >= 8x, issue 12)")
     print(f"b/c = {b / c:.2f} (goal >= 0.75)")
     print(f"d/b = {d / b:.2f} (the cost of a typical redaction policy)")
 
