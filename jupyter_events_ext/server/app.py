@@ -270,6 +270,17 @@ class EventsExtensionApp(ExtensionApp):
 
     # -- start-up and shut-down ------------------------------------------------------
 
+    def get_default_logging_config(self) -> dict[str, Any]:
+        """traitlets leaves the app's logger at DEBUG and filters in its console handler,
+        so every debug call builds a record nobody sees: jupyter_server's access-log line
+        for each request to this extension among them. Unless an operator configures the
+        logging further (``logging_config``), the logger drops them itself."""
+        config = super().get_default_logging_config()
+        logger = config.get("loggers", {}).get(self.__class__.__name__)
+        if logger is not None and not self.logging_config:
+            logger["level"] = logging.getLevelName(self.log_level)
+        return config
+
     def initialize_settings(self) -> None:
         # First, so that a malformed redaction policy stops the start before anything opens.
         # No parent: c.EventLogger.* is jupyter_server's logger's configuration.

@@ -350,3 +350,20 @@ def test_a_key_file_that_is_not_a_key_is_refused(tmp_path):
     bad.write_text("not a key")
     with pytest.raises(ValueError, match="does not hold a hex key"):
         load_or_create_key(str(bad))
+
+
+async def test_debug_lines_are_not_built_unless_shown(events_app):
+    # jupyter_server logs every request to this extension at debug level.
+    assert not events_app.log.isEnabledFor(logging.DEBUG)
+    assert events_app.log.isEnabledFor(events_app.log_level)
+    events_app.log_level = logging.DEBUG
+    assert events_app.log.isEnabledFor(logging.DEBUG)
+
+
+async def test_an_operators_logging_config_keeps_every_level(jp_serverapp):
+    (app,) = jp_serverapp.extension_manager.extension_apps["jupyter_events_ext"]
+    app.logging_config = {
+        "handlers": {"debug": {"class": "logging.NullHandler", "level": "DEBUG"}},
+        "loggers": {"EventsExtensionApp": {"handlers": ["console", "debug"]}},
+    }
+    assert app.log.isEnabledFor(logging.DEBUG)
