@@ -60,6 +60,7 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
     const tracker = new WidgetTracker<MainAreaWidget<ActivityView>>({
       namespace: 'jupyter-events-ext-activity'
     });
+    let widget: MainAreaWidget<ActivityView> | null = null;
     app.commands.addCommand(OPEN_ACTIVITY, {
       label: trans.__('Event Activity'),
       caption: trans.__(
@@ -67,7 +68,8 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
       ),
       icon: args => (args.isPalette ? undefined : activityIcon),
       execute: () => {
-        let widget = tracker.currentWidget;
+        // One view: its own reference, since the tracker learns of a new
+        // widget only asynchronously.
         if (!widget || widget.isDisposed) {
           widget = new MainAreaWidget({
             content: new ActivityView({ client, rendermime, translator })

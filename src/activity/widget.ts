@@ -66,6 +66,11 @@ export class ActivityView extends Panel {
       ],
       commands: [trans.__('Top commands'), trans.__('No commands yet.')]
     };
+    // Without JupyterLab's vega5-extension the events are still counted.
+    const canDraw = this._rendermime.mimeTypes.includes(VEGALITE_MIME);
+    const cannotDraw = trans.__(
+      'JupyterLab’s Vega-Lite renderer (@jupyterlab/vega5-extension) is not enabled: the charts cannot be drawn.'
+    );
     const grid = new Panel();
     grid.addClass('jp-ActivityView-charts');
     for (const id of CHART_IDS) {
@@ -73,8 +78,8 @@ export class ActivityView extends Panel {
       const chart = new Private.Chart(
         id,
         title,
-        empty,
-        this._rendermime.createRenderer(VEGALITE_MIME)
+        canDraw ? empty : cannotDraw,
+        canDraw ? this._rendermime.createRenderer(VEGALITE_MIME) : null
       );
       this._charts.set(id, chart);
       grid.addWidget(chart);
@@ -282,7 +287,7 @@ namespace Private {
       readonly chartId: ChartId,
       title: string,
       empty: string,
-      private readonly _renderer: IRenderMime.IRenderer
+      private readonly _renderer: IRenderMime.IRenderer | null
     ) {
       super();
       this.addClass('jp-ActivityView-chart');
@@ -299,10 +304,12 @@ namespace Private {
       this._script.type = VEGALITE_MIME;
       this._script.className = 'jp-ActivityView-spec';
       this.node.append(heading, this._empty, this._script);
-      this._renderer.addClass('jp-ActivityView-plot');
-      this._renderer.hide();
       const layout = (this.layout = new PanelLayout());
-      layout.addWidget(this._renderer);
+      if (this._renderer) {
+        this._renderer.addClass('jp-ActivityView-plot');
+        this._renderer.hide();
+        layout.addWidget(this._renderer);
+      }
     }
 
     /**
@@ -325,6 +332,10 @@ namespace Private {
      * the renderer was busy with an older one.
      */
     async draw(spec: JSONObject | null): Promise<boolean> {
+      const renderer = this._renderer;
+      if (!renderer) {
+        return false; // the empty note says why
+      }
       const text = spec === null ? '' : JSON.stringify(spec);
       if (text === this._shown) {
         return false;
@@ -336,15 +347,15 @@ namespace Private {
       this._shown = text;
       this._empty.hidden = spec !== null;
       if (spec === null) {
-        this._renderer.hide();
+        renderer.hide();
         return false;
       }
       this._spec = spec;
       this._script.textContent = text;
-      this._renderer.show();
+      renderer.show();
       this._busy = true;
       try {
-        await this._renderer.renderModel(
+        await renderer.renderModel(
           new MimeModel({
             data: { [VEGALITE_MIME]: spec },
             metadata: {
