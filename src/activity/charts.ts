@@ -151,12 +151,15 @@ export function durationsSpec(
         field: 'time',
         type: 'temporal',
         title: trans.__('Finished'),
-        axis: { format: '%H:%M', labelOverlap: true }
+        // Points at the ends are drawn whole.
+        scale: { padding: 8 },
+        axis: { format: '%H:%M:%S', labelOverlap: true, tickCount: 6 }
       },
       y: {
         field: 'seconds',
         type: 'quantitative',
         scale: { type: 'log' },
+        axis: { tickCount: 6 },
         title: trans.__('Duration (s)')
       },
       color: outcomeColor(style, succeeded, failed, trans),
@@ -347,6 +350,8 @@ function frame(style: IChartStyle, spec: JSONObject): JSONObject {
     width: style.width,
     height: HEIGHT,
     autosize: { type: 'fit-x', contains: 'padding' },
+    // Room for the last label of an x axis, which overhangs the plot.
+    padding: { top: 5, bottom: 5, left: 5, right: 16 },
     config: style.config,
     ...spec
   };

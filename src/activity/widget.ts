@@ -7,7 +7,7 @@ import {
 } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
 import type { Message } from '@lumino/messaging';
-import { Panel, PanelLayout, Widget } from '@lumino/widgets';
+import { Panel, Widget } from '@lumino/widgets';
 
 import type { IEventsClient } from '../tokens';
 import {
@@ -282,7 +282,7 @@ namespace Private {
    * One chart: its title, what it says while empty, the renderer, and the
    * spec last given to the renderer.
    */
-  export class Chart extends Widget {
+  export class Chart extends Panel {
     constructor(
       readonly chartId: ChartId,
       title: string,
@@ -303,12 +303,14 @@ namespace Private {
       this._script = document.createElement('script');
       this._script.type = VEGALITE_MIME;
       this._script.className = 'jp-ActivityView-spec';
-      this.node.append(heading, this._empty, this._script);
-      const layout = (this.layout = new PanelLayout());
+      // A widget of its own, so that the panel puts the plot after it.
+      const caption = new Widget();
+      caption.node.append(heading, this._empty, this._script);
+      this.addWidget(caption);
       if (this._renderer) {
         this._renderer.addClass('jp-ActivityView-plot');
         this._renderer.hide();
-        layout.addWidget(this._renderer);
+        this.addWidget(this._renderer);
       }
     }
 
