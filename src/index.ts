@@ -15,6 +15,7 @@ import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { listIcon } from '@jupyterlab/ui-components';
 
+import { activityPlugin } from './activity/plugin';
 import { ActionCapture } from './capture';
 import { EventsClient } from './client';
 import { requestAPI } from './request';
@@ -193,7 +194,7 @@ const viewerPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, capturePlugin, viewerPlugin];
+export default [clientPlugin, capturePlugin, viewerPlugin, activityPlugin];
 
 namespace Private {
   type Composite = ISettingRegistry.ISettings['composite'];
