@@ -13,10 +13,13 @@ import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { listIcon } from '@jupyterlab/ui-components';
 
 import { ActionCapture } from './capture';
 import { EventsClient } from './client';
+import { OperatorLocks } from './operatorlocks';
+import { Reasons } from './reason';
 import { requestAPI } from './request';
 import { IEventsClient } from './tokens';
 import { EventViewer } from './viewer';
@@ -49,20 +52,28 @@ const clientPlugin: JupyterFrontEndPlugin<IEventsClient> = {
     'Provides the events client: validated, batched events kept in the browser until the server has them.',
   autoStart: true,
   provides: IEventsClient,
-  optional: [ISettingRegistry],
+  optional: [ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ): IEventsClient => {
+    Reasons.translator = translator ?? nullTranslator;
     const client = new EventsClient({
       serverSettings: app.serviceManager.serverSettings
     });
     if (settingRegistry) {
+      // Operator locks act in the registry, before anything loads the settings.
+      OperatorLocks.register(
+        settingRegistry,
+        SETTINGS_ID,
+        (translator ?? nullTranslator).load('jupyter_events_ext')
+      );
       void settingRegistry
         .load(SETTINGS_ID)
         .then(settings => {
           const apply = () =>
-            client.configure(Private.clientConfig(Private.effective(settings)));
+            client.configure(Private.clientConfig(settings.composite));
           apply();
           settings.changed.connect(apply);
         })
@@ -103,7 +114,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       try {
         settings = await settingRegistry.load(SETTINGS_ID);
-        config = Private.captureConfig(Private.effective(settings));
+        config = Private.captureConfig(settings.composite);
       } catch (reason) {
         console.error('jupyter-events-ext: cannot load the settings', reason);
       }
@@ -120,7 +131,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       config
     });
     settings?.changed.connect(() =>
-      capture.configure(Private.captureConfig(Private.effective(settings!)))
+      capture.configure(Private.captureConfig(settings!.composite))
     );
     // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
     requestAPI<{ path_hash_key?: string | null }>(
@@ -197,22 +208,6 @@ export default [clientPlugin, capturePlugin, viewerPlugin];
 
 namespace Private {
   type Composite = ISettingRegistry.ISettings['composite'];
-
-  /**
-   * The settings in force: the user's, except those the operator locked,
-   * which keep their default — the value overrides.json gives them. The list
-   * itself is read from the defaults only, so that only overrides.json sets it.
-   */
-  export function effective(settings: ISettingRegistry.ISettings): Composite {
-    const locked = settings.default('locked');
-    const values = { ...settings.composite };
-    if (Array.isArray(locked)) {
-      for (const key of locked) {
-        values[String(key)] = settings.default(String(key));
-      }
-    }
-    return values;
-  }
 
   /**
    * The delivery settings.

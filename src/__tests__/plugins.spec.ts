@@ -1,44 +1,10 @@
+import { SettingRegistry } from '@jupyterlab/settingregistry';
 import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
 
 import plugins from '../index';
 import type { IEventsClient } from '../tokens';
 import { FakeServer } from './fakeserver';
-
-/**
- * The settings of one plugin, as the setting registry hands them out.
- */
-class FakeSettings {
-  constructor(
-    public composite: Record<string, unknown>,
-    private _defaults: Record<string, unknown> = DEFAULTS
-  ) {}
-  changed = new Signal<this, void>(this);
-  default(key: string) {
-    return this._defaults[key];
-  }
-  set(values: Record<string, unknown>) {
-    this.composite = { ...this.composite, ...values };
-    this.changed.emit();
-  }
-}
-
-const DEFAULTS = {
-  capture: true,
-  commands: true,
-  documents: true,
-  cellExecution: true,
-  kernels: true,
-  activeDocument: true,
-  commandAllow: ['*'],
-  commandDeny: [],
-  commandArgs: [],
-  pathMode: 'hashed',
-  batchSize: 200,
-  batchInterval: 1000,
-  queueBound: 10000,
-  locked: [] as string[]
-};
+import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
 
 describe('plugins', () => {
   const [clientPlugin, capturePlugin] = plugins;
@@ -57,7 +23,7 @@ describe('plugins', () => {
   /**
    * Activate the client and capture plugins on a bare app with one command, test:run.
    */
-  async function activate(registry: unknown): Promise<CommandRegistry> {
+  async function activate(registry: SettingRegistry): Promise<CommandRegistry> {
     const commands = new CommandRegistry();
     commands.addCommand('test:run', { execute: () => undefined });
     const app = {
@@ -75,9 +41,9 @@ describe('plugins', () => {
   }
 
   it('apply setting changes at once, without a reload', async () => {
-    const settings = new FakeSettings({ ...DEFAULTS });
-    const registry = { load: async () => settings };
+    const registry = await settingRegistry(new SettingsConnector());
     const commands = await activate(registry);
+    const settings = await registry.load(SETTINGS_ID);
     const emit = jest
       .spyOn(client, 'emit')
       .mockImplementation(() => Promise.resolve({ id: 'x', durable: true }));
@@ -85,15 +51,17 @@ describe('plugins', () => {
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ capture: false });
+    await settings.set('capture', false);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ capture: true, commandDeny: ['test:*'] });
+    await settings.set('capture', true);
+    await settings.set('commandDeny', ['test:*']);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ commandDeny: [], queueBound: 20 });
+    await settings.set('commandDeny', []);
+    await settings.set('queueBound', 20);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(2);
     expect((client as any)._queue.bound).toBe(20);
@@ -101,23 +69,28 @@ describe('plugins', () => {
 
   it('keep the operator’s value of the settings overrides.json locks', async () => {
     // overrides.json changes the defaults: capture off, and locked.
-    const defaults = { ...DEFAULTS, capture: false, locked: ['capture'] };
-    const settings = new FakeSettings({ ...defaults, capture: true }, defaults);
-    const registry = { load: async () => settings };
+    const connector = new SettingsConnector({
+      capture: false,
+      locked: ['capture']
+    });
+    await connector.setUser({ capture: true });
+    const registry = await settingRegistry(connector);
     const commands = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
 
     await commands.execute('test:run');
     // A user cannot unlock it either.
-    settings.set({ capture: true, locked: [] });
+    const settings = await registry.load(SETTINGS_ID);
+    await settings.set('locked', []);
+    await settings.set('capture', true);
     await commands.execute('test:run');
     expect(emit).not.toHaveBeenCalled();
   });
 
   it('capture nothing when the settings cannot be read', async () => {
-    const registry = {
-      load: () => Promise.reject(new Error('no settings'))
-    };
+    const connector = new SettingsConnector();
+    connector.fetch = () => Promise.reject(new Error('no settings'));
+    const registry = new SettingRegistry({ connector });
     const error = jest.spyOn(console, 'error').mockImplementation(() => {});
     const commands = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
