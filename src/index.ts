@@ -13,17 +13,25 @@ import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStateDB } from '@jupyterlab/statedb';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { listIcon } from '@jupyterlab/ui-components';
 
 import { activityPlugin } from './activity/plugin';
 import { ActionCapture } from './capture';
 import { EventsClient } from './client';
+import { captureAllowed, ConsentKeeper, IEventsConsent } from './consent';
+import { OperatorLocks } from './operatorlocks';
+import { Reasons } from './reason';
 import { requestAPI } from './request';
+import { EventsStatus } from './statusbar';
 import { IEventsClient } from './tokens';
 import { EventViewer } from './viewer';
 
 export { ActionCapture } from './capture';
 export { EventsClient } from './client';
+export { IEventsConsent } from './consent';
 export { EventQueue } from './queue';
 export { EventStream } from './stream';
 export { IEventsClient } from './tokens';
@@ -42,6 +50,11 @@ const SETTINGS_ID = 'jupyter-events-ext:plugin';
 const OPEN_VIEWER = 'jupyter-events-ext:open-viewer';
 
 /**
+ * The command that asks the user's consent again (in the opt-in mode).
+ */
+const CHANGE_CONSENT = 'jupyter-events-ext:change-consent';
+
+/**
  * The events client, for every extension to require.
  */
 const clientPlugin: JupyterFrontEndPlugin<IEventsClient> = {
@@ -50,20 +63,28 @@ const clientPlugin: JupyterFrontEndPlugin<IEventsClient> = {
     'Provides the events client: validated, batched events kept in the browser until the server has them.',
   autoStart: true,
   provides: IEventsClient,
-  optional: [ISettingRegistry],
+  optional: [ISettingRegistry, ITranslator],
   activate: (
     app: JupyterFrontEnd,
-    settingRegistry: ISettingRegistry | null
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
   ): IEventsClient => {
+    Reasons.translator = translator ?? nullTranslator;
     const client = new EventsClient({
       serverSettings: app.serviceManager.serverSettings
     });
     if (settingRegistry) {
+      // Operator locks act in the registry, before anything loads the settings.
+      OperatorLocks.register(
+        settingRegistry,
+        SETTINGS_ID,
+        (translator ?? nullTranslator).load('jupyter_events_ext')
+      );
       void settingRegistry
         .load(SETTINGS_ID)
         .then(settings => {
           const apply = () =>
-            client.configure(Private.clientConfig(Private.effective(settings)));
+            client.configure(Private.clientConfig(settings.composite));
           apply();
           settings.changed.connect(apply);
         })
@@ -88,7 +109,8 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     IDocumentWidgetOpener,
     ILabShell,
-    IConsoleTracker
+    IConsoleTracker,
+    IEventsConsent
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -96,15 +118,22 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     opener: IDocumentWidgetOpener | null,
     shell: ILabShell | null,
-    consoles: IConsoleTracker | null
+    consoles: IConsoleTracker | null,
+    consent: IEventsConsent | null = null
   ): Promise<void> => {
-    // Nothing is recorded until the settings (and any operator lock) are read.
+    // Nothing is recorded until the settings (and any operator lock) are read,
+    // nor in the opt-in mode before the user agreed. Not awaited here: the
+    // remembered decision (IStateDB) is read only once the application started.
     let config: Partial<ActionCapture.IConfig> = { enabled: false };
     let settings: ISettingRegistry.ISettings | null = null;
     if (settingRegistry) {
       try {
         settings = await settingRegistry.load(SETTINGS_ID);
-        config = Private.captureConfig(Private.effective(settings));
+        config = Private.consented(
+          Private.captureConfig(settings.composite),
+          settings.composite,
+          consent
+        );
       } catch (reason) {
         console.error('jupyter-events-ext: cannot load the settings', reason);
       }
@@ -120,9 +149,18 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       consoles,
       config
     });
-    settings?.changed.connect(() =>
-      capture.configure(Private.captureConfig(Private.effective(settings!)))
-    );
+    if (settings) {
+      const reconfigure = () =>
+        capture.configure(
+          Private.consented(
+            Private.captureConfig(settings!.composite),
+            settings!.composite,
+            consent
+          )
+        );
+      settings.changed.connect(reconfigure);
+      consent?.changed.connect(reconfigure);
+    }
     // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
     requestAPI<{ path_hash_key?: string | null }>(
       'info',
@@ -194,25 +232,143 @@ const viewerPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [clientPlugin, capturePlugin, viewerPlugin, activityPlugin];
+/**
+ * The notice of what is recorded, or the question asked first, as the
+ * `consent` setting says.
+ */
+const consentPlugin: JupyterFrontEndPlugin<IEventsConsent> = {
+  id: 'jupyter-events-ext:consent',
+  description:
+    'Tells users what is recorded (a notification on first run) or asks their consent first, as the "consent" setting says; records each decision as an event.',
+  autoStart: true,
+  provides: IEventsConsent,
+  requires: [IEventsClient],
+  optional: [ISettingRegistry, IStateDB, ITranslator, ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IEventsClient,
+    settingRegistry: ISettingRegistry | null,
+    state: IStateDB | null,
+    translator: ITranslator | null,
+    palette: ICommandPalette | null
+  ): IEventsConsent => {
+    const trans = (translator ?? nullTranslator).load('jupyter_events_ext');
+    const keeper = new ConsentKeeper({
+      client,
+      state,
+      commands: app.commands,
+      trans,
+      shown: app.restored
+    });
+    app.commands.addCommand(CHANGE_CONSENT, {
+      label: trans.__('Consent to Recording My Actions…'),
+      caption: trans.__(
+        'Agree or decline to have your UI actions recorded as events'
+      ),
+      isEnabled: () => keeper.mode === 'opt-in',
+      execute: () => keeper.ask()
+    });
+    palette?.addItem({
+      command: CHANGE_CONSENT,
+      category: trans.__('Events')
+    });
+    keeper.changed.connect(() =>
+      app.commands.notifyCommandChanged(CHANGE_CONSENT)
+    );
+    if (settingRegistry) {
+      void settingRegistry
+        .load(SETTINGS_ID)
+        .then(settings => {
+          const apply = () =>
+            keeper.configure({
+              mode: settings.composite.consent as IEventsConsent.Mode,
+              capture: settings.composite.capture !== false,
+              kinds: ConsentKeeper.kindsOf(settings.composite, trans)
+            });
+          apply();
+          settings.changed.connect(apply);
+        })
+        .catch(reason =>
+          console.error('jupyter-events-ext: cannot load the settings', reason)
+        );
+    } else {
+      keeper.configure({
+        mode: 'notice',
+        capture: true,
+        kinds: ConsentKeeper.kindsOf({}, trans)
+      });
+    }
+    return keeper;
+  }
+};
+
+/**
+ * The status-bar item: recording or not, what waits, the connection.
+ */
+const statusPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-events-ext:status',
+  description:
+    'Shows in the status bar whether UI actions are recorded, how many events wait to be sent and whether the server takes them; a click opens the Event Viewer.',
+  autoStart: true,
+  requires: [IEventsClient],
+  optional: [IStatusBar, IEventsConsent, ISettingRegistry, ITranslator],
+  activate: async (
+    app: JupyterFrontEnd,
+    client: IEventsClient,
+    statusBar: IStatusBar | null,
+    consent: IEventsConsent | null,
+    settingRegistry: ISettingRegistry | null,
+    translator: ITranslator | null
+  ): Promise<void> => {
+    if (!statusBar) {
+      return;
+    }
+    let settings: ISettingRegistry.ISettings | null = null;
+    try {
+      settings = (await settingRegistry?.load(SETTINGS_ID)) ?? null;
+    } catch (reason) {
+      console.error('jupyter-events-ext: cannot load the settings', reason);
+    }
+    const item = new EventsStatus({
+      client,
+      consent,
+      settings,
+      commands: app.commands,
+      trans: (translator ?? nullTranslator).load('jupyter_events_ext')
+    });
+    statusBar.registerStatusItem(statusPlugin.id, {
+      item,
+      align: 'left',
+      rank: 100
+    });
+  }
+};
+
+export default [
+  clientPlugin,
+  capturePlugin,
+  viewerPlugin,
+  consentPlugin,
+  statusPlugin,
+  activityPlugin
+];
 
 namespace Private {
   type Composite = ISettingRegistry.ISettings['composite'];
 
   /**
-   * The settings in force: the user's, except those the operator locked,
-   * which keep their default — the value overrides.json gives them. The list
-   * itself is read from the defaults only, so that only overrides.json sets it.
+   * The capture configuration, off in the opt-in mode until the user agreed.
    */
-  export function effective(settings: ISettingRegistry.ISettings): Composite {
-    const locked = settings.default('locked');
-    const values = { ...settings.composite };
-    if (Array.isArray(locked)) {
-      for (const key of locked) {
-        values[String(key)] = settings.default(String(key));
-      }
-    }
-    return values;
+  export function consented(
+    config: Partial<ActionCapture.IConfig>,
+    composite: Composite,
+    consent: IEventsConsent | null
+  ): Partial<ActionCapture.IConfig> {
+    return {
+      ...config,
+      enabled:
+        config.enabled !== false && captureAllowed(composite.consent, consent)
+    };
   }
 
   /**

@@ -1,83 +1,113 @@
+import { Notification } from '@jupyterlab/apputils';
+import { SettingRegistry } from '@jupyterlab/settingregistry';
+import { StateDB } from '@jupyterlab/statedb';
 import { CommandRegistry } from '@lumino/commands';
-import { Signal } from '@lumino/signaling';
+import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { Widget } from '@lumino/widgets';
 
 import plugins from '../index';
+import { CONSENT_SCHEMA, type IEventsConsent } from '../consent';
+import type { EventsStatus } from '../statusbar';
 import type { IEventsClient } from '../tokens';
 import { FakeServer } from './fakeserver';
+import { click, shown, until } from './notifications';
+import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
+import { shippedSchemas } from './shipped';
 
-/**
- * The settings of one plugin, as the setting registry hands them out.
- */
-class FakeSettings {
-  constructor(
-    public composite: Record<string, unknown>,
-    private _defaults: Record<string, unknown> = DEFAULTS
-  ) {}
-  changed = new Signal<this, void>(this);
-  default(key: string) {
-    return this._defaults[key];
+const COMMAND_SCHEMA =
+  'https://events.jupyter.org/jupyter_events_ext/command/v1';
+
+function plugin(id: string): JupyterFrontEndPlugin<any> {
+  const found = plugins.find(p => p.id === id);
+  if (!found) {
+    throw new Error(`no plugin ${id}`);
   }
-  set(values: Record<string, unknown>) {
-    this.composite = { ...this.composite, ...values };
-    this.changed.emit();
-  }
+  return found;
 }
 
-const DEFAULTS = {
-  capture: true,
-  commands: true,
-  documents: true,
-  cellExecution: true,
-  kernels: true,
-  activeDocument: true,
-  commandAllow: ['*'],
-  commandDeny: [],
-  commandArgs: [],
-  pathMode: 'hashed',
-  batchSize: 200,
-  batchInterval: 1000,
-  queueBound: 10000,
-  locked: [] as string[]
-};
-
 describe('plugins', () => {
-  const [clientPlugin, capturePlugin] = plugins;
   let server: FakeServer;
   let client: IEventsClient;
 
   beforeEach(async () => {
-    server = await FakeServer.start();
+    server = await FakeServer.start(shippedSchemas());
   });
 
   afterEach(async () => {
+    Notification.dismiss();
     client?.dispose();
     await server.close();
   });
 
   /**
-   * Activate the client and capture plugins on a bare app with one command, test:run.
+   * Activate the plugins on a bare app with one command, test:run, in the
+   * order JupyterLab would: the client, consent, capture, status.
    */
-  async function activate(registry: unknown): Promise<CommandRegistry> {
+  async function activate(
+    registry: SettingRegistry,
+    options: { consent?: boolean; statusBar?: { items: Widget[] } } = {}
+  ): Promise<{ commands: CommandRegistry; consent: IEventsConsent | null }> {
     const commands = new CommandRegistry();
     commands.addCommand('test:run', { execute: () => undefined });
     const app = {
       commands,
       docRegistry: null,
+      restored: Promise.resolve(),
       serviceManager: { serverSettings: server.settings }
     } as any;
-    client = (clientPlugin as any).activate(app, registry);
-    await (capturePlugin as any).activate(app, client, registry, null, null);
+    client = plugin('jupyter-events-ext:plugin').activate(app, registry, null);
+    const consent: IEventsConsent | null = options.consent
+      ? plugin('jupyter-events-ext:consent').activate(
+          app,
+          client,
+          registry,
+          new StateDB(),
+          null,
+          null
+        )
+      : null;
+    await plugin('jupyter-events-ext:capture').activate(
+      app,
+      client,
+      registry,
+      null,
+      null,
+      null,
+      consent
+    );
+    if (options.statusBar) {
+      const statusBar = {
+        registerStatusItem: (_: string, item: { item: Widget }) =>
+          options.statusBar!.items.push(item.item)
+      };
+      await plugin('jupyter-events-ext:status').activate(
+        app,
+        client,
+        statusBar,
+        consent,
+        registry,
+        null
+      );
+    }
     // Capture asks the server for the key to hash paths with; let it have its answer.
     while (!server.answered.includes('info')) {
       await new Promise(resolve => setTimeout(resolve, 5));
     }
-    return commands;
+    return { commands, consent };
+  }
+
+  /**
+   * What the server recorded of a schema, once every waiting event is sent.
+   */
+  async function recorded(schema: string) {
+    await client.flush();
+    return server.recorded.filter(e => e.schema_id === schema).map(e => e.data);
   }
 
   it('apply setting changes at once, without a reload', async () => {
-    const settings = new FakeSettings({ ...DEFAULTS });
-    const registry = { load: async () => settings };
-    const commands = await activate(registry);
+    const registry = await settingRegistry(new SettingsConnector());
+    const { commands } = await activate(registry);
+    const settings = await registry.load(SETTINGS_ID);
     const emit = jest
       .spyOn(client, 'emit')
       .mockImplementation(() => Promise.resolve({ id: 'x', durable: true }));
@@ -85,15 +115,17 @@ describe('plugins', () => {
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ capture: false });
+    await settings.set('capture', false);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ capture: true, commandDeny: ['test:*'] });
+    await settings.set('capture', true);
+    await settings.set('commandDeny', ['test:*']);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(1);
 
-    settings.set({ commandDeny: [], queueBound: 20 });
+    await settings.set('commandDeny', []);
+    await settings.set('queueBound', 20);
     await commands.execute('test:run');
     expect(emit).toHaveBeenCalledTimes(2);
     expect((client as any)._queue.bound).toBe(20);
@@ -101,28 +133,146 @@ describe('plugins', () => {
 
   it('keep the operator’s value of the settings overrides.json locks', async () => {
     // overrides.json changes the defaults: capture off, and locked.
-    const defaults = { ...DEFAULTS, capture: false, locked: ['capture'] };
-    const settings = new FakeSettings({ ...defaults, capture: true }, defaults);
-    const registry = { load: async () => settings };
-    const commands = await activate(registry);
+    const connector = new SettingsConnector({
+      capture: false,
+      locked: ['capture']
+    });
+    await connector.setUser({ capture: true });
+    const registry = await settingRegistry(connector);
+    const { commands } = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
 
     await commands.execute('test:run');
     // A user cannot unlock it either.
-    settings.set({ capture: true, locked: [] });
+    const settings = await registry.load(SETTINGS_ID);
+    await settings.set('locked', []);
+    await settings.set('capture', true);
     await commands.execute('test:run');
     expect(emit).not.toHaveBeenCalled();
   });
 
   it('capture nothing when the settings cannot be read', async () => {
-    const registry = {
-      load: () => Promise.reject(new Error('no settings'))
-    };
+    const connector = new SettingsConnector();
+    connector.fetch = () => Promise.reject(new Error('no settings'));
+    const registry = new SettingRegistry({ connector });
     const error = jest.spyOn(console, 'error').mockImplementation(() => {});
-    const commands = await activate(registry);
+    const { commands } = await activate(registry);
     const emit = jest.spyOn(client, 'emit');
     await commands.execute('test:run');
     expect(emit).not.toHaveBeenCalled();
     error.mockRestore();
+  });
+
+  describe('in the opt-in consent mode', () => {
+    it('capture nothing until the user agrees, then record the decision and the actions', async () => {
+      const connector = new SettingsConnector({ consent: 'opt-in' });
+      const registry = await settingRegistry(connector);
+      const { commands, consent } = await activate(registry, {
+        consent: true
+      });
+      await until(() => shown().length === 1);
+
+      await commands.execute('test:run');
+      expect(await recorded(COMMAND_SCHEMA)).toEqual([]);
+
+      click(shown()[0], 'Agree');
+      await until(() => consent!.allowsCapture);
+      await commands.execute('test:run');
+
+      expect(await recorded(COMMAND_SCHEMA)).toEqual([
+        { command_id: 'test:run' }
+      ]);
+      expect(await recorded(CONSENT_SCHEMA)).toEqual([{ decision: 'agreed' }]);
+    });
+
+    it('stop capturing when the user declines later', async () => {
+      const connector = new SettingsConnector({ consent: 'opt-in' });
+      const registry = await settingRegistry(connector);
+      const { commands, consent } = await activate(registry, {
+        consent: true
+      });
+      await until(() => shown().length === 1);
+      click(shown()[0], 'Agree');
+      await until(() => consent!.allowsCapture);
+
+      await commands.execute('jupyter-events-ext:change-consent');
+      click(shown()[0], 'Decline');
+      await until(() => !consent!.allowsCapture);
+      await commands.execute('test:run');
+
+      expect(await recorded(COMMAND_SCHEMA)).toEqual([
+        { command_id: 'jupyter-events-ext:change-consent' }
+      ]);
+      expect(await recorded(CONSENT_SCHEMA)).toEqual([
+        { decision: 'agreed' },
+        { decision: 'declined', previous: 'agreed' }
+      ]);
+    });
+
+    it('capture nothing without the consent plugin to ask', async () => {
+      const connector = new SettingsConnector({ consent: 'opt-in' });
+      const registry = await settingRegistry(connector);
+      const { commands } = await activate(registry);
+
+      await commands.execute('test:run');
+      expect(await recorded(COMMAND_SCHEMA)).toEqual([]);
+    });
+
+    it('keep asking when the operator locks it, whatever the user set', async () => {
+      const connector = new SettingsConnector({
+        consent: 'opt-in',
+        locked: ['consent']
+      });
+      await connector.setUser({ consent: 'none' });
+      const registry = await settingRegistry(connector);
+      const { commands } = await activate(registry, { consent: true });
+
+      await until(() => shown().length === 1);
+      await commands.execute('test:run');
+      expect(await recorded(COMMAND_SCHEMA)).toEqual([]);
+    });
+  });
+
+  it('show the notice on first run in the default mode, and capture', async () => {
+    const registry = await settingRegistry(new SettingsConnector());
+    const { commands } = await activate(registry, { consent: true });
+    await until(() => shown().length === 1);
+    expect(shown()[0].options.actions?.map(a => a.label)).toEqual([
+      'Details',
+      'Settings'
+    ]);
+
+    await commands.execute('test:run');
+    expect(await recorded(COMMAND_SCHEMA)).toEqual([
+      { command_id: 'test:run' }
+    ]);
+  });
+
+  it('put the state in the status bar, and open the Event Viewer from it', async () => {
+    const connector = new SettingsConnector({ consent: 'opt-in' });
+    const registry = await settingRegistry(connector);
+    const items: Widget[] = [];
+    const { commands, consent } = await activate(registry, {
+      consent: true,
+      statusBar: { items }
+    });
+    const opened: string[] = [];
+    commands.addCommand('jupyter-events-ext:open-viewer', {
+      execute: () => void opened.push('viewer')
+    });
+    expect(items).toHaveLength(1);
+    const item = items[0] as EventsStatus;
+    await until(() => item.summary.connected);
+    expect(item.summary.text).toBe(
+      'Not recording (no consent yet) · 0 waiting · connected'
+    );
+
+    await until(() => shown().length === 1);
+    click(shown()[0], 'Agree');
+    await until(() => consent!.allowsCapture);
+    expect(item.summary.text).toMatch(/^Recording \(you agreed\) · /);
+
+    item.node.click();
+    expect(opened).toEqual(['viewer']);
   });
 });

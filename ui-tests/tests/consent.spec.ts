@@ -1,0 +1,404 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { JupyterServer } from './server';
+import { IEnvelope, SCHEMA, Sink } from './sink';
+
+const PLUGIN = 'jupyter-events-ext:plugin';
+const CONSENT = 'https://events.jupyter.org/jupyter_events_ext/consent/v1';
+const TEST_COMMAND = 'galata-consent:run';
+const EVENTS_ROUTE = '**/jupyter-events-ext/events*';
+
+/**
+ * Settings as a user would have saved them for the Events page.
+ */
+function userSettings(values: Record<string, unknown>) {
+  return { ...galata.DEFAULT_SETTINGS, [PLUGIN]: values };
+}
+
+/**
+ * Run a command of the test's own, which capture records like any other.
+ */
+function runTestCommand(page: Page) {
+  return page.evaluate(async id => {
+    const commands = window.jupyterapp.commands;
+    if (!commands.hasCommand(id)) {
+      commands.addCommand(id, { execute: () => undefined });
+    }
+    await commands.execute(id);
+  }, TEST_COMMAND);
+}
+
+/**
+ * Send what the client holds now rather than at the end of its batch interval.
+ */
+function flush(page: Page) {
+  return page.evaluate(async () => {
+    const client = await (window as any).galata.getPlugin(
+      'jupyter-events-ext:plugin'
+    );
+    await client.flush();
+  });
+}
+
+/**
+ * What this browser recorded: the events of this package's schemas (the
+ * sink also holds jupyter_server's own, forwarded).
+ */
+function browserEvents(sink: Sink): IEnvelope[] {
+  return sink
+    .events()
+    .filter(e =>
+      e.__schema__.startsWith('https://events.jupyter.org/jupyter_events_ext/')
+    );
+}
+
+function toast(page: Page) {
+  return page.locator('.Toastify__toast');
+}
+
+function statusItem(page: Page) {
+  return page.locator('.jp-EventsStatus');
+}
+
+test.describe('the notice (the default consent mode)', () => {
+  test('says on first run what is recorded and where, and not again once seen', async ({
+    page
+  }) => {
+    await expect(toast(page)).toHaveCount(1);
+    await expect(toast(page)).toContainText(
+      'JupyterLab records your actions here (commands, documents, cell runs, kernels, active document) as events on this Jupyter server.'
+    );
+    await expect(statusItem(page)).toHaveText(
+      /^Recording · \d+ waiting · connected$/
+    );
+
+    await toast(page).getByRole('button', { name: 'Details' }).click();
+    await expect(page.locator('.jp-EventViewer')).toBeVisible();
+    await expect(toast(page)).toHaveCount(0);
+
+    await page.reload({ waitForIsReady: false });
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await expect(statusItem(page)).toBeVisible();
+    // Give a notice every chance to appear: it must not.
+    await page.waitForTimeout(2000);
+    await expect(toast(page)).toHaveCount(0);
+  });
+
+  test('opens the Settings Editor on the Events settings', async ({ page }) => {
+    await toast(page).getByRole('button', { name: 'Settings' }).click();
+    // The Events settings, and only those, listed and shown.
+    await expect(page.locator('.jp-PluginList').getByRole('tab')).toHaveText([
+      'Events'
+    ]);
+    await expect(
+      page.locator('.jp-SettingsPanel').getByRole('heading', {
+        name: 'Events',
+        exact: true,
+        level: 2
+      })
+    ).toBeVisible();
+  });
+
+  test('screenshot for the README', async ({ page }) => {
+    await page.setViewportSize({ width: 1280, height: 760 });
+    await expect(toast(page)).toHaveCount(1);
+    await page.notebook.createNew('analysis.ipynb');
+    await page.notebook.setCell(0, 'code', 'import math\nmath.pi');
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('application:toggle-left-area')
+    );
+    await expect(toast(page)).toHaveCount(1);
+    await expect(statusItem(page)).toHaveText(/connected$/);
+    // Let the toast finish sliding in.
+    await page.waitForTimeout(1000);
+    await page.screenshot({
+      path: path.resolve(__dirname, '../../docs/notice.png')
+    });
+  });
+});
+
+test.describe('the opt-in consent mode', () => {
+  test.use({
+    autoGoto: false,
+    mockSettings: userSettings({ consent: 'opt-in' })
+  });
+
+  test('captures nothing before the user agrees, then records the decision and the actions', async ({
+    page
+  }) => {
+    const sink = new Sink();
+    await page.goto();
+
+    const question = toast(page);
+    await expect(question).toContainText(
+      'Nothing is recorded unless you agree.'
+    );
+    await expect(statusItem(page)).toHaveText(
+      /^Not recording \(no consent yet\) · /
+    );
+    // A command, a notebook (document, kernel, focus) and a cell run: none recorded.
+    await runTestCommand(page);
+    await page.notebook.createNew('before.ipynb');
+    await page.notebook.setCell(0, 'code', '1 + 1');
+    await page.notebook.run();
+    await page.notebook.save();
+    await flush(page);
+    await page.waitForTimeout(2000);
+    expect(browserEvents(sink)).toEqual([]);
+
+    await question.getByRole('button', { name: 'Agree' }).click();
+    await expect(question).toHaveCount(0);
+    await expect(statusItem(page)).toHaveText(/^Recording \(you agreed\) · /);
+    await runTestCommand(page);
+    await flush(page);
+
+    await expect
+      .poll(() => sink.events(CONSENT).map(e => e.decision), {
+        timeout: 20000
+      })
+      .toEqual(['agreed']);
+    await expect
+      .poll(
+        () =>
+          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
+            .length,
+        { timeout: 20000 }
+      )
+      .toBe(1);
+
+    // Remembered: after a reload, nothing is asked and capture goes on.
+    await page.reload({ waitForIsReady: false });
+    await page.waitForSelector('#jupyterlab-splash', { state: 'detached' });
+    await expect(statusItem(page)).toHaveText(/^Recording \(you agreed\) · /);
+    await page.waitForTimeout(2000);
+    await expect(toast(page)).toHaveCount(0);
+  });
+
+  test('records a decline and captures nothing; the user can change their mind', async ({
+    page
+  }) => {
+    const sink = new Sink();
+    await page.goto();
+
+    await toast(page).getByRole('button', { name: 'Decline' }).click();
+    await expect(statusItem(page)).toHaveText(/^Not recording \(declined\) · /);
+    await runTestCommand(page);
+    await flush(page);
+    await expect
+      .poll(() => sink.events(CONSENT).map(e => e.decision), {
+        timeout: 20000
+      })
+      .toEqual(['declined']);
+    expect(sink.events(SCHEMA.command)).toEqual([]);
+
+    // Later, from the command palette.
+    await page.evaluate(() =>
+      window.jupyterapp.commands.execute('apputils:activate-command-palette')
+    );
+    await page.keyboard.type('Consent to Recording');
+    await page.keyboard.press('Enter');
+    await toast(page).getByRole('button', { name: 'Agree' }).click();
+    await expect(statusItem(page)).toHaveText(/^Recording \(you agreed\) · /);
+    await runTestCommand(page);
+    await flush(page);
+
+    await expect
+      .poll(() => sink.events(CONSENT).map(e => [e.decision, e.previous]), {
+        timeout: 20000
+      })
+      .toEqual([
+        ['declined', undefined],
+        ['agreed', 'declined']
+      ]);
+    await expect
+      .poll(
+        () =>
+          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
+            .length,
+        { timeout: 20000 }
+      )
+      .toBe(1);
+  });
+});
+
+test.describe('no notice (consent "none")', () => {
+  test.use({ mockSettings: userSettings({ consent: 'none' }) });
+
+  test('says nothing and captures', async ({ page }) => {
+    const sink = new Sink();
+    await page.waitForTimeout(2000);
+    await expect(toast(page)).toHaveCount(0);
+    await runTestCommand(page);
+    await flush(page);
+    await expect
+      .poll(
+        () =>
+          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
+            .length,
+        { timeout: 20000 }
+      )
+      .toBe(1);
+  });
+});
+
+test.describe('the status-bar item', () => {
+  test.use({ mockSettings: userSettings({ consent: 'none' }) });
+
+  test('shows what waits while the server refuses events, and opens the Event Viewer', async ({
+    page
+  }) => {
+    const item = statusItem(page);
+    await expect(item).toHaveText(/^Recording · 0 waiting · connected$/);
+
+    await page.route(EVENTS_ROUTE, route =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 503, body: '{"message": "Busy"}' })
+        : route.continue()
+    );
+    await runTestCommand(page);
+    await runTestCommand(page);
+    await flush(page).catch(() => undefined);
+    await expect(item).toHaveText(
+      /^Recording · [1-9]\d* waiting · server error$/,
+      {
+        timeout: 20000
+      }
+    );
+    await expect(item).toHaveAttribute('title', /The server failed \(503/);
+
+    await page.unroute(EVENTS_ROUTE);
+    await flush(page);
+    await expect(item).toHaveText(/^Recording · 0 waiting · connected$/, {
+      timeout: 20000
+    });
+
+    await item.click();
+    await expect(page.locator('.jp-EventViewer')).toBeVisible();
+  });
+});
+
+test.describe('a setting the operator locks', () => {
+  test.setTimeout(180 * 1000);
+  let server: JupyterServer;
+  const root = mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-locks-'));
+  const sinkPath = path.join(root, 'events.jsonl');
+
+  test.beforeAll(async () => {
+    // overrides.json in JupyterLab's application settings directory.
+    const settingsDir = path.join(root, 'app-settings');
+    mkdirSync(settingsDir);
+    writeFileSync(
+      path.join(settingsDir, 'overrides.json'),
+      JSON.stringify({
+        [PLUGIN]: {
+          commands: false,
+          consent: 'none',
+          locked: ['commands', 'consent']
+        }
+      })
+    );
+    server = await JupyterServer.start({
+      args: [`--LabApp.app_settings_dir=${settingsDir}`],
+      env: { JUPYTER_EVENTS_EXT_SINK: sinkPath }
+    });
+  });
+
+  test.afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function openLab(
+    page: Page,
+    waitForApplication: any
+  ): Promise<IJupyterLabPageFixture> {
+    const lab = await galata.initTestPage(
+      '/lab',
+      false,
+      server.url,
+      true,
+      // The user turned command capture on, and the notice off: neither counts.
+      userSettings({ commands: true, consent: 'opt-in' }),
+      true,
+      true,
+      page,
+      new Map(),
+      new Map(),
+      '',
+      waitForApplication,
+      new Map(),
+      true
+    );
+    await lab.goto();
+    return lab;
+  }
+
+  test('shows locked in the Settings Editor, and a user cannot override it there', async ({
+    page,
+    waitForApplication
+  }) => {
+    const lab = await openLab(
+      await page.context().newPage(),
+      waitForApplication
+    );
+    const sink = new Sink(sinkPath);
+
+    await lab.evaluate(() =>
+      window.jupyterapp.commands.execute('settingeditor:open', {
+        query: 'Events'
+      })
+    );
+    await lab
+      .locator('.jp-PluginList')
+      .getByRole('tab', { name: 'Events', exact: true })
+      .click();
+    const editor = lab.locator('.jp-SettingsPanel');
+    const field = (key: string) =>
+      editor.locator(`[id="jp-SettingsEditor-${PLUGIN}_${key}"]`);
+
+    // The operator's values, disabled, and saying why.
+    await expect(field('commands')).toBeDisabled();
+    await expect(field('commands')).not.toBeChecked();
+    await expect(field('consent')).toBeDisabled();
+    await expect(field('consent')).toHaveValue(/none|2/);
+    await expect(field('commands__description')).toHaveText(
+      /^Locked by the operator: .*Record each command executed/
+    );
+    // Settings not locked stay editable; the list of locks never is.
+    await expect(field('documents')).toBeEnabled();
+    await expect(field('locked')).toBeDisabled();
+
+    // No notice ("none" is locked over the user's "opt-in").
+    await expect(lab.locator('.Toastify__toast')).toHaveCount(0);
+
+    // A click does nothing; a value set through the registry is kept but not used.
+    await field('commands').click({ force: true });
+    await expect(field('commands')).not.toBeChecked();
+    const composite = await lab.evaluate(async plugin => {
+      const registry = await (window as any).galata.getPlugin(
+        '@jupyterlab/apputils-extension:settings'
+      );
+      await registry.set(plugin, 'commands', true);
+      return (await registry.get(plugin, 'commands')).composite;
+    }, PLUGIN);
+    expect(composite).toBe(false);
+    await expect(field('commands')).not.toBeChecked();
+
+    await runTestCommand(lab);
+    await flush(lab);
+    await lab.waitForTimeout(2000);
+    expect(
+      sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
+    ).toEqual([]);
+    await lab.close();
+  });
+});
