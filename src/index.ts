@@ -13,9 +13,10 @@ import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { ITranslator } from '@jupyterlab/translation';
 import { listIcon } from '@jupyterlab/ui-components';
 
-import { ActionCapture } from './capture';
+import { ActionCapture, captureConfig } from './capture';
 import { EventsClient } from './client';
 import { requestAPI } from './request';
 import { IEventsClient } from './tokens';
@@ -87,7 +88,8 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     IDocumentWidgetOpener,
     ILabShell,
-    IConsoleTracker
+    IConsoleTracker,
+    ITranslator
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -95,7 +97,8 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     opener: IDocumentWidgetOpener | null,
     shell: ILabShell | null,
-    consoles: IConsoleTracker | null
+    consoles: IConsoleTracker | null,
+    translator: ITranslator | null
   ): Promise<void> => {
     // Nothing is recorded until the settings (and any operator lock) are read.
     let config: Partial<ActionCapture.IConfig> = { enabled: false };
@@ -103,7 +106,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     if (settingRegistry) {
       try {
         settings = await settingRegistry.load(SETTINGS_ID);
-        config = Private.captureConfig(Private.effective(settings));
+        config = captureConfig(Private.effective(settings));
       } catch (reason) {
         console.error('jupyter-events-ext: cannot load the settings', reason);
       }
@@ -117,10 +120,11 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       docRegistry: app.docRegistry,
       shell,
       consoles,
+      translator,
       config
     });
     settings?.changed.connect(() =>
-      capture.configure(Private.captureConfig(Private.effective(settings!)))
+      capture.configure(captureConfig(Private.effective(settings!)))
     );
     // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
     requestAPI<{ path_hash_key?: string | null }>(
@@ -224,26 +228,6 @@ namespace Private {
       batchSize: composite.batchSize as number,
       batchInterval: composite.batchInterval as number,
       queueBound: composite.queueBound as number
-    };
-  }
-
-  /**
-   * The capture settings.
-   */
-  export function captureConfig(
-    composite: Composite
-  ): Partial<ActionCapture.IConfig> {
-    return {
-      enabled: composite.capture as boolean,
-      commands: composite.commands as boolean,
-      documents: composite.documents as boolean,
-      cellExecution: composite.cellExecution as boolean,
-      kernels: composite.kernels as boolean,
-      activeDocument: composite.activeDocument as boolean,
-      commandAllow: composite.commandAllow as string[],
-      commandDeny: composite.commandDeny as string[],
-      commandArgs: composite.commandArgs as string[],
-      pathMode: composite.pathMode as ActionCapture.PathMode
     };
   }
 }

@@ -1,0 +1,180 @@
+import type { ICellModel } from '@jupyterlab/cells';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { IObservableList } from '@jupyterlab/observables';
+import type { JSONObject } from '@lumino/coreutils';
+
+import type { CaptureEmitter } from './emitter';
+
+/**
+ * A notebook's structure changing: cells added, deleted, moved, and cell
+ * types changed, with index and cell id.
+ *
+ * The notebook model says a move, and a type change, as a cell removed and a
+ * cell of the same id inserted in one transaction: the changes of one task
+ * are read together, and such pairs are told as what they are.
+ */
+export class StructureCapture {
+  constructor(private _emitter: CaptureEmitter) {}
+
+  /**
+   * Follow a notebook's cells from now on (after it loaded: loading is no edit).
+   */
+  watch(panel: NotebookPanel): void {
+    const model = panel.content.model;
+    if (!model) {
+      return;
+    }
+    let pending: StructureCapture.ICellChange[] | null = null;
+    model.cells.changed.connect(
+      (_, change: IObservableList.IChangedArgs<ICellModel>) => {
+        if (!this._emitter.capturing('notebookStructure')) {
+          return;
+        }
+        const changes = StructureCapture.changesOf(change);
+        if (changes.length === 0) {
+          return;
+        }
+        if (pending === null) {
+          pending = [];
+          queueMicrotask(() => {
+            const batch = pending ?? [];
+            pending = null;
+            this._record(panel, batch);
+          });
+        }
+        pending.push(...changes);
+      },
+      this
+    );
+  }
+
+  private _record(
+    panel: NotebookPanel,
+    changes: StructureCapture.ICellChange[]
+  ): void {
+    if (
+      panel.isDisposed ||
+      !this._emitter.capturing('notebookStructure') ||
+      this._emitter.optedOut(panel.context)
+    ) {
+      return;
+    }
+    const fields = this._emitter.notebookFields(panel.context);
+    for (const event of StructureCapture.interpret(changes)) {
+      this._emitter.emit('notebookStructure', 'notebookStructure', {
+        ...event,
+        ...fields
+      });
+    }
+  }
+}
+
+export namespace StructureCapture {
+  /**
+   * One cell added or removed at an index.
+   */
+  export interface ICellChange {
+    change: 'add' | 'remove';
+    id: string;
+    type: string;
+    index: number;
+  }
+
+  /**
+   * The cells one list change added or removed.
+   */
+  export function changesOf(
+    change: IObservableList.IChangedArgs<ICellModel>
+  ): ICellChange[] {
+    const out: ICellChange[] = [];
+    const push = (
+      kind: 'add' | 'remove',
+      cells: ReadonlyArray<ICellModel>,
+      start: number
+    ) =>
+      cells.forEach((cell, offset) =>
+        out.push({
+          change: kind,
+          id: cell.id,
+          type: cell.type,
+          index: start + offset
+        })
+      );
+    switch (change.type) {
+      case 'add':
+        push('add', change.newValues, change.newIndex);
+        break;
+      case 'remove':
+        push('remove', change.oldValues, change.oldIndex);
+        break;
+      case 'move':
+        push('remove', change.oldValues, change.oldIndex);
+        push('add', change.newValues, change.newIndex);
+        break;
+      case 'set':
+        push('remove', change.oldValues, change.oldIndex);
+        push('add', change.newValues, change.newIndex);
+        break;
+    }
+    return out;
+  }
+
+  /**
+   * The events a task's cell changes make: a cell removed and one of the same
+   * id added is a move (another index) or a type change (another type).
+   */
+  export function interpret(changes: ICellChange[]): JSONObject[] {
+    const added = new Map<string, ICellChange>();
+    for (const change of changes) {
+      if (change.change === 'add') {
+        added.set(change.id, change);
+      }
+    }
+    const events: JSONObject[] = [];
+    const paired = new Set<string>();
+    for (const change of changes) {
+      if (change.change !== 'remove') {
+        continue;
+      }
+      const back = added.get(change.id);
+      if (!back) {
+        events.push({
+          action: 'deleted',
+          cell_id: change.id,
+          cell_type: change.type,
+          index: change.index
+        });
+        continue;
+      }
+      paired.add(change.id);
+      if (back.type !== change.type) {
+        events.push({
+          action: 'type-changed',
+          cell_id: back.id,
+          cell_type: back.type,
+          from_type: change.type,
+          index: back.index
+        });
+      } else if (back.index !== change.index) {
+        events.push({
+          action: 'moved',
+          cell_id: back.id,
+          cell_type: back.type,
+          from_index: change.index,
+          index: back.index
+        });
+      }
+    }
+    for (const change of changes) {
+      if (change.change === 'add' && !paired.has(change.id)) {
+        events.push({
+          action: 'added',
+          cell_id: change.id,
+          cell_type: change.type,
+          index: change.index
+        });
+      }
+    }
+    return events;
+  }
+}
