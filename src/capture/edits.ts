@@ -30,8 +30,17 @@ export class EditCapture {
         if (change.type === 'add') {
           change.newValues.forEach(cell => this._watchCell(panel, cell));
         } else if (change.type === 'remove') {
-          // The burst of a cell deleted is recorded at once, while its index is known.
-          change.oldValues.forEach(cell => this._flush(cell));
+          // The burst of a cell deleted is recorded at once (the list no
+          // longer says which cells it removed: those it no longer holds).
+          const present = new Set<ICellModel>();
+          for (let i = 0; i < model.cells.length; i++) {
+            present.add(model.cells.get(i));
+          }
+          for (const [cell, burst] of this._bursts) {
+            if (burst.panel === panel && !present.has(cell)) {
+              this._flush(cell);
+            }
+          }
         }
       },
       this
@@ -64,12 +73,24 @@ export class EditCapture {
         return;
       }
       let burst = this._bursts.get(cell);
+      const fresh = !burst;
       if (!burst) {
-        burst = { panel, added: 0, removed: 0, text: '', timer: null };
+        burst = {
+          panel,
+          id: cell.id,
+          type: cell.type,
+          added: 0,
+          removed: 0,
+          text: '',
+          length: 0,
+          timer: null
+        };
         this._bursts.set(cell, burst);
       }
+      let net = 0;
       for (const part of delta) {
         if (typeof part.insert === 'string') {
+          net += part.insert.length;
           burst.added += part.insert.length;
           if (this._emitter.config.cellEditText) {
             // Kept to the cap as it comes, so a long paste is not held whole.
@@ -80,9 +101,14 @@ export class EditCapture {
             }
           }
         } else if (typeof part.delete === 'number') {
+          net -= part.delete;
           burst.removed += part.delete;
         }
       }
+      // Read once per burst, then kept by the deltas: a deleted cell has no source.
+      burst.length = fresh
+        ? cell.sharedModel.getSource().length
+        : burst.length + net;
       if (burst.timer !== null) {
         clearTimeout(burst.timer);
       }
@@ -118,12 +144,12 @@ export class EditCapture {
       }
     }
     const data: JSONObject = {
-      cell_id: cell.id,
-      cell_type: cell.type,
+      cell_id: burst.id,
+      cell_type: burst.type,
       ...this._emitter.notebookFields(panel.context),
       chars_added: burst.added,
       chars_removed: burst.removed,
-      source_length: cell.sharedModel.getSource().length
+      source_length: burst.length
     };
     if (index >= 0) {
       data.index = index;
@@ -139,9 +165,12 @@ export class EditCapture {
     ICellModel,
     {
       panel: NotebookPanel;
+      id: string;
+      type: string;
       added: number;
       removed: number;
       text: string;
+      length: number;
       timer: ReturnType<typeof setTimeout> | null;
     }
   >();

@@ -24,14 +24,21 @@ export class StructureCapture {
     if (!model) {
       return;
     }
+    // The list says which cells it removed only by position (they are gone):
+    // a copy of its ids and types says which they were.
+    const mirror: { id: string; type: string }[] = [];
+    for (let i = 0; i < model.cells.length; i++) {
+      const cell = model.cells.get(i);
+      mirror.push({ id: cell.id, type: cell.type });
+    }
     let pending: StructureCapture.ICellChange[] | null = null;
     model.cells.changed.connect(
       (_, change: IObservableList.IChangedArgs<ICellModel>) => {
-        if (!this._emitter.capturing('notebookStructure')) {
-          return;
-        }
-        const changes = StructureCapture.changesOf(change);
-        if (changes.length === 0) {
+        const changes = StructureCapture.apply(mirror, change);
+        if (
+          changes.length === 0 ||
+          !this._emitter.capturing('notebookStructure')
+        ) {
           return;
         }
         if (pending === null) {
@@ -81,39 +88,38 @@ export namespace StructureCapture {
   }
 
   /**
-   * The cells one list change added or removed.
+   * Apply a list change to the copy of the list; return the cells it added or
+   * removed.
    */
-  export function changesOf(
+  export function apply(
+    mirror: { id: string; type: string }[],
     change: IObservableList.IChangedArgs<ICellModel>
   ): ICellChange[] {
     const out: ICellChange[] = [];
-    const push = (
-      kind: 'add' | 'remove',
-      cells: ReadonlyArray<ICellModel>,
-      start: number
-    ) =>
-      cells.forEach((cell, offset) =>
-        out.push({
-          change: kind,
-          id: cell.id,
-          type: cell.type,
-          index: start + offset
-        })
+    const remove = (index: number, count: number) =>
+      mirror
+        .splice(index, count)
+        .forEach((cell, offset) =>
+          out.push({ change: 'remove', ...cell, index: index + offset })
+        );
+    const add = (index: number, cells: ReadonlyArray<ICellModel>) => {
+      const entries = cells.map(cell => ({ id: cell.id, type: cell.type }));
+      mirror.splice(index, 0, ...entries);
+      entries.forEach((cell, offset) =>
+        out.push({ change: 'add', ...cell, index: index + offset })
       );
+    };
     switch (change.type) {
       case 'add':
-        push('add', change.newValues, change.newIndex);
+        add(change.newIndex, change.newValues);
         break;
       case 'remove':
-        push('remove', change.oldValues, change.oldIndex);
+        remove(change.oldIndex, change.oldValues.length);
         break;
       case 'move':
-        push('remove', change.oldValues, change.oldIndex);
-        push('add', change.newValues, change.newIndex);
-        break;
       case 'set':
-        push('remove', change.oldValues, change.oldIndex);
-        push('add', change.newValues, change.newIndex);
+        remove(change.oldIndex, change.oldValues.length);
+        add(change.newIndex, change.newValues);
         break;
     }
     return out;

@@ -19,7 +19,19 @@ from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 
 SHIPPED_IDS = {
     f"https://events.jupyter.org/jupyter_events_ext/{name}/v1"
-    for name in ("command", "document", "cell-execution", "kernel", "active-document")
+    for name in (
+        "command",
+        "document",
+        "cell-execution",
+        "kernel",
+        "active-document",
+        "cell-edit",
+        "notebook-structure",
+        "attention",
+        "cell-outputs",
+        "clipboard",
+        "notebook-snapshot",
+    )
 }
 
 
