@@ -20,6 +20,7 @@ import { load } from 'js-yaml';
 import { ActionCapture, NotebookOptOut } from '../capture';
 import type { IEventsClient } from '../tokens';
 import { SchemaValidator } from '../validator';
+import { FakeServer } from './fakeserver';
 
 /**
  * The UI-action schemas the server ships, as it lists them.
@@ -44,7 +45,7 @@ function shippedSchemas(): IEventsClient.ISchema[] {
  */
 class RecordingClient {
   readonly events: { schema: string; data: JSONObject }[] = [];
-  readonly serverSettings = undefined;
+  serverSettings: any = undefined;
   private _validator = new SchemaValidator(shippedSchemas());
 
   emit(schemaId: string, data: JSONObject, version?: number | string) {
@@ -474,6 +475,79 @@ describe('ActionCapture in a notebook', () => {
         panel.content.widgets[1].node.querySelector('.cm-content')!;
       clipboardEvent('copy', 'x = 1', editor);
       expect(client.take('clipboard')).toEqual([]);
+    });
+  });
+
+  describe('snapshots', () => {
+    let server: FakeServer;
+    const digest = 'ab'.repeat(32);
+
+    beforeEach(async () => {
+      server = await FakeServer.start();
+      client.serverSettings = server.settings;
+    });
+
+    afterEach(() => server.close());
+
+    it('sends the notebook on save, without outputs, and records only its id and hash', async () => {
+      const posted: string[] = [];
+      server.override = (route, method) => {
+        if (route === 'snapshots') {
+          posted.push(method);
+          return {
+            status: 201,
+            body: JSON.stringify({ id: digest, sha256: digest, size: 1 })
+          };
+        }
+      };
+      await open({ ...only('snapshots'), snapshotMaxBytes: 100000 });
+      const cell = panel.content.widgets[0].model as any;
+      cell.outputs.add({ output_type: 'stream', name: 'stdout', text: 'out' });
+      (panel.context.saveState as Signal<any, string>).emit('completed');
+      while (client.events.length === 0) {
+        await sleep(5);
+      }
+      const { SnapshotCapture } = await import('../capture/snapshots');
+      const sent = JSON.stringify(
+        SnapshotCapture.withoutOutputs(panel.context.model.toJSON() as any)
+      );
+      expect(posted).toEqual(['POST']);
+      expect(client.take()).toEqual([
+        {
+          schema: 'notebook-snapshot',
+          data: {
+            status: 'stored',
+            trigger: 'save',
+            outputs_included: false,
+            size_bytes: new TextEncoder().encode(sent).length,
+            snapshot_id: digest,
+            sha256: digest,
+            notebook: 'work/nb.ipynb',
+            path_mode: 'as-is'
+          }
+        }
+      ]);
+      expect(sent).not.toContain('"out"');
+    });
+
+    it('sends nothing over the size cap, and says so', async () => {
+      const posted: string[] = [];
+      server.override = route => {
+        posted.push(route);
+        return undefined;
+      };
+      await open({ ...only('snapshots'), snapshotMaxBytes: 10 });
+      (panel.context.saveState as Signal<any, string>).emit('completed');
+      await sleep(20);
+      expect(client.take().map(e => e.data.status)).toEqual(['too-large']);
+      expect(posted).toEqual([]);
+    });
+
+    it('is off by default', async () => {
+      await open({ pathMode: 'as-is' });
+      (panel.context.saveState as Signal<any, string>).emit('completed');
+      await sleep(20);
+      expect(client.take('notebook-snapshot')).toEqual([]);
     });
   });
 
