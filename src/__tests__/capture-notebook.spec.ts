@@ -253,6 +253,34 @@ describe('ActionCapture in a notebook', () => {
       ]);
     });
 
+    it('gives a move its indices before and after, up or down, one cell or several', async () => {
+      await open(only('notebookStructure'), 5);
+      const shared = panel.content.model!.sharedModel;
+      shared.moveCell(3, 1);
+      await sleep(0);
+      shared.moveCells(0, 3, 2);
+      await sleep(0);
+      const order = shared.cells.map(cell => cell.id);
+      const events = client.take().map(e => e.data);
+      expect(events.map(e => [e.cell_id, e.from_index])).toEqual([
+        ['cell-3', 3],
+        ['cell-0', 0],
+        ['cell-3', 1]
+      ]);
+      // Where each cell really is now.
+      expect(events[0].index).toBe(1);
+      expect(
+        events.slice(1).map(e => order.indexOf(e.cell_id as string))
+      ).toEqual(events.slice(1).map(e => e.index));
+      expect(order).not.toEqual([
+        'cell-0',
+        'cell-3',
+        'cell-1',
+        'cell-2',
+        'cell-4'
+      ]);
+    });
+
     it('records nothing of the cells a notebook loads with', async () => {
       await open(only('notebookStructure'), 20);
       expect(client.take()).toEqual([]);

@@ -31,9 +31,15 @@ export class StructureCapture {
       const cell = model.cells.get(i);
       mirror.push({ id: cell.id, type: cell.type });
     }
-    let pending: StructureCapture.ICellChange[] | null = null;
+    let pending: {
+      before: string[];
+      changes: StructureCapture.ICellChange[];
+    } | null = null;
     model.cells.changed.connect(
       (_, change: IObservableList.IChangedArgs<ICellModel>) => {
+        // Positions are those before and after the task's changes, not the
+        // passing ones in between.
+        const before = pending?.before ?? mirror.map(cell => cell.id);
         const changes = StructureCapture.apply(mirror, change);
         if (
           changes.length === 0 ||
@@ -42,23 +48,24 @@ export class StructureCapture {
           return;
         }
         if (pending === null) {
-          pending = [];
+          pending = { before, changes: [] };
           queueMicrotask(() => {
-            const batch = pending ?? [];
+            const batch = pending!;
             pending = null;
-            this._record(panel, batch);
+            const after = mirror.map(cell => cell.id);
+            this._record(
+              panel,
+              StructureCapture.interpret(batch.changes, batch.before, after)
+            );
           });
         }
-        pending.push(...changes);
+        pending.changes.push(...changes);
       },
       this
     );
   }
 
-  private _record(
-    panel: NotebookPanel,
-    changes: StructureCapture.ICellChange[]
-  ): void {
+  private _record(panel: NotebookPanel, events: JSONObject[]): void {
     if (
       panel.isDisposed ||
       !this._emitter.capturing('notebookStructure') ||
@@ -67,7 +74,7 @@ export class StructureCapture {
       return;
     }
     const fields = this._emitter.notebookFields(panel.context);
-    for (const event of StructureCapture.interpret(changes)) {
+    for (const event of events) {
       this._emitter.emit('notebookStructure', 'notebookStructure', {
         ...event,
         ...fields
@@ -128,56 +135,63 @@ export namespace StructureCapture {
   /**
    * The events a task's cell changes make: a cell removed and one of the same
    * id added is a move (another index) or a type change (another type).
+   *
+   * @param before - the cell ids before the task's changes
+   * @param after - the cell ids after them
    */
-  export function interpret(changes: ICellChange[]): JSONObject[] {
+  export function interpret(
+    changes: ICellChange[],
+    before: string[],
+    after: string[]
+  ): JSONObject[] {
     const added = new Map<string, ICellChange>();
+    const removed = new Map<string, ICellChange>();
     for (const change of changes) {
-      if (change.change === 'add') {
-        added.set(change.id, change);
-      }
+      (change.change === 'add' ? added : removed).set(change.id, change);
     }
+    const indexIn = (ids: string[], change: ICellChange) => {
+      const index = ids.indexOf(change.id);
+      return index >= 0 ? index : change.index;
+    };
     const events: JSONObject[] = [];
-    const paired = new Set<string>();
-    for (const change of changes) {
-      if (change.change !== 'remove') {
-        continue;
-      }
-      const back = added.get(change.id);
+    for (const [id, gone] of removed) {
+      const back = added.get(id);
       if (!back) {
         events.push({
           action: 'deleted',
-          cell_id: change.id,
-          cell_type: change.type,
-          index: change.index
+          cell_id: id,
+          cell_type: gone.type,
+          index: indexIn(before, gone)
         });
         continue;
       }
-      paired.add(change.id);
-      if (back.type !== change.type) {
+      const from = indexIn(before, gone);
+      const to = indexIn(after, back);
+      if (back.type !== gone.type) {
         events.push({
           action: 'type-changed',
-          cell_id: back.id,
+          cell_id: id,
           cell_type: back.type,
-          from_type: change.type,
-          index: back.index
+          from_type: gone.type,
+          index: to
         });
-      } else if (back.index !== change.index) {
+      } else if (from !== to) {
         events.push({
           action: 'moved',
-          cell_id: back.id,
+          cell_id: id,
           cell_type: back.type,
-          from_index: change.index,
-          index: back.index
+          from_index: from,
+          index: to
         });
       }
     }
-    for (const change of changes) {
-      if (change.change === 'add' && !paired.has(change.id)) {
+    for (const [id, change] of added) {
+      if (!removed.has(id)) {
         events.push({
           action: 'added',
-          cell_id: change.id,
+          cell_id: id,
           cell_type: change.type,
-          index: change.index
+          index: indexIn(after, change)
         });
       }
     }
