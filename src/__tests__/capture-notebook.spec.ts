@@ -558,6 +558,25 @@ describe('ActionCapture in a notebook', () => {
       expect(sent).not.toContain('"out"');
     });
 
+    it('takes one when its command runs, with the trigger said', async () => {
+      server.override = route =>
+        route === 'snapshots'
+          ? {
+              status: 201,
+              body: JSON.stringify({ id: digest, sha256: digest, size: 1 })
+            }
+          : undefined;
+      await open(only('cellEdits'));
+      const id = 'jupyter-events-ext:snapshot-notebook';
+      expect(commands.isEnabled(id)).toBe(false);
+      capture.configure({ snapshots: true });
+      expect(commands.isEnabled(id)).toBe(true);
+      await commands.execute(id);
+      expect(client.take().map(e => [e.data.trigger, e.data.status])).toEqual([
+        ['command', 'stored']
+      ]);
+    });
+
     it('sends nothing over the size cap, and says so', async () => {
       const posted: string[] = [];
       server.override = route => {

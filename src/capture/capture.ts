@@ -100,6 +100,13 @@ export class ActionCapture implements IDisposable {
       allowed: () => this._config.notebookOptOut,
       translator: options.translator
     });
+    this._snapshotCommand = SnapshotCapture.addCommand({
+      commands,
+      shell: this._shell,
+      snapshots: this._snapshots,
+      enabled: () => emitter.capturing('snapshots'),
+      translator: options.translator
+    });
     options.opener?.opened.connect(this._onOpened, this);
     options.shell?.currentChanged.connect(
       this._documents.onCurrentChanged,
@@ -163,8 +170,10 @@ export class ActionCapture implements IDisposable {
     this._config = { ...this._config, ...config };
     this._commandCapture.configure();
     // The toggle is enabled only while operators let notebooks opt out.
-    if (this._commands.hasCommand(NotebookOptOut.COMMAND)) {
-      this._commands.notifyCommandChanged(NotebookOptOut.COMMAND);
+    for (const id of [NotebookOptOut.COMMAND, SnapshotCapture.COMMAND]) {
+      if (this._commands.hasCommand(id)) {
+        this._commands.notifyCommandChanged(id);
+      }
     }
   }
 
@@ -187,6 +196,7 @@ export class ActionCapture implements IDisposable {
     this._edits.flushAll();
     this._isDisposed = true;
     this._toggle.dispose();
+    this._snapshotCommand.dispose();
     this._attention.dispose();
     this._limiter.dispose();
     for (const receiver of [
@@ -259,6 +269,7 @@ export class ActionCapture implements IDisposable {
   private _outputs: OutputCapture;
   private _paths: PathTreatment;
   private _shell: ILabShell | null;
+  private _snapshotCommand: IDisposable;
   private _snapshots: SnapshotCapture;
   private _structure: StructureCapture;
   private _commands: CommandRegistry;

@@ -1,6 +1,10 @@
-import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { ILabShell } from '@jupyterlab/application';
+import { NotebookPanel } from '@jupyterlab/notebook';
 import type { ServerConnection } from '@jupyterlab/services';
+import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
+import type { CommandRegistry } from '@lumino/commands';
 import type { JSONObject, PartialJSONObject } from '@lumino/coreutils';
+import type { IDisposable } from '@lumino/disposable';
 
 import { requestAPI } from '../request';
 import type { CaptureEmitter } from './emitter';
@@ -90,6 +94,45 @@ export class SnapshotCapture {
 }
 
 export namespace SnapshotCapture {
+  /**
+   * The command that snapshots the notebook in focus now: what an operator
+   * binds to another moment than a save (a shortcut, a menu, another
+   * extension's action). Enabled while snapshots are on.
+   */
+  export const COMMAND = 'jupyter-events-ext:snapshot-notebook';
+
+  /**
+   * Add the snapshot command.
+   */
+  export function addCommand(options: {
+    commands: CommandRegistry;
+    shell: ILabShell | null;
+    snapshots: SnapshotCapture;
+    enabled: () => boolean;
+    translator?: ITranslator | null;
+  }): IDisposable {
+    const trans = (options.translator ?? nullTranslator).load(
+      'jupyter_events_ext'
+    );
+    const current = () => {
+      const widget = options.shell?.currentWidget ?? null;
+      return widget instanceof NotebookPanel ? widget : null;
+    };
+    return options.commands.addCommand(COMMAND, {
+      label: trans.__('Snapshot This Notebook'),
+      caption: trans.__(
+        "Send this notebook to the server's snapshot store and record its id and hash"
+      ),
+      isEnabled: () => options.enabled() && current() !== null,
+      execute: async () => {
+        const panel = current();
+        if (panel) {
+          await options.snapshots.take(panel, 'command');
+        }
+      }
+    });
+  }
+
   /**
    * A notebook's content without outputs or execution counts.
    */
