@@ -9,6 +9,10 @@
  *    server (Chrome's own TaskDuration metric, idle baseline subtracted).
  * 2. Capture: time to execute a notebook of 100 code cells with automatic
  *    capture on and off, alternated, median of several runs each.
+ * 3. Every kind: the same 100 cells, typed into (each cell made active and
+ *    edited, ten characters through its editor), run and scrolled through,
+ *    with every capture kind on (the clipboard and snapshots too, no rate
+ *    limit in the way) against capture off.
  *
  * Usage (from the repository root; the script sets up what it needs first):
  *
@@ -159,6 +163,57 @@ async function setCapture(page, on) {
     );
     await registry.set('jupyter-events-ext:plugin', 'capture', on);
   }, on);
+}
+
+/**
+ * Switch every capture kind on (or all capture off), with no rate limit in
+ * the way of the measure.
+ */
+async function setAllKinds(page, on) {
+  await page.evaluate(async on => {
+    const registry = await window.galata.getPlugin(
+      '@jupyterlab/apputils-extension:settings'
+    );
+    const id = 'jupyter-events-ext:plugin';
+    await registry.set(id, 'rateLimit', 100000);
+    for (const kind of ['clipboard', 'snapshots', 'cellEdits', 'attention']) {
+      await registry.set(id, kind, true);
+    }
+    await registry.set(id, 'capture', on);
+  }, on);
+}
+
+/**
+ * Type ten characters into each cell (made active first) through its editor,
+ * run every cell and scroll from top to bottom; time it all.
+ */
+function workThrough(page) {
+  return page.evaluate(async () => {
+    const app = window.jupyterapp;
+    const notebook = app.shell.currentWidget.content;
+    await app.commands.execute('notebook:clear-all-cell-outputs');
+    const start = performance.now();
+    for (let i = 0; i < notebook.widgets.length; i++) {
+      notebook.activeCellIndex = i;
+      const editor = notebook.widgets[i].editor;
+      const end = editor.model.sharedModel.getSource().length;
+      editor.setCursorPosition(editor.getPositionAt(end));
+      for (const character of ' # typed..') {
+        editor.replaceSelection(character);
+      }
+    }
+    const typed = performance.now() - start;
+    await app.commands.execute('notebook:run-all-cells');
+    const scroller = notebook.node.querySelector('.jp-WindowedPanel-outer');
+    for (let top = 0; top < scroller.scrollHeight; top += 400) {
+      scroller.scrollTop = top;
+      await new Promise(resolve => requestAnimationFrame(resolve));
+    }
+    const elapsed = performance.now() - start;
+    const cells = notebook.widgets;
+    const ran = cells.filter(cell => cell.model.executionCount !== null).length;
+    return { elapsed, typed, ran };
+  });
 }
 
 /**
@@ -317,6 +372,31 @@ async function main() {
     }
     await setCapture(page, true);
 
+    // -- 3. 100 cells typed into, run and scrolled, every kind on vs off ----------
+    const every = { on: [], off: [] };
+    const everyTyped = { on: [], off: [] };
+    const everyBusy = { on: [], off: [] };
+    for (let run = -1; run < runs; run++) {
+      const order = run % 2 ? ['on', 'off'] : ['off', 'on'];
+      for (const mode of order) {
+        await setAllKinds(page, mode === 'on');
+        // The previous run's edit bursts end (2 s idle) and are sent first.
+        await page.waitForTimeout(3000);
+        await cdp.send('Profiler.start');
+        const { elapsed, typed, ran } = await workThrough(page);
+        // Until this run's edit bursts are recorded too.
+        await page.waitForTimeout(3000);
+        const { profile } = await cdp.send('Profiler.stop');
+        ranAll = ranAll && ran === cellCount;
+        if (run >= 0) {
+          every[mode].push(elapsed);
+          everyTyped[mode].push(typed);
+          everyBusy[mode].push(timeInExtension(profile));
+        }
+      }
+    }
+    await setCapture(page, true);
+
     // -- report ------------------------------------------------------------------
     const perEmit = median(emitRuns.map(r => r.sync)) / emits;
     const busyPerEmit = median(emitRuns.map(r => r.busy)) / emits;
@@ -333,6 +413,12 @@ async function main() {
     const pct = value => `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
     const busyOff = median(busy.off);
     const busyOn = median(busy.on);
+    const everyOff = median(every.off);
+    const everyOn = median(every.on);
+    const everyRatios = every.on.map((t, i) => (t / every.off[i] - 1) * 100);
+    const everyOverhead = median(everyRatios);
+    const everyBusyOn = median(everyBusy.on);
+    const everyShare = (everyBusyOn / everyOn) * 100;
     const version = execSync('jupyter lab --version').toString().trim();
     const rows = [
       [
@@ -382,6 +468,30 @@ async function main() {
         `${pct(overhead)} (quartiles ${pct(quartile(0.25))} … ${pct(quartile(0.75))})`,
         `< ${GOAL_CAPTURE_PCT} %`,
         overhead < GOAL_CAPTURE_PCT && ranAll ? 'PASS' : 'FAIL'
+      ],
+      [
+        `${cellCount} cells typed into, run and scrolled, capture off / every kind on (median of ${runs})`,
+        `${everyOff.toFixed(1)} ms / ${everyOn.toFixed(1)} ms`,
+        '',
+        ''
+      ],
+      [
+        `  of which typing (${cellCount} × 10 characters), off / every kind on`,
+        `${median(everyTyped.off).toFixed(1)} ms / ${median(everyTyped.on).toFixed(1)} ms`,
+        '',
+        ''
+      ],
+      [
+        `every kind on: main-thread work as a share of the ${cellCount} cells' time`,
+        `${everyShare.toFixed(2)} % (${median(everyBusy.off).toFixed(1)} ms off / ${everyBusyOn.toFixed(1)} ms on)`,
+        `< ${GOAL_CAPTURE_PCT} %`,
+        everyShare < GOAL_CAPTURE_PCT ? 'PASS' : 'FAIL'
+      ],
+      [
+        `every kind on: overhead on ${cellCount} cells typed, run, scrolled (paired ratios)`,
+        `${pct(everyOverhead)}`,
+        `< ${GOAL_CAPTURE_PCT} %`,
+        everyOverhead < GOAL_CAPTURE_PCT && ranAll ? 'PASS' : 'FAIL'
       ]
     ];
     const widths = [0, 1, 2, 3].map(i =>
@@ -406,6 +516,12 @@ async function main() {
     );
     console.log(
       `capture on runs (ms):  ${times.on.map(t => t.toFixed(0)).join(', ')}`
+    );
+    console.log(
+      `every kind off runs (ms): ${every.off.map(t => t.toFixed(0)).join(', ')}`
+    );
+    console.log(
+      `every kind on runs (ms):  ${every.on.map(t => t.toFixed(0)).join(', ')}`
     );
     if (!ranAll) {
       console.log('WARNING: some runs did not execute every cell');

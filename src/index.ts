@@ -19,7 +19,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { listIcon } from '@jupyterlab/ui-components';
 
 import { activityPlugin } from './activity/plugin';
-import { ActionCapture } from './capture';
+import { ActionCapture, captureConfig } from './capture';
 import { EventsClient } from './client';
 import { captureAllowed, ConsentKeeper, IEventsConsent } from './consent';
 import { OperatorLocks } from './operatorlocks';
@@ -110,7 +110,8 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     IDocumentWidgetOpener,
     ILabShell,
     IConsoleTracker,
-    IEventsConsent
+    IEventsConsent,
+    ITranslator
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -119,7 +120,8 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     opener: IDocumentWidgetOpener | null,
     shell: ILabShell | null,
     consoles: IConsoleTracker | null,
-    consent: IEventsConsent | null = null
+    consent: IEventsConsent | null = null,
+    translator: ITranslator | null = null
   ): Promise<void> => {
     // Nothing is recorded until the settings (and any operator lock) are read,
     // nor in the opt-in mode before the user agreed. Not awaited here: the
@@ -130,7 +132,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       try {
         settings = await settingRegistry.load(SETTINGS_ID);
         config = Private.consented(
-          Private.captureConfig(settings.composite),
+          captureConfig(settings.composite),
           settings.composite,
           consent
         );
@@ -147,13 +149,14 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       docRegistry: app.docRegistry,
       shell,
       consoles,
+      translator,
       config
     });
     if (settings) {
       const reconfigure = () =>
         capture.configure(
           Private.consented(
-            Private.captureConfig(settings!.composite),
+            captureConfig(settings!.composite),
             settings!.composite,
             consent
           )
@@ -381,26 +384,6 @@ namespace Private {
       batchSize: composite.batchSize as number,
       batchInterval: composite.batchInterval as number,
       queueBound: composite.queueBound as number
-    };
-  }
-
-  /**
-   * The capture settings.
-   */
-  export function captureConfig(
-    composite: Composite
-  ): Partial<ActionCapture.IConfig> {
-    return {
-      enabled: composite.capture as boolean,
-      commands: composite.commands as boolean,
-      documents: composite.documents as boolean,
-      cellExecution: composite.cellExecution as boolean,
-      kernels: composite.kernels as boolean,
-      activeDocument: composite.activeDocument as boolean,
-      commandAllow: composite.commandAllow as string[],
-      commandDeny: composite.commandDeny as string[],
-      commandArgs: composite.commandArgs as string[],
-      pathMode: composite.pathMode as ActionCapture.PathMode
     };
   }
 }

@@ -18,7 +18,7 @@ from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
-from . import handlers, websocket
+from . import handlers, snapshots, websocket
 from .forwarding import ServerEventForwarder
 from .metrics import MeteredRecorder, ServerMetrics
 from .path_key import load_or_create_key
@@ -254,6 +254,24 @@ class EventsExtensionApp(ExtensionApp):
         read at start-up. Default: None (no file).""",
     ).tag(config=True)
 
+    snapshot_dir = Unicode(
+        None,
+        allow_none=True,
+        help="""The directory where notebook snapshots are stored (POST
+        jupyter-events-ext/snapshots), each as <sha256>.ipynb, readable by the server's
+        user only: content-addressed, so the same notebook is stored once. Events carry
+        only a snapshot's id and hash. The browser sends snapshots only when its
+        "snapshots" setting is on (off by default).
+
+        Default: None: snapshots are off, and the route answers 404.""",
+    ).tag(config=True)
+
+    snapshot_max_bytes = Int(
+        10 * 1024 * 1024,
+        help="""The largest notebook snapshot accepted, in bytes; a larger one is answered
+        413. Default: 10485760 (10 MiB).""",
+    ).tag(config=True)
+
     @default("event_handlers")
     def _default_event_handlers(self) -> list[logging.Handler]:
         path = default_sink_path()
@@ -393,8 +411,13 @@ class EventsExtensionApp(ExtensionApp):
             },
             handlers.InfoHandler: {"info": self.info(), "stream": self.stream},
             websocket.StreamWebSocket: {"stream": self.stream},
+            snapshots.SnapshotsHandler: {
+                "store": snapshots.SnapshotStore(self.snapshot_dir) if self.snapshot_dir else None,
+                "max_bytes": self.snapshot_max_bytes,
+            },
         }
-        for pattern, handler in [*handlers.default_handlers, *websocket.default_handlers]:
+        routes = [*handlers.default_handlers, *websocket.default_handlers]
+        for pattern, handler in [*routes, *snapshots.default_handlers]:
             self.handlers.append((pattern, handler, needs[handler]))
 
     async def stop_extension(self) -> None:

@@ -8,7 +8,7 @@ import type { JSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 import { load } from 'js-yaml';
 
-import { ActionCapture } from '../capture';
+import { ActionCapture, captureConfig } from '../capture';
 import type { IEventsClient } from '../tokens';
 import { SchemaValidator } from '../validator';
 
@@ -122,6 +122,54 @@ describe('ActionCapture', () => {
       expect(client.take().map(e => e.data.command_id)).toEqual(['test:one']);
     });
 
+    it.each([
+      ['as-is', { path: 'work/a.ipynb', paths: ['b.txt'], n: 2 }],
+      [
+        'hashed',
+        {
+          path: createHmac('sha256', Buffer.from(KEY, 'hex'))
+            .update('work/a.ipynb')
+            .digest('hex'),
+          paths: [
+            createHmac('sha256', Buffer.from(KEY, 'hex'))
+              .update('b.txt')
+              .digest('hex')
+          ],
+          n: 2
+        }
+      ],
+      ['omitted', { n: 2 }]
+    ])(
+      'treats paths in allowlisted arguments as the path mode %s says',
+      async (mode, args) => {
+        start({
+          commandArgs: ['test:*'],
+          pathMode: mode as ActionCapture.PathMode
+        });
+        capture.setPathKey(KEY);
+        await commands.execute('test:one', {
+          path: 'work/a.ipynb',
+          paths: ['b.txt'],
+          n: 2
+        });
+        expect(client.take()[0].data).toEqual({ command_id: 'test:one', args });
+      }
+    );
+
+    it('finds paths under other names and at any depth', async () => {
+      start({ commandArgs: ['test:*'], pathMode: 'omitted' });
+      await commands.execute('test:one', {
+        oldPath: 'a',
+        new_path: 'b',
+        options: { notebookPath: 'c', kernel: 'python3' },
+        pathless: 'kept'
+      });
+      expect(client.take()[0].data.args).toEqual({
+        options: { kernel: 'python3' },
+        pathless: 'kept'
+      });
+    });
+
     it('treats pattern characters other than * literally', async () => {
       start({ commandAllow: ['test.one', 'test:(one)'] });
       await commands.execute('test:one');
@@ -156,6 +204,27 @@ describe('ActionCapture', () => {
       expect(client.take().map(e => e.schema)).toEqual(['command']);
     });
 
+    it('maps every setting of the Events page to the capture config', () => {
+      const schema = JSON.parse(
+        readFileSync(join(__dirname, '../../schema/plugin.json'), 'utf8')
+      );
+      const defaults = Object.fromEntries(
+        Object.entries<any>(schema.properties).map(([k, p]) => [k, p.default])
+      );
+      expect(captureConfig(defaults)).toEqual(ActionCapture.DEFAULT_CONFIG);
+      expect(captureConfig({ ...defaults, capture: false }).enabled).toBe(
+        false
+      );
+      // Every kind is a switch the operator can lock.
+      for (const kind of ActionCapture.KINDS) {
+        expect(schema.properties[kind].type).toBe('boolean');
+        expect(schema.properties.locked.items.enum).toContain(kind);
+      }
+      expect(schema['jupyter.lab.toolbars'].Notebook[0].command).toBe(
+        'jupyter-events-ext:toggle-notebook-capture'
+      );
+    });
+
     it('has defaults that match the settings schema, every property titled and described', () => {
       const schema = JSON.parse(
         readFileSync(join(__dirname, '../../schema/plugin.json'), 'utf8')
@@ -170,6 +239,41 @@ describe('ActionCapture', () => {
       );
       const { capture: enabled, ...rest } = defaults;
       expect({ enabled, ...rest }).toMatchObject(ActionCapture.DEFAULT_CONFIG);
+    });
+  });
+
+  describe('rate limits', () => {
+    it('records at most the limit of one kind per minute and counts the drops', async () => {
+      jest.useFakeTimers({ now: 1_000_000 });
+      try {
+        start({ rateLimit: 3 });
+        const heard: unknown[] = [];
+        capture.dropsChanged.connect((_, drops) => heard.push({ ...drops }));
+        for (let i = 0; i < 5; i++) {
+          await commands.execute('test:one');
+        }
+        // Another kind has its own allowance.
+        opener.opened.emit(fakeDocument('a.ipynb').widget);
+        expect(client.take().map(e => e.schema)).toEqual([
+          'command',
+          'command',
+          'command',
+          'document'
+        ]);
+        expect(capture.drops).toEqual({ commands: 2 });
+        // Told once a second at most, with every drop so far.
+        expect(heard).toEqual([]);
+        jest.advanceTimersByTime(1000);
+        expect(heard).toEqual([{ commands: 2 }]);
+
+        // A sliding minute: the first admitted leave the window after 60 s.
+        jest.advanceTimersByTime(59_001);
+        await commands.execute('test:one');
+        expect(client.take()).toHaveLength(1);
+        expect(capture.drops).toEqual({ commands: 2 });
+      } finally {
+        jest.useRealTimers();
+      }
     });
   });
 
@@ -402,7 +506,7 @@ describe('ActionCapture', () => {
     });
 
     it('ignores markdown cells and stops when switched off', () => {
-      start({ cellExecution: false });
+      start({ cellExecution: false, cellOutputs: false });
       (NotebookActions.executed as Signal<any, any>).emit({
         notebook,
         cell: cell(),

@@ -26,6 +26,12 @@ SHIPPED_IDS = {
         "kernel",
         "active-document",
         "consent",
+        "cell-edit",
+        "notebook-structure",
+        "attention",
+        "cell-outputs",
+        "clipboard",
+        "notebook-snapshot",
     )
 }
 
@@ -316,7 +322,7 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 23
+    assert len(own) == 25
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
 

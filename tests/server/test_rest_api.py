@@ -16,7 +16,7 @@ from posted_events import CELL, COMMAND, DOCUMENT, command
 from referencing import Registry, Resource
 
 import jupyter_events_ext.server
-from jupyter_events_ext.server import handlers, websocket
+from jupyter_events_ext.server import handlers, snapshots, websocket
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 
 SPEC_PATH = Path(jupyter_events_ext.server.__file__).parent / "rest-api.yml"
@@ -51,7 +51,8 @@ def test_spec_is_valid_openapi():
 
 
 def test_spec_names_every_route_and_no_other():
-    routes = {pattern for pattern, _ in [*handlers.default_handlers, *websocket.default_handlers]}
+    every = [*handlers.default_handlers, *websocket.default_handlers, *snapshots.default_handlers]
+    routes = {pattern for pattern, _ in every}
     assert {"/" + path.strip("/") for path in SPEC["paths"]} == routes
 
 
@@ -107,6 +108,7 @@ def property_values(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
             "boolean": st.booleans(),
             "null": st.none(),
             "object": st.dictionaries(st.text(max_size=8), json_values, max_size=3),
+            "array": st.lists(st.text(max_size=10), max_size=3),
         }
         types = prop.get("type", [])
         types = [types] if isinstance(types, str) else types

@@ -1,0 +1,109 @@
+import type { ISessionContext } from '@jupyterlab/apputils';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
+import type { JSONObject } from '@lumino/coreutils';
+
+import type { IEventsClient } from '../tokens';
+import {
+  type ICaptureConfig,
+  type Kind,
+  SCHEMAS,
+  type SchemaName,
+  VERSION
+} from './config';
+import { NotebookOptOut } from './optout';
+import type { PathTreatment } from './paths';
+import type { RateLimiter } from './ratelimit';
+
+/**
+ * What every kind of capture shares: whether its kind is on, the path
+ * treatment, the rate limit, the per-notebook opt-out and the client.
+ */
+export class CaptureEmitter {
+  constructor(options: CaptureEmitter.IOptions) {
+    this._client = options.client;
+    this._config = options.config;
+    this.paths = options.paths;
+    this.limiter = options.limiter;
+  }
+
+  /**
+   * The path treatment.
+   */
+  readonly paths: PathTreatment;
+
+  /**
+   * The per-kind rate limit.
+   */
+  readonly limiter: RateLimiter<Kind>;
+
+  /**
+   * The configuration in force.
+   */
+  get config(): ICaptureConfig {
+    return this._config();
+  }
+
+  /**
+   * Whether this kind is captured now.
+   */
+  capturing(kind: Kind): boolean {
+    const config = this._config();
+    return config.enabled && config[kind];
+  }
+
+  /**
+   * Whether capture is off for the document of this context (its notebook's
+   * metadata says so and operators let it).
+   */
+  optedOut(context: DocumentRegistry.Context | null | undefined): boolean {
+    return (
+      !!context &&
+      this._config().notebookOptOut &&
+      NotebookOptOut.isOptedOut(context.model)
+    );
+  }
+
+  /**
+   * Record an event of a kind, within that kind's rate limit.
+   */
+  emit(kind: Kind, schema: SchemaName, data: JSONObject): void {
+    if (!this.limiter.admit(kind)) {
+      return;
+    }
+    this._client.emit(SCHEMAS[schema], data, VERSION).catch(reason => {
+      // Only a server without the UI-action schemas gets here: say it once.
+      if (!this._warned.has(schema)) {
+        this._warned.add(schema);
+        console.warn(`jupyter-events-ext: cannot record "${schema}"`, reason);
+      }
+    });
+  }
+
+  /**
+   * The fields naming a notebook (as the path mode says) and its kernel.
+   */
+  notebookFields(
+    context: DocumentRegistry.Context,
+    sessionContext?: ISessionContext
+  ): JSONObject {
+    const data = this.paths.fields('notebook', context.localPath);
+    const kernelName = sessionContext?.session?.kernel?.name;
+    if (kernelName) {
+      data.kernel_name = kernelName;
+    }
+    return data;
+  }
+
+  private _client: IEventsClient;
+  private _config: () => ICaptureConfig;
+  private _warned = new Set<string>();
+}
+
+export namespace CaptureEmitter {
+  export interface IOptions {
+    client: IEventsClient;
+    config: () => ICaptureConfig;
+    paths: PathTreatment;
+    limiter: RateLimiter<Kind>;
+  }
+}

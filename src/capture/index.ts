@@ -1,0 +1,3 @@
+export { ActionCapture } from './capture';
+export { captureConfig } from './config';
+export { NotebookOptOut } from './optout';

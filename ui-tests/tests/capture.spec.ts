@@ -1,0 +1,328 @@
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
+
+import { IEnvelope, Sink } from './sink';
+
+const BASE = 'https://events.jupyter.org/jupyter_events_ext';
+const KIND = {
+  edit: `${BASE}/cell-edit/v1`,
+  structure: `${BASE}/notebook-structure/v1`,
+  attention: `${BASE}/attention/v1`,
+  outputs: `${BASE}/cell-outputs/v1`,
+  clipboard: `${BASE}/clipboard/v1`,
+  command: `${BASE}/command/v1`
+};
+const TOGGLE = 'jupyter-events-ext:toggle-notebook-capture';
+
+/**
+ * The capture settings of these tests: paths as is (to tell notebooks apart),
+ * the clipboard on, short edit bursts and sampling periods.
+ */
+const SETTINGS = {
+  pathMode: 'as-is',
+  clipboard: true,
+  cellEditIdleMs: 600,
+  attentionSampleSeconds: 1
+};
+
+test.use({
+  mockSettings: {
+    ...galata.DEFAULT_SETTINGS,
+    'jupyter-events-ext:plugin': SETTINGS
+  }
+});
+
+function flush(page: IJupyterLabPageFixture) {
+  return page.evaluate(async () => {
+    const client = await (window as any).galata.getPlugin(
+      'jupyter-events-ext:plugin'
+    );
+    await client.flush();
+  });
+}
+
+function execute(page: IJupyterLabPageFixture, id: string) {
+  return page.evaluate(id => window.jupyterapp.commands.execute(id), id);
+}
+
+/**
+ * The events of one schema about one notebook (Galata puts each test's files
+ * in a directory of its own).
+ */
+function about(sink: Sink, schema: string, notebook: string): IEnvelope[] {
+  return sink
+    .events(schema)
+    .filter(
+      e => typeof e.notebook === 'string' && e.notebook.endsWith(`/${notebook}`)
+    );
+}
+
+/**
+ * Write a notebook of `count` code cells and open it.
+ */
+async function openLong(
+  page: IJupyterLabPageFixture,
+  path: string,
+  count: number
+) {
+  await page.evaluate(
+    async ({ path, count }) => {
+      const app = window.jupyterapp;
+      await app.serviceManager.contents.save(path, {
+        type: 'notebook',
+        format: 'json',
+        content: {
+          cells: Array.from({ length: count }, (_, i) => ({
+            cell_type: 'code',
+            execution_count: null,
+            id: `long-${i}`,
+            metadata: {},
+            outputs: [],
+            source: `# cell ${i}\nvalue_${i} = ${i}\nprint(value_${i})`
+          })),
+          // A kernel named, so that no dialog asks for one.
+          metadata: {
+            kernelspec: {
+              display_name: 'Python 3',
+              language: 'python',
+              name: 'python3'
+            }
+          },
+          nbformat: 4,
+          nbformat_minor: 5
+        }
+      });
+      await app.commands.execute('docmanager:open', { path });
+    },
+    { path, count }
+  );
+  await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().waitFor();
+}
+
+test.describe('capture of a learner working through notebooks', () => {
+  test.setTimeout(120 * 1000);
+
+  test('typing, cell structure, scrolling, tab switches, copy and paste: each recorded once, no source text', async ({
+    page,
+    tmpPath
+  }) => {
+    const sink = new Sink();
+    const path = 'learner.ipynb';
+    await page.notebook.createNew(path);
+    await page.notebook.setCell(0, 'code', '');
+
+    // -- typing: one burst, counts only
+    await page.notebook.enterCellEditingMode(0);
+    await page.keyboard.type('secret_answer = 42', { delay: 20 });
+    await page.keyboard.press('Escape');
+    await expect
+      .poll(
+        async () => (await flush(page), about(sink, KIND.edit, path).length),
+        {
+          timeout: 15000
+        }
+      )
+      .toBe(1);
+    expect(about(sink, KIND.edit, path)[0]).toMatchObject({
+      chars_added: 18,
+      chars_removed: 0,
+      source_length: 18,
+      cell_type: 'code',
+      index: 0,
+      path_mode: 'as-is'
+    });
+
+    // -- structure: add, move, change type, delete
+    await execute(page, 'notebook:insert-cell-below');
+    await execute(page, 'notebook:move-cell-up');
+    await execute(page, 'notebook:change-cell-to-markdown');
+    await execute(page, 'notebook:insert-cell-below');
+    await execute(page, 'notebook:delete-cell');
+    await flush(page);
+    await expect
+      .poll(() => about(sink, KIND.structure, path).map(e => e.action), {
+        timeout: 15000
+      })
+      .toEqual(['added', 'moved', 'type-changed', 'added', 'deleted']);
+    const [added, moved, retyped, , deleted] = about(
+      sink,
+      KIND.structure,
+      path
+    );
+    expect(moved).toMatchObject({
+      cell_id: added.cell_id,
+      from_index: 1,
+      index: 0
+    });
+    expect(retyped).toMatchObject({
+      cell_id: added.cell_id,
+      cell_type: 'markdown',
+      from_type: 'code',
+      index: 0
+    });
+    expect(deleted).toMatchObject({ index: 1 });
+
+    // -- copy and paste: cells in command mode, text in an editor
+    await page.notebook.selectCells(1);
+    await execute(page, 'notebook:copy-cell');
+    await execute(page, 'notebook:paste-cell-below');
+    await page.notebook.enterCellEditingMode(1);
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.press('ControlOrMeta+c');
+    await page.keyboard.press('End');
+    await page.keyboard.press('ControlOrMeta+v');
+    await page.keyboard.press('Escape');
+    await flush(page);
+    await expect
+      .poll(
+        () =>
+          about(sink, KIND.clipboard, path).map(
+            e => `${e.action}:${e.target}:${e.cell_count ?? ''}:${e.char_count}`
+          ),
+        { timeout: 15000 }
+      )
+      .toEqual([
+        'copy:cells:1:18',
+        'paste:cells:1:18',
+        'copy:text::18',
+        'paste:text::18'
+      ]);
+
+    // -- scrolling a long notebook: the cells in view, sampled
+    const long = 'long.ipynb';
+    await openLong(page, `${tmpPath}/${long}`, 80);
+    await page.locator('.jp-NotebookPanel:visible .jp-Cell').nth(2).hover();
+    for (let i = 0; i < 10; i++) {
+      await page.mouse.wheel(0, 400);
+      await page.waitForTimeout(50);
+    }
+    await expect
+      .poll(() =>
+        page.evaluate(
+          () =>
+            document.querySelector(
+              '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer'
+            )?.scrollTop ?? 0
+        )
+      )
+      .toBeGreaterThan(0);
+    await page.waitForTimeout(1500);
+    await flush(page);
+    await expect
+      .poll(
+        () =>
+          about(sink, KIND.attention, long).filter(
+            e => e.action === 'cells-in-view'
+          ).length,
+        { timeout: 15000 }
+      )
+      .toBe(1);
+    const [inView] = about(sink, KIND.attention, long).filter(
+      e => e.action === 'cells-in-view'
+    );
+    expect(inView.first_index).toBeGreaterThan(0);
+    expect(inView.last_index).toBeGreaterThanOrEqual(inView.first_index);
+    expect(inView.cell_count).toBe(80);
+
+    // -- switching tabs: one notebook hidden, the other visible
+    await page.notebook.activate(path);
+    await flush(page);
+    // Opening the long notebook hid the first; coming back hid the long one.
+    const tabSwitches = () =>
+      sink
+        .events(KIND.attention)
+        .filter(e => e.reason === 'tab')
+        .map(e => `${e.notebook.split('/').pop()}:${e.action}`)
+        .sort();
+    await expect
+      .poll(tabSwitches, { timeout: 15000 })
+      .toEqual([`${path}:hidden`, `${path}:visible`, `${long}:hidden`]);
+
+    // Never the source, the clipboard's text or outputs.
+    await flush(page);
+    const text = JSON.stringify(sink.events());
+    expect(text).not.toContain('secret_answer');
+    expect(text).not.toContain('value_');
+    for (const event of sink.events(KIND.edit)) {
+      expect(Object.keys(event)).not.toContain('text_added');
+    }
+  });
+
+  test('a notebook turned off with the toolbar toggle is not recorded; on again, it is', async ({
+    page
+  }) => {
+    const path = 'answer-key.ipynb';
+    await page.notebook.createNew(path);
+    const toggle = page.locator(
+      `.jp-NotebookPanel-toolbar [data-command="${TOGGLE}"]`
+    );
+    await expect(toggle).toBeVisible();
+    await toggle.click();
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          (
+            window.jupyterapp.shell.currentWidget as any
+          ).context.model.getMetadata('jupyter_events_ext')
+        )
+      )
+      .toEqual({ capture: false });
+    // What was recorded before the toggle has reached the server: start after it.
+    await page.waitForTimeout(500);
+    await flush(page);
+    const sink = new Sink();
+    await page.notebook.setCell(0, 'code', 'hidden_answer = 1');
+    await execute(page, 'notebook:insert-cell-below');
+    await page.notebook.run();
+    await page.waitForTimeout(1000);
+    await flush(page);
+    expect(JSON.stringify(sink.events())).not.toContain(`/${path}`);
+    expect(sink.events(KIND.command)).toEqual([]);
+
+    await toggle.click();
+    await execute(page, 'notebook:insert-cell-below');
+    await flush(page);
+    await expect
+      .poll(() => about(sink, KIND.structure, path).map(e => e.action), {
+        timeout: 15000
+      })
+      .toEqual(['added']);
+  });
+});
+
+test.describe('rate limits', () => {
+  test.use({
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      'jupyter-events-ext:plugin': { ...SETTINGS, rateLimit: 4 }
+    }
+  });
+
+  test('a kind records at most its limit per minute; the rest are dropped', async ({
+    page
+  }) => {
+    await page.notebook.createNew('flood.ipynb');
+    await page.waitForTimeout(500);
+    await flush(page);
+    const sink = new Sink();
+    await page.evaluate(async () => {
+      for (let i = 0; i < 20; i++) {
+        await window.jupyterapp.commands.execute('notebook:insert-cell-below');
+      }
+    });
+    await page.waitForTimeout(500);
+    await flush(page);
+    await expect
+      .poll(() => about(sink, KIND.structure, 'flood.ipynb').length, {
+        timeout: 15000
+      })
+      .toBe(4);
+    await page.waitForTimeout(1000);
+    await flush(page);
+    expect(about(sink, KIND.structure, 'flood.ipynb')).toHaveLength(4);
+  });
+});
