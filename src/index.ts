@@ -4,22 +4,22 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  MainAreaWidget,
-  WidgetTracker
-} from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
-import { listIcon } from '@jupyterlab/ui-components';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { ActionCapture } from './capture';
 import { EventsClient } from './client';
 import { requestAPI } from './request';
 import { IEventsClient } from './tokens';
 import { EventViewer } from './viewer';
+import {
+  addViewerCommands,
+  CommandIDs as ViewerCommandIDs
+} from './viewerCommands';
 
 export { ActionCapture } from './capture';
 export { EventsClient } from './client';
@@ -34,11 +34,6 @@ export { EventViewer } from './viewer';
  * "Events" page of the Settings Editor, shared with the capture.
  */
 const SETTINGS_ID = 'jupyter-events-ext:plugin';
-
-/**
- * The command that opens the Event Viewer.
- */
-const OPEN_VIEWER = 'jupyter-events-ext:open-viewer';
 
 /**
  * The events client, for every extension to require.
@@ -140,58 +135,104 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
- * The Event Viewer panel and the command that opens it.
+ * The Event Viewer panel and its commands (`viewerCommands.ts`).
  */
 const viewerPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-events-ext:viewer',
   description:
-    'Adds the Event Viewer: live events, what waits to be sent, and what each schema records.',
+    'Adds the Event Viewer: live events, what waits to be sent, and what this browser records.',
   autoStart: true,
   requires: [IEventsClient],
-  optional: [ICommandPalette, IMainMenu, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    IMainMenu,
+    ILayoutRestorer,
+    ITranslator,
+    ISettingRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     client: IEventsClient,
     palette: ICommandPalette | null,
     mainMenu: IMainMenu | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null
   ): void => {
-    const tracker = new WidgetTracker<MainAreaWidget<EventViewer>>({
-      namespace: 'jupyter-events-ext-viewer'
-    });
-    app.commands.addCommand(OPEN_VIEWER, {
-      label: 'Event Viewer',
-      caption: 'Show the events recorded by the server, live',
-      icon: args => (args.isPalette ? undefined : listIcon),
-      execute: () => {
-        let widget = tracker.currentWidget;
-        if (!widget || widget.isDisposed) {
-          widget = new MainAreaWidget({
-            content: new EventViewer({ client })
-          });
-          widget.id = 'jupyter-events-ext-viewer';
-          widget.title.label = 'Event Viewer';
-          widget.title.icon = listIcon;
-          widget.title.closable = true;
-          void tracker.add(widget);
-        }
-        if (!widget.isAttached) {
-          app.shell.add(widget, 'main');
-        }
-        app.shell.activateById(widget.id);
-        return widget;
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('jupyter_events_ext');
+    // What this browser records, for "What this browser records": the
+    // settings in force, read once and followed.
+    let recording: EventViewer.IRecording | null = null;
+    const viewers = new Set<EventViewer>();
+    if (settingRegistry) {
+      void settingRegistry
+        .load(SETTINGS_ID)
+        .then(settings => {
+          const follow = () => {
+            recording = ViewerPrivate.recording(settings);
+            viewers.forEach(viewer => (viewer.recording = recording));
+          };
+          follow();
+          settings.changed.connect(follow);
+        })
+        .catch(reason =>
+          console.error('jupyter-events-ext: cannot load the settings', reason)
+        );
+    }
+    const tracker = addViewerCommands({
+      commands: app.commands,
+      shell: app.shell,
+      palette,
+      trans,
+      createViewer: () => {
+        const viewer = new EventViewer({
+          client,
+          translator: translator!,
+          recording,
+          onOpenSettings: () =>
+            void app.commands.execute(ViewerCommandIDs.openSettings)
+        });
+        viewers.add(viewer);
+        viewer.disposed.connect(() => viewers.delete(viewer));
+        return viewer;
       }
     });
-    palette?.addItem({ command: OPEN_VIEWER, category: 'Events' });
-    mainMenu?.viewMenu.addGroup([{ command: OPEN_VIEWER }], 100);
+    mainMenu?.viewMenu.addGroup([{ command: ViewerCommandIDs.open }], 100);
     if (restorer) {
       void restorer.restore(tracker, {
-        command: OPEN_VIEWER,
+        command: ViewerCommandIDs.open,
         name: () => 'viewer'
       });
     }
   }
 };
+
+namespace ViewerPrivate {
+  /**
+   * What this browser records, as the settings in force say: an operator's
+   * lock keeps a setting at the value overrides.json gives it.
+   */
+  export function recording(
+    settings: ISettingRegistry.ISettings
+  ): EventViewer.IRecording {
+    const lockedValue = settings.default('locked');
+    const locked = Array.isArray(lockedValue) ? lockedValue.map(String) : [];
+    const value = (key: string) =>
+      locked.includes(key) ? settings.default(key) : settings.composite[key];
+    return {
+      capture: value('capture') !== false,
+      commands: value('commands') !== false,
+      documents: value('documents') !== false,
+      cellExecution: value('cellExecution') !== false,
+      kernels: value('kernels') !== false,
+      activeDocument: value('activeDocument') !== false,
+      pathMode:
+        (value('pathMode') as EventViewer.IRecording['pathMode']) ?? 'hashed',
+      locked
+    };
+  }
+}
 
 export default [clientPlugin, capturePlugin, viewerPlugin];
 
