@@ -215,7 +215,11 @@ export function addViewerCommands(
       ...VIEWER_COMMANDS,
       CommandIDs.openSettings
     ]) {
-      palette.addItem({ command, category: trans.__('Events') });
+      palette.addItem({
+        command,
+        category: trans.__('Events'),
+        args: { isPalette: true }
+      });
     }
   }
 
