@@ -20,9 +20,10 @@ import type { IEventsClient } from './tokens';
  * browser records, as the settings say.
  *
  * The events are kept in an `EventLog`; filtering, searching and the order
- * are its job. This widget renders the newest matching ones, at most once a
- * frame (an update request), whatever number arrived meanwhile: opening it on
- * the server's buffer of 10,000 events is one render, not 10,000 inserts.
+ * are its job. This widget renders the newest matching ones (500) at most
+ * every 100 ms, whatever number arrived meanwhile, touching only the rows
+ * that changed: opening it on the server's buffer of 10,000 events is a few
+ * renders, not 10,000 inserts.
  * Its actions are commands (`viewerCommands.ts`), in the panel's toolbar.
  */
 export class EventViewer extends Widget {
@@ -35,6 +36,8 @@ export class EventViewer extends Widget {
     this._client = options.client;
     this._maxRows = options.maxRows ?? EventViewer.DEFAULT_MAX_ROWS;
     this._now = options.now ?? (() => new Date());
+    this._renderInterval =
+      options.renderInterval ?? EventViewer.DEFAULT_RENDER_INTERVAL;
     this._onOpenSettings = options.onOpenSettings ?? null;
     this.trans = (options.translator ?? nullTranslator).load(
       'jupyter_events_ext'
@@ -97,6 +100,11 @@ export class EventViewer extends Widget {
    * The most rows rendered: the newest that match.
    */
   static readonly DEFAULT_MAX_ROWS = 500;
+
+  /**
+   * The least milliseconds between two renders.
+   */
+  static readonly DEFAULT_RENDER_INTERVAL = 100;
 
   /**
    * The events received, with the filter, search and pause.
@@ -210,6 +218,9 @@ export class EventViewer extends Widget {
     }
     this._subscription.dispose();
     this._client.stateChanged.disconnect(this._renderDelivery, this);
+    if (this._renderTimer !== null) {
+      clearTimeout(this._renderTimer);
+    }
     super.dispose();
     Signal.clearData(this);
   }
@@ -239,9 +250,28 @@ export class EventViewer extends Widget {
     this.log.add([message]);
   }
 
+  /**
+   * Render soon: at the next frame, but no sooner than `renderInterval`
+   * after the last render, so that a flood of events (the replay on
+   * opening) is rendered a few times rather than at every frame.
+   */
   private _onLogChanged(): void {
     this._dirty = true;
-    this.update();
+    if (this._renderInterval <= 0) {
+      this.update();
+      return;
+    }
+    if (this._renderTimer !== null) {
+      return;
+    }
+    const wait = Math.max(
+      0,
+      this._lastRender + this._renderInterval - performance.now()
+    );
+    this._renderTimer = setTimeout(() => {
+      this._renderTimer = null;
+      this.update();
+    }, wait);
   }
 
   /**
@@ -250,16 +280,38 @@ export class EventViewer extends Widget {
    */
   private _render(): void {
     this._dirty = false;
+    this._lastRender = performance.now();
     const { entries, total } = this.log.newest(this._maxRows);
     const rows = new Map<number, HTMLLIElement>();
-    const fragment = document.createDocumentFragment();
     for (const entry of entries) {
-      const row = this._rows.get(entry.key) ?? this._renderRow(entry);
-      rows.set(entry.key, row);
-      fragment.append(row);
+      rows.set(entry.key, this._rows.get(entry.key) ?? this._renderRow(entry));
+    }
+    // Touch only what changed: mostly a few new rows on top and as many
+    // old ones gone at the bottom. The new rows go in as one fragment.
+    for (const [key, row] of this._rows) {
+      if (!rows.has(key)) {
+        row.remove();
+      }
     }
     this._rows = rows;
-    this._list.replaceChildren(fragment);
+    const list = this._list;
+    let next = list.firstElementChild;
+    let fragment: DocumentFragment | null = null;
+    for (const row of rows.values()) {
+      if (row === next) {
+        if (fragment) {
+          list.insertBefore(fragment, next);
+          fragment = null;
+        }
+        next = next.nextElementSibling;
+      } else {
+        fragment = fragment ?? document.createDocumentFragment();
+        fragment.append(row);
+      }
+    }
+    if (fragment) {
+      list.insertBefore(fragment, next);
+    }
 
     const trans = this.trans;
     const kept = this.log.size;
@@ -569,6 +621,9 @@ export class EventViewer extends Widget {
   private _count: HTMLSpanElement;
   private _delivery: HTMLSpanElement;
   private _dirty = false;
+  private _lastRender = -Infinity;
+  private _renderInterval: number;
+  private _renderTimer: ReturnType<typeof setTimeout> | null = null;
   private _empty: HTMLParagraphElement;
   private _list: HTMLUListElement;
   private _maxRows: number;
@@ -619,6 +674,11 @@ export namespace EventViewer {
      * The translator of the strings shown.
      */
     translator?: ITranslator;
+    /**
+     * The least milliseconds between two renders (100 by default); 0
+     * renders at the next frame whatever came before.
+     */
+    renderInterval?: number;
     /**
      * The current time (for "today"); the clock by default.
      */

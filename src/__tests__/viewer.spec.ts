@@ -33,6 +33,7 @@ describe('EventViewer', () => {
     viewer = new EventViewer({
       client: client as unknown as IEventsClient,
       maxRows: 3,
+      renderInterval: 0,
       now: () => NOW,
       onOpenSettings: () => opened++
     });
@@ -255,6 +256,29 @@ describe('EventViewer', () => {
     const [, same] = rows();
     expect(same).toBe(row);
     expect(same.querySelector('details')!.open).toBe(true);
+  });
+
+  it('renders a flood of events a few times, not once each', async () => {
+    viewer.dispose();
+    viewer = new EventViewer({
+      client: client as unknown as IEventsClient,
+      renderInterval: 50
+    });
+    Widget.attach(viewer, document.body);
+    await new Promise(resolve => setTimeout(resolve, 0)); // the schemas listed
+    let renders = 0;
+    viewer.stateChanged.connect(() => renders++);
+    for (let n = 0; n < 200; n++) {
+      send(client, COMMAND, { command_id: `f${n}` });
+      MessageLoop.flush();
+    }
+    expect(renders).toBe(0);
+    await new Promise(resolve => setTimeout(resolve, 80));
+    MessageLoop.flush();
+    expect(renders).toBe(1);
+    expect(
+      viewer.node.querySelectorAll('.jp-EventViewer-row')[0].textContent
+    ).toContain('command_id=f199');
   });
 
   it('clears', () => {
@@ -504,7 +528,8 @@ describe('opening the Event Viewer on 10,000 buffered events', () => {
     const client = new FakeClient();
     const start = performance.now();
     const viewer = new EventViewer({
-      client: client as unknown as IEventsClient
+      client: client as unknown as IEventsClient,
+      renderInterval: 0
     });
     Widget.attach(viewer, document.body);
     // The server's replay: 10,000 messages before the next frame.

@@ -45,7 +45,10 @@ describe('the Event Viewer commands', () => {
       palette,
       trans: nullTranslator.load('jupyter_events_ext'),
       createViewer: () =>
-        new EventViewer({ client: client as unknown as IEventsClient })
+        new EventViewer({
+          client: client as unknown as IEventsClient,
+          renderInterval: 0
+        })
     });
     panel = await commands.execute(CommandIDs.open);
     MessageLoop.flush();
