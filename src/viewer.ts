@@ -102,6 +102,11 @@ export class EventViewer extends Widget {
   static readonly DEFAULT_MAX_ROWS = 500;
 
   /**
+   * The most rows made in one frame.
+   */
+  static readonly ROWS_PER_FRAME = 100;
+
+  /**
    * The least milliseconds between two renders.
    */
   static readonly DEFAULT_RENDER_INTERVAL = 100;
@@ -283,8 +288,21 @@ export class EventViewer extends Widget {
     this._lastRender = performance.now();
     const { entries, total } = this.log.newest(this._maxRows);
     const rows = new Map<number, HTMLLIElement>();
+    // New rows are made a batch a frame, newest first, so that no frame
+    // is long; the rest follow at the next frames.
+    let made = 0;
     for (const entry of entries) {
-      rows.set(entry.key, this._rows.get(entry.key) ?? this._renderRow(entry));
+      let row = this._rows.get(entry.key);
+      if (!row) {
+        if (made === EventViewer.ROWS_PER_FRAME) {
+          // The next update request is served at the next frame.
+          this.update();
+          break;
+        }
+        row = this._renderRow(entry);
+        made++;
+      }
+      rows.set(entry.key, row);
     }
     // Touch only what changed: mostly a few new rows on top and as many
     // old ones gone at the bottom. The new rows go in as one fragment.
@@ -315,7 +333,7 @@ export class EventViewer extends Widget {
 
     const trans = this.trans;
     const kept = this.log.size;
-    this._empty.hidden = entries.length > 0;
+    this._empty.hidden = rows.size > 0;
     this._empty.textContent = kept
       ? trans.__('No event matches the filter and search.')
       : this.log.paused
@@ -323,10 +341,10 @@ export class EventViewer extends Widget {
         : trans.__('Waiting for events…');
     const held = this.log.heldCount;
     const counts = [
-      entries.length < total
+      rows.size < total
         ? trans.__(
             'Showing the newest %1 of %2 matching events',
-            entries.length,
+            rows.size,
             total
           )
         : trans._n('%1 event shown', '%1 events shown', total)
