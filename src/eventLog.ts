@@ -9,9 +9,10 @@ import type { IEventsClient } from './tokens';
  *
  * The filter and search are applied to all of them before the view takes
  * the newest few to render, so a rare event is found even among thousands
- * of others. Events whose time is earlier than one already received (another
- * tab's batch sent late, a queue emptied after an outage) are put in their
- * place and marked `late`, so the order shown is the order things happened.
+ * of others. Events whose time is earlier than one already received are put
+ * in their place, so the order shown is the order things happened; those
+ * over two seconds behind (a queue emptied after an outage, another tab's
+ * batch) are marked `late`.
  */
 export class EventLog {
   constructor(options: EventLog.IOptions = {}) {
@@ -22,6 +23,12 @@ export class EventLog {
    * The most events kept; the earliest go first.
    */
   static readonly DEFAULT_CAPACITY = 10000;
+
+  /**
+   * How many milliseconds an event's time may be behind the latest event
+   * already kept before it is marked late (two default batch intervals).
+   */
+  static readonly LATE_AFTER = 2000;
 
   /**
    * The most events kept.
@@ -196,7 +203,10 @@ export class EventLog {
       if (at === list.length) {
         list.push(entry);
       } else {
-        entry.late = true;
+        // Batches from browsers are a second or so behind the server's own
+        // events: only a longer delay is worth a mark.
+        entry.late =
+          list[list.length - 1].time - entry.time > EventLog.LATE_AFTER;
         list.splice(at, 0, entry);
       }
     }
@@ -248,7 +258,7 @@ export namespace EventLog {
      */
     readonly time: number;
     /**
-     * Whether it arrived after an event of a later time.
+     * Whether it arrived after an event over `LATE_AFTER` ms later.
      */
     late: boolean;
   }

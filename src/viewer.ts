@@ -384,7 +384,7 @@ export class EventViewer extends Widget {
       const late = Private.element('span', 'jp-EventViewer-late');
       late.textContent = trans.__('late');
       late.title = trans.__(
-        'Arrived after events of a later time (sent late, e.g. after an outage or from another tab): shown in the order of event time.'
+        'Arrived after events over two seconds later (sent late, e.g. after an outage or from another tab): shown in the order of event time.'
       );
       summary.append(late);
     }

@@ -158,20 +158,30 @@ describe('EventViewer', () => {
   });
 
   it('orders by event time and marks events that arrived late', () => {
-    const at = (s: number) => new Date(NOW.getTime() - 100000 + s * 1000);
-    send(client, COMMAND, { command_id: 'first' }, at(1).toISOString());
-    send(client, COMMAND, { command_id: 'third' }, at(3).toISOString());
-    send(client, COMMAND, { command_id: 'second' }, at(2).toISOString());
+    viewer.dispose();
+    viewer = new EventViewer({
+      client: client as unknown as IEventsClient,
+      renderInterval: 0
+    });
+    Widget.attach(viewer, document.body);
+    const at = (s: number) =>
+      new Date(NOW.getTime() - 100000 + s * 1000).toISOString();
+    send(client, COMMAND, { command_id: 'first' }, at(1));
+    send(client, COMMAND, { command_id: 'fourth' }, at(10));
+    send(client, COMMAND, { command_id: 'second' }, at(2));
+    // A second behind, as a browser's batch is behind the server's events.
+    send(client, COMMAND, { command_id: 'third' }, at(9));
     const shown = rows();
     expect(shown.map(row => field(row, 'command_id'))).toEqual([
+      'fourth',
       'third',
       'second',
       'first'
     ]);
     expect(
       shown.map(row => row.querySelector('.jp-EventViewer-late') !== null)
-    ).toEqual([false, true, false]);
-    expect(shown[1].querySelector('.jp-EventViewer-late')!.textContent).toBe(
+    ).toEqual([false, false, true, false]);
+    expect(shown[2].querySelector('.jp-EventViewer-late')!.textContent).toBe(
       'late'
     );
   });
