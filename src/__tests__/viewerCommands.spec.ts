@@ -2,8 +2,10 @@ import type { ICommandPalette, MainAreaWidget } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { MessageLoop } from '@lumino/messaging';
+import { Signal } from '@lumino/signaling';
 import { CommandPalette, Widget } from '@lumino/widgets';
 
+import plugins from '../index';
 import type { IEventsClient } from '../tokens';
 import { EventViewer } from '../viewer';
 import { addViewerCommands, CommandIDs } from '../viewerCommands';
@@ -189,5 +191,59 @@ describe('the Event Viewer commands', () => {
     await until(() => activity() !== null);
     (activity() as HTMLElement).click();
     expect(ran).toBe(1);
+  });
+});
+
+describe('the Event Viewer plugin', () => {
+  it('gives the viewer what this browser records: the settings in force, locks kept at their default', async () => {
+    const viewerPlugin = plugins.find(
+      plugin => plugin.id === 'jupyter-events-ext:viewer'
+    )!;
+    const defaults: Record<string, unknown> = {
+      capture: true,
+      commands: true,
+      documents: true,
+      cellExecution: true,
+      kernels: true,
+      activeDocument: true,
+      pathMode: 'omitted',
+      locked: ['pathMode']
+    };
+    const settings: {
+      composite: Record<string, unknown>;
+      default: (key: string) => unknown;
+      changed: Signal<unknown, void>;
+    } = {
+      // The user turned documents off and asked for paths as-is; the operator locked pathMode.
+      composite: { ...defaults, documents: false, pathMode: 'as-is' },
+      default: (key: string) => defaults[key],
+      changed: new Signal<unknown, void>({})
+    };
+    const commands = new CommandRegistry();
+    const app = {
+      commands,
+      shell: {
+        add: (widget: Widget) => Widget.attach(widget, document.body),
+        activateById: () => undefined
+      }
+    };
+    const client = new FakeClient();
+    await viewerPlugin.activate(app as any, client, null, null, null, null, {
+      load: async () => settings
+    });
+    await new Promise(resolve => setTimeout(resolve, 0));
+    const panel: MainAreaWidget<EventViewer> = await commands.execute(
+      CommandIDs.open
+    );
+    expect(panel.content.recording).toEqual({
+      ...defaults,
+      documents: false,
+      pathMode: 'omitted',
+      locked: ['pathMode']
+    });
+    settings.composite = { ...settings.composite, capture: false };
+    settings.changed.emit();
+    expect(panel.content.recording!.capture).toBe(false);
+    panel.dispose();
   });
 });
