@@ -4,11 +4,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import {
-  ICommandPalette,
-  MainAreaWidget,
-  WidgetTracker
-} from '@jupyterlab/apputils';
+import { ICommandPalette } from '@jupyterlab/apputils';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { IMainMenu } from '@jupyterlab/mainmenu';
@@ -16,25 +12,29 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { listIcon } from '@jupyterlab/ui-components';
 
 import { activityPlugin } from './activity/plugin';
 import { ActionCapture, captureConfig } from './capture';
+import { DEFAULT_CONFIG, KINDS } from './capture/config';
 import { EventsClient } from './client';
 import { captureAllowed, ConsentKeeper, IEventsConsent } from './consent';
 import { OperatorLocks } from './operatorlocks';
 import { Reasons } from './reason';
 import { requestAPI } from './request';
 import { EventsStatus } from './statusbar';
-import { IEventsClient } from './tokens';
+import { ICaptureDrops, IEventsClient } from './tokens';
 import { EventViewer } from './viewer';
+import {
+  addViewerCommands,
+  CommandIDs as ViewerCommandIDs
+} from './viewerCommands';
 
 export { ActionCapture } from './capture';
 export { EventsClient } from './client';
 export { IEventsConsent } from './consent';
 export { EventQueue } from './queue';
 export { EventStream } from './stream';
-export { IEventsClient } from './tokens';
+export { ICaptureDrops, IEventsClient } from './tokens';
 export { EventValidationError, SchemaValidator } from './validator';
 export { EventViewer } from './viewer';
 
@@ -43,11 +43,6 @@ export { EventViewer } from './viewer';
  * "Events" page of the Settings Editor, shared with the capture.
  */
 const SETTINGS_ID = 'jupyter-events-ext:plugin';
-
-/**
- * The command that opens the Event Viewer.
- */
-const OPEN_VIEWER = 'jupyter-events-ext:open-viewer';
 
 /**
  * The command that asks the user's consent again (in the opt-in mode).
@@ -99,12 +94,13 @@ const clientPlugin: JupyterFrontEndPlugin<IEventsClient> = {
 /**
  * The automatic capture of UI actions, driven by the settings.
  */
-const capturePlugin: JupyterFrontEndPlugin<void> = {
+const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
   id: 'jupyter-events-ext:capture',
   description:
     'Records UI actions (commands, documents, cell executions, kernels, the document in focus) as events, as the settings say.',
   autoStart: true,
   requires: [IEventsClient],
+  provides: ICaptureDrops,
   optional: [
     ISettingRegistry,
     IDocumentWidgetOpener,
@@ -122,7 +118,7 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
     consoles: IConsoleTracker | null,
     consent: IEventsConsent | null = null,
     translator: ITranslator | null = null
-  ): Promise<void> => {
+  ): Promise<ICaptureDrops> => {
     // Nothing is recorded until the settings (and any operator lock) are read,
     // nor in the opt-in mode before the user agreed. Not awaited here: the
     // remembered decision (IStateDB) is read only once the application started.
@@ -178,57 +174,84 @@ const capturePlugin: JupyterFrontEndPlugin<void> = {
       .catch(reason =>
         console.warn('jupyter-events-ext: no key to hash paths with', reason)
       );
+    return capture;
   }
 };
 
 /**
- * The Event Viewer panel and the command that opens it.
+ * The Event Viewer panel and its commands (`viewerCommands.ts`).
  */
 const viewerPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-events-ext:viewer',
   description:
-    'Adds the Event Viewer: live events, what waits to be sent, and what each schema records.',
+    'Adds the Event Viewer: live events, what waits to be sent, and what this browser records.',
   autoStart: true,
   requires: [IEventsClient],
-  optional: [ICommandPalette, IMainMenu, ILayoutRestorer],
+  optional: [
+    ICommandPalette,
+    IMainMenu,
+    ILayoutRestorer,
+    ITranslator,
+    ISettingRegistry,
+    ICaptureDrops
+  ],
   activate: (
     app: JupyterFrontEnd,
     client: IEventsClient,
     palette: ICommandPalette | null,
     mainMenu: IMainMenu | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    translator: ITranslator | null,
+    settingRegistry: ISettingRegistry | null,
+    captureDrops: ICaptureDrops | null = null
   ): void => {
-    const tracker = new WidgetTracker<MainAreaWidget<EventViewer>>({
-      namespace: 'jupyter-events-ext-viewer'
-    });
-    app.commands.addCommand(OPEN_VIEWER, {
-      label: 'Event Viewer',
-      caption: 'Show the events recorded by the server, live',
-      icon: args => (args.isPalette ? undefined : listIcon),
-      execute: () => {
-        let widget = tracker.currentWidget;
-        if (!widget || widget.isDisposed) {
-          widget = new MainAreaWidget({
-            content: new EventViewer({ client })
-          });
-          widget.id = 'jupyter-events-ext-viewer';
-          widget.title.label = 'Event Viewer';
-          widget.title.icon = listIcon;
-          widget.title.closable = true;
-          void tracker.add(widget);
-        }
-        if (!widget.isAttached) {
-          app.shell.add(widget, 'main');
-        }
-        app.shell.activateById(widget.id);
-        return widget;
+    translator = translator ?? nullTranslator;
+    const trans = translator.load('jupyter_events_ext');
+    // What this browser records, for "What this browser records": the
+    // settings in force, read once and followed.
+    let recording: EventViewer.IRecording | null = null;
+    const viewers = new Set<EventViewer>();
+    if (settingRegistry) {
+      void settingRegistry
+        .load(SETTINGS_ID)
+        .then(settings => {
+          const follow = () => {
+            recording = ViewerPrivate.recording(settings);
+            viewers.forEach(viewer => (viewer.recording = recording));
+          };
+          follow();
+          settings.changed.connect(follow);
+        })
+        .catch(reason =>
+          console.error('jupyter-events-ext: cannot load the settings', reason)
+        );
+    }
+    captureDrops?.dropsChanged.connect((_, drops) =>
+      viewers.forEach(viewer => (viewer.captureDrops = drops))
+    );
+    const tracker = addViewerCommands({
+      commands: app.commands,
+      shell: app.shell,
+      palette,
+      trans,
+      createViewer: () => {
+        const viewer = new EventViewer({
+          client,
+          translator: translator!,
+          recording,
+          onOpenSettings: () =>
+            void app.commands.execute(ViewerCommandIDs.openSettings)
+        });
+        viewer.captureDrops = captureDrops?.drops ?? {};
+        viewers.add(viewer);
+        viewer.disposed.connect(() => viewers.delete(viewer));
+        return viewer;
       }
     });
-    palette?.addItem({ command: OPEN_VIEWER, category: 'Events' });
-    mainMenu?.viewMenu.addGroup([{ command: OPEN_VIEWER }], 100);
+    mainMenu?.viewMenu.addGroup([{ command: ViewerCommandIDs.open }], 100);
     if (restorer) {
       void restorer.restore(tracker, {
-        command: OPEN_VIEWER,
+        command: ViewerCommandIDs.open,
         name: () => 'viewer'
       });
     }
@@ -346,6 +369,34 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
     });
   }
 };
+
+namespace ViewerPrivate {
+  /**
+   * What this browser records, as the settings in force say: an operator's
+   * lock keeps a setting at the value overrides.json gives it; a kind the
+   * settings do not mention has its default.
+   */
+  export function recording(
+    settings: ISettingRegistry.ISettings
+  ): EventViewer.IRecording {
+    const lockedValue = settings.default('locked');
+    const locked = Array.isArray(lockedValue) ? lockedValue.map(String) : [];
+    const value = (key: string) =>
+      locked.includes(key) ? settings.default(key) : settings.composite[key];
+    const kinds = {} as Record<EventViewer.CaptureKind, boolean>;
+    for (const kind of KINDS) {
+      const on = value(kind);
+      kinds[kind] = typeof on === 'boolean' ? on : DEFAULT_CONFIG[kind];
+    }
+    return {
+      ...kinds,
+      capture: value('capture') !== false,
+      pathMode:
+        (value('pathMode') as EventViewer.IRecording['pathMode']) ?? 'hashed',
+      locked
+    };
+  }
+}
 
 export default [
   clientPlugin,

@@ -214,10 +214,12 @@ export class EventStream implements IEventsClient.ISubscription {
   /**
    * Learn why the socket did not open: the server answers `GET info` with
    * the status it refused the upgrade with (403, or 404 when the extension is
-   * not installed).
+   * not installed); when `GET info` succeeds, the socket alone is refused.
    */
   private async _askWhy(): Promise<void> {
-    let reason: IEventsClient.IReason | null = null;
+    // The server answering while refusing the socket is a reason too: a proxy
+    // that does not pass WebSockets, a cross-origin page, too many subscribers.
+    let reason: IEventsClient.IReason | null = EventStream.REFUSED;
     try {
       await requestAPI('info', {}, this.serverSettings);
     } catch (error) {
@@ -268,6 +270,17 @@ export class EventStream implements IEventsClient.ISubscription {
  * The statics of the event stream.
  */
 export namespace EventStream {
+  /**
+   * The reason when the server answers its REST API but refuses the socket
+   * (the status of a refused upgrade is out of a browser's sight).
+   */
+  export const REFUSED: IEventsClient.IReason = Object.freeze({
+    kind: 'server-error',
+    status: null,
+    message:
+      'The server answers but refuses the live stream (too many open viewers, or a proxy that does not pass WebSockets).'
+  });
+
   /**
    * The options of a subscription.
    */

@@ -295,3 +295,29 @@ export namespace IEventsClient {
     readonly timestamp: string;
   }
 }
+
+/**
+ * What the automatic capture dropped because a kind went over its rate limit
+ * (the `rateLimit` setting), per kind; the Event Viewer shows it.
+ */
+export const ICaptureDrops = new Token<ICaptureDrops>(
+  'jupyter-events-ext:ICaptureDrops',
+  'The events the automatic capture dropped, per kind, because the kind went over its rate limit.'
+);
+
+/**
+ * Events dropped by the automatic capture, per kind.
+ */
+export interface ICaptureDrops {
+  /**
+   * The count of events dropped so far, per capture kind.
+   */
+  readonly drops: Readonly<Partial<Record<string, number>>>;
+  /**
+   * Emitted with {@link drops} when they grow (at most once a second).
+   */
+  readonly dropsChanged: ISignal<
+    unknown,
+    Readonly<Partial<Record<string, number>>>
+  >;
+}

@@ -1,14 +1,31 @@
-import type { ReadonlyJSONObject } from '@lumino/coreutils';
+import { Clipboard, DOMUtils } from '@jupyterlab/apputils';
+import {
+  type ITranslator,
+  nullTranslator,
+  type TranslationBundle
+} from '@jupyterlab/translation';
+import { copyIcon, lockIcon } from '@jupyterlab/ui-components';
+import { type ISignal, Signal } from '@lumino/signaling';
+import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import type { Kind as ActionCaptureKind } from './capture/config';
+import { EventLog } from './eventLog';
+import { EventStream } from './stream';
 import type { IEventsClient } from './tokens';
 
 /**
- * The Event Viewer: the server's events as they happen, each row a time, a
- * schema, a version and a summary that expands to the full JSON; a filter by
- * schema, pause and resume, clear; the connection and delivery state; and the
- * registered schemas with their descriptions, so a person can read what is
- * recorded about them.
+ * The Event Viewer: the server's events as they happen, newest first, each
+ * row a time, a schema, a version and a summary that expands to the full
+ * JSON and can be copied; the connection and delivery state; and what this
+ * browser records, as the settings say.
+ *
+ * The events are kept in an `EventLog`; filtering, searching and the order
+ * are its job. This widget renders the newest matching ones (500) at most
+ * every 100 ms, whatever number arrived meanwhile, touching only the rows
+ * that changed: opening it on the server's buffer of 10,000 events is a few
+ * renders, not 10,000 inserts.
+ * Its actions are commands (`viewerCommands.ts`), in the panel's toolbar.
  */
 export class EventViewer extends Widget {
   /**
@@ -19,47 +36,42 @@ export class EventViewer extends Widget {
     this.addClass('jp-EventViewer');
     this._client = options.client;
     this._maxRows = options.maxRows ?? EventViewer.DEFAULT_MAX_ROWS;
+    this._now = options.now ?? (() => new Date());
+    this._renderInterval =
+      options.renderInterval ?? EventViewer.DEFAULT_RENDER_INTERVAL;
+    this._onOpenSettings = options.onOpenSettings ?? null;
+    this.trans = (options.translator ?? nullTranslator).load(
+      'jupyter_events_ext'
+    );
+    const trans = this.trans;
+    this.log = new EventLog({ capacity: options.capacity });
+    this.log.changed.connect(this._onLogChanged, this);
 
-    const toolbar = Private.element('div', 'jp-EventViewer-toolbar');
-    const filterLabel = Private.element('label', 'jp-EventViewer-filterLabel');
-    filterLabel.append('Schema ');
-    this._filter = Private.element('select', 'jp-EventViewer-filter');
-    this._filter.title = 'Show the events of one schema only';
-    this._filter.append(new Option('All schemas', ''));
-    this._filter.addEventListener('change', () => this._applyFilter());
-    filterLabel.append(this._filter);
-    this._pause = Private.button('jp-EventViewer-pause', 'Pause', () =>
-      this.togglePaused()
-    );
-    const clear = Private.button('jp-EventViewer-clear', 'Clear', () =>
-      this.clear()
-    );
+    const status = Private.element('div', 'jp-EventViewer-status');
     this._connection = Private.element('span', 'jp-EventViewer-connection');
+    this._connection.setAttribute('role', 'status');
     this._delivery = Private.element('span', 'jp-EventViewer-delivery');
-    toolbar.append(
-      filterLabel,
-      this._pause,
-      clear,
-      Private.element('span', 'jp-EventViewer-spacer'),
-      this._connection,
-      this._delivery
-    );
+    this._delivery.setAttribute('role', 'status');
+    this._count = Private.element('span', 'jp-EventViewer-count');
+    status.append(this._connection, this._delivery, this._count);
 
     const body = Private.element('div', 'jp-EventViewer-body');
     const events = Private.element('section', 'jp-EventViewer-events');
-    events.setAttribute('aria-label', 'Events');
-    this._list = Private.element('div', 'jp-EventViewer-list');
-    this._list.setAttribute('role', 'list');
+    events.setAttribute('aria-label', trans.__('Events'));
+    this._list = Private.element('ul', 'jp-EventViewer-list');
+    this._list.setAttribute('aria-label', trans.__('Events, newest first'));
     this._empty = Private.element('p', 'jp-EventViewer-empty');
-    this._empty.textContent = 'Waiting for events…';
     events.append(this._empty, this._list);
-    this._schemas = Private.element('section', 'jp-EventViewer-schemas');
-    this._schemas.setAttribute('aria-label', 'Registered schemas');
+    this._recording = Private.element('section', 'jp-EventViewer-recording');
     const heading = Private.element('h2', 'jp-EventViewer-heading');
-    heading.textContent = 'What is recorded about me';
-    this._schemas.append(heading);
-    body.append(events, this._schemas);
-    this.node.append(toolbar, body);
+    heading.id = DOMUtils.createDomID();
+    heading.textContent = trans.__('What this browser records');
+    this._recording.setAttribute('aria-labelledby', heading.id);
+    this._recordingBody = Private.element('div', 'jp-EventViewer-settings');
+    this._schemaCards = Private.element('div', 'jp-EventViewer-schemaCards');
+    this._recording.append(heading, this._recordingBody, this._schemaCards);
+    body.append(events, this._recording);
+    this.node.append(status, body);
 
     // Replay what the server still buffers: the viewer opens on recent history.
     this._subscription = this._client.subscribe({ after: 0 });
@@ -70,63 +82,149 @@ export class EventViewer extends Widget {
     this._client.stateChanged.connect(this._renderDelivery, this);
     this._renderConnection();
     this._renderDelivery();
+    this.recording = options.recording ?? null;
+    this._render();
     void this._client
       .listSchemas()
-      .then(schemas => this._renderSchemas(schemas))
+      .then(schemas => this._setSchemas(schemas))
       .catch(reason => {
         const note = Private.element('p', 'jp-EventViewer-note');
-        note.textContent = `The schemas could not be listed: ${reason}`;
-        this._schemas.append(note);
+        note.textContent = trans.__(
+          'The schemas could not be listed: %1',
+          String(reason)
+        );
+        this._schemaCards.append(note);
       });
   }
 
   /**
-   * The most rows the viewer keeps.
+   * The most rows rendered: the newest that match.
    */
   static readonly DEFAULT_MAX_ROWS = 500;
+
+  /**
+   * The most rows made in one frame.
+   */
+  static readonly ROWS_PER_FRAME = 100;
+
+  /**
+   * The least milliseconds between two renders.
+   */
+  static readonly DEFAULT_RENDER_INTERVAL = 100;
+
+  /**
+   * The events received, with the filter, search and pause.
+   */
+  readonly log: EventLog;
+
+  /**
+   * The viewer's strings.
+   */
+  readonly trans: TranslationBundle;
+
+  /**
+   * A signal emitted when what the commands show may have changed: paused,
+   * events held back, the filter or search, rows shown.
+   */
+  get stateChanged(): ISignal<this, void> {
+    return this._stateChanged;
+  }
+
+  /**
+   * The schemas the server lists, by id.
+   */
+  get schemas(): ReadonlyMap<string, IEventsClient.ISchema> {
+    return this._schemas;
+  }
 
   /**
    * The schema shown, or `null` for every schema.
    */
   get filter(): string | null {
-    return this._filter.value || null;
+    return this.log.schemaId;
   }
   set filter(schemaId: string | null) {
-    this._addSchemaOption(schemaId);
-    this._filter.value = schemaId ?? '';
-    this._applyFilter();
+    this.log.schemaId = schemaId;
+  }
+
+  /**
+   * The text searched for in the events' JSON.
+   */
+  get query(): string {
+    return this.log.query;
+  }
+  set query(value: string) {
+    this.log.query = value;
   }
 
   /**
    * Whether new events are held back rather than shown.
    */
   get paused(): boolean {
-    return this._paused;
+    return this.log.paused;
+  }
+
+  /**
+   * What this browser records, from the settings; `null` when unknown.
+   */
+  /**
+   * The events the automatic capture dropped per kind (its rate limit), shown
+   * with what waits to be sent.
+   */
+  get captureDrops(): EventViewer.Drops {
+    return this._captureDrops;
+  }
+  set captureDrops(value: EventViewer.Drops) {
+    this._captureDrops = value;
+    this._renderDelivery();
+  }
+
+  get recording(): EventViewer.IRecording | null {
+    return this._recordingValue;
+  }
+  set recording(value: EventViewer.IRecording | null) {
+    this._recordingValue = value;
+    this._renderRecording();
   }
 
   /**
    * Pause or resume; resuming shows the events held back meanwhile.
    */
   togglePaused(): void {
-    this._paused = !this._paused;
-    if (!this._paused) {
-      const held = this._held;
-      this._held = [];
-      for (const message of held) {
-        this._addRow(message);
-      }
-    }
-    this._renderPause();
+    this.log.paused = !this.log.paused;
   }
 
   /**
    * Remove every row (and what pausing held back).
    */
   clear(): void {
-    this._list.replaceChildren();
-    this._held = [];
-    this._renderPause();
-    this._renderEmpty();
+    this.log.clear();
+  }
+
+  /**
+   * The events that match the filter and search, earliest first, as JSON
+   * lines: what "Export" downloads.
+   */
+  exportText(): string {
+    return EventLog.toJSONLines(this.log.matching());
+  }
+
+  /**
+   * Download the matching events as a JSON-lines file.
+   */
+  download(): void {
+    const blob = new Blob([this.exportText()], {
+      type: 'application/x-ndjson'
+    });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = `events-${Private.fileTime(this._now())}.jsonl`;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The download has its own copy once started.
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   /**
@@ -138,101 +236,201 @@ export class EventViewer extends Widget {
     }
     this._subscription.dispose();
     this._client.stateChanged.disconnect(this._renderDelivery, this);
+    if (this._renderTimer !== null) {
+      clearTimeout(this._renderTimer);
+    }
     super.dispose();
+    Signal.clearData(this);
+  }
+
+  /**
+   * Render what changed since the last frame.
+   */
+  protected onUpdateRequest(msg: Message): void {
+    if (!this.isVisible) {
+      // Hidden (another tab in front): rendered when shown.
+      this._dirty = true;
+      return;
+    }
+    this._render();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    if (this._dirty) {
+      this.update();
+    }
   }
 
   private _onEvent(
     _: IEventsClient.ISubscription,
     message: IEventsClient.IStreamMessage
   ): void {
-    this._addSchemaOption(message.event.__schema__);
-    if (this._paused) {
-      this._held.push(message);
-      if (this._held.length > this._maxRows) {
-        this._held.shift();
-      }
-      this._renderPause();
-      return;
-    }
-    this._addRow(message);
+    this.log.add([message]);
   }
 
-  private _addRow({ seq, event }: IEventsClient.IStreamMessage): void {
-    const schemaId = event.__schema__;
-    const row = Private.element('details', 'jp-EventViewer-row');
-    row.setAttribute('role', 'listitem');
+  /**
+   * Render soon: at the next frame, but no sooner than `renderInterval`
+   * after the last render, so that a flood of events (the replay on
+   * opening) is rendered a few times rather than at every frame.
+   */
+  private _onLogChanged(): void {
+    this._dirty = true;
+    if (this._renderInterval <= 0) {
+      this.update();
+      return;
+    }
+    if (this._renderTimer !== null) {
+      return;
+    }
+    const wait = Math.max(
+      0,
+      this._lastRender + this._renderInterval - performance.now()
+    );
+    this._renderTimer = setTimeout(() => {
+      this._renderTimer = null;
+      this.update();
+    }, wait);
+  }
+
+  /**
+   * Render the newest matching rows in one replacement of the list, keeping
+   * the rows already there (a row opened stays open).
+   */
+  private _render(): void {
+    this._dirty = false;
+    this._lastRender = performance.now();
+    const { entries, total } = this.log.newest(this._maxRows);
+    const rows = new Map<number, HTMLLIElement>();
+    // New rows are made a batch a frame, newest first, so that no frame
+    // is long; the rest follow at the next frames.
+    let made = 0;
+    for (const entry of entries) {
+      let row = this._rows.get(entry.key);
+      if (!row) {
+        if (made === EventViewer.ROWS_PER_FRAME) {
+          // The next update request is served at the next frame.
+          this.update();
+          break;
+        }
+        row = this._renderRow(entry);
+        made++;
+      }
+      rows.set(entry.key, row);
+    }
+    // Touch only what changed: mostly a few new rows on top and as many
+    // old ones gone at the bottom. The new rows go in as one fragment.
+    for (const [key, row] of this._rows) {
+      if (!rows.has(key)) {
+        row.remove();
+      }
+    }
+    this._rows = rows;
+    const list = this._list;
+    let next = list.firstElementChild;
+    let fragment: DocumentFragment | null = null;
+    for (const row of rows.values()) {
+      if (row === next) {
+        if (fragment) {
+          list.insertBefore(fragment, next);
+          fragment = null;
+        }
+        next = next.nextElementSibling;
+      } else {
+        fragment = fragment ?? document.createDocumentFragment();
+        fragment.append(row);
+      }
+    }
+    if (fragment) {
+      list.insertBefore(fragment, next);
+    }
+
+    const trans = this.trans;
+    const kept = this.log.size;
+    this._empty.hidden = rows.size > 0;
+    this._empty.textContent = kept
+      ? trans.__('No event matches the filter and search.')
+      : this.log.paused
+        ? trans.__('Paused.')
+        : trans.__('Waiting for events…');
+    const held = this.log.heldCount;
+    const counts = [
+      rows.size < total
+        ? trans.__(
+            'Showing the newest %1 of %2 matching events',
+            rows.size,
+            total
+          )
+        : trans._n('%1 event shown', '%1 events shown', total)
+    ];
+    if (total < kept) {
+      counts.push(trans._n('%1 kept', '%1 kept', kept));
+    }
+    if (held) {
+      counts.push(trans._n('%1 new while paused', '%1 new while paused', held));
+    }
+    this._count.textContent = counts.join(' · ');
+    this._stateChanged.emit();
+  }
+
+  private _renderRow(entry: EventLog.IEntry): HTMLLIElement {
+    const trans = this.trans;
+    const { event, schemaId } = entry;
+    const row = Private.element('li', 'jp-EventViewer-row');
     row.dataset.schema = schemaId;
-    row.dataset.seq = String(seq);
+    row.dataset.seq = String(entry.seq);
+    const details = Private.element('details', 'jp-EventViewer-details');
     const summary = Private.element('summary', 'jp-EventViewer-summary');
     const time = Private.element('time', 'jp-EventViewer-time');
     time.dateTime = event.__timestamp__;
-    time.textContent = Private.formatTime(event.__timestamp__);
+    time.textContent = formatEventTime(event.__timestamp__, this._now());
     time.title = event.__timestamp__;
     const schema = Private.element('span', 'jp-EventViewer-schema');
-    schema.textContent = Private.shortName(schemaId);
+    schema.textContent = shortName(schemaId);
     schema.title = schemaId;
     const version = Private.element('span', 'jp-EventViewer-version');
     version.textContent = `v${event.__schema_version__}`;
     const text = Private.element('span', 'jp-EventViewer-text');
     text.textContent = Private.summarize(event);
-    summary.append(time, schema, version, text);
-    row.append(summary);
+    summary.append(time, schema, version);
+    if (entry.late) {
+      row.classList.add('jp-mod-late');
+      const late = Private.element('span', 'jp-EventViewer-late');
+      late.textContent = trans.__('late');
+      late.title = trans.__(
+        'Arrived after events over two seconds later (sent late, e.g. after an outage or from another tab): shown in the order of event time.'
+      );
+      summary.append(late);
+    }
+    summary.append(text);
+    details.append(summary);
     // The JSON is built when a row is first opened: most never are.
-    row.addEventListener('toggle', () => {
-      if (row.open && row.childElementCount === 1) {
+    details.addEventListener('toggle', () => {
+      if (details.open && details.childElementCount === 1) {
         const json = Private.element('pre', 'jp-EventViewer-json');
         json.textContent = JSON.stringify(event, null, 2);
-        row.append(json);
+        details.append(json);
       }
     });
-    const filter = this.filter;
-    row.hidden = filter !== null && filter !== schemaId;
-    this._list.prepend(row);
-    while (this._list.childElementCount > this._maxRows) {
-      this._list.lastElementChild!.remove();
-    }
-    this._renderEmpty();
-  }
-
-  private _addSchemaOption(schemaId: string | null, title?: string): void {
-    if (schemaId === null || this._options.has(schemaId)) {
-      return;
-    }
-    this._options.add(schemaId);
-    const option = new Option(Private.shortName(schemaId), schemaId);
-    option.title = title ?? schemaId;
-    // Keep the options sorted by name, after "All schemas".
-    const after = Array.from(this._filter.options)
-      .slice(1)
-      .find(other => other.text.localeCompare(option.text) > 0);
-    this._filter.insertBefore(option, after ?? null);
-  }
-
-  private _applyFilter(): void {
-    const filter = this.filter;
-    for (const row of Array.from(this._list.children) as HTMLElement[]) {
-      row.hidden = filter !== null && row.dataset.schema !== filter;
-    }
-    this._renderEmpty();
-  }
-
-  private _renderEmpty(): void {
-    const visible = Array.from(this._list.children).some(
-      row => !(row as HTMLElement).hidden
+    const copy = Private.element(
+      'button',
+      'jp-EventViewer-copy jp-Button jp-mod-minimal'
     );
-    this._empty.hidden = visible;
-    this._empty.textContent = this._list.childElementCount
-      ? 'No events of this schema yet.'
-      : 'Waiting for events…';
-  }
-
-  private _renderPause(): void {
-    this._pause.textContent = this._paused
-      ? this._held.length
-        ? `Resume (${this._held.length} new)`
-        : 'Resume'
-      : 'Pause';
-    this._pause.setAttribute('aria-pressed', String(this._paused));
+    copy.type = 'button';
+    const label = trans.__('Copy the event as JSON');
+    copy.title = label;
+    copy.setAttribute('aria-label', label);
+    copyIcon.element({ container: copy, tag: null });
+    copy.addEventListener('click', () => {
+      Clipboard.copyToSystem(JSON.stringify(event, null, 2));
+      copy.title = trans.__('Copied');
+      copy.classList.add('jp-mod-copied');
+      setTimeout(() => {
+        copy.title = label;
+        copy.classList.remove('jp-mod-copied');
+      }, 1500);
+    });
+    row.append(details, copy);
+    return row;
   }
 
   private _onMissed(_: unknown, count: number): void {
@@ -255,42 +453,93 @@ export class EventViewer extends Widget {
   }
 
   private _renderConnection(): void {
+    const trans = this.trans;
     const { connected, reason } = this._subscription;
-    // A reason the server gave replaces "Reconnecting…": retrying will not help.
+    // A reason replaces "Reconnecting…": the server said why, or that it answers
+    // but refuses the stream; retrying alone will not help.
     const state = connected ? 'connected' : (reason?.kind ?? 'disconnected');
     this._connection.dataset.state = state;
-    const parts = [connected ? 'Live' : (reason?.message ?? 'Reconnecting…')];
+    const parts = [
+      connected
+        ? trans.__('Live')
+        : reason
+          ? Private.reasonText(reason, trans)
+          : trans.__('Reconnecting…')
+    ];
     if (this._restarts) {
       parts.push(
-        this._restarts === 1
-          ? 'the server restarted'
-          : `the server restarted ${this._restarts} times`
+        trans._n(
+          'the server restarted',
+          'the server restarted %1 times',
+          this._restarts
+        )
       );
     }
     if (this._missedCount) {
-      parts.push(`${this._missedCount} missed while disconnected`);
+      parts.push(
+        trans._n(
+          '%1 missed while disconnected',
+          '%1 missed while disconnected',
+          this._missedCount
+        )
+      );
     }
     this._connection.textContent = parts.join(' · ');
     this._connection.title = connected
       ? this._restarts
-        ? 'Connected to the live event stream. The server restarted while it was closed: events it recorded before restarting, after the last one shown, may be missing here (they are in its sinks).'
-        : 'Connected to the live event stream'
+        ? trans.__(
+            'Connected to the live event stream. The server restarted while it was closed: events it recorded before restarting, after the last one shown, may be missing here (they are in its sinks).'
+          )
+        : trans.__('Connected to the live event stream')
       : reason
-        ? 'The live event stream cannot open; trying again now and then'
-        : 'The live event stream is closed; reconnecting and resuming after the last event seen';
+        ? trans.__(
+            'The live event stream cannot open; trying again now and then'
+          )
+        : trans.__(
+            'The live event stream is closed; reconnecting and resuming after the last event seen'
+          );
   }
 
   private _renderDelivery(): void {
+    const trans = this.trans;
     const { reason, durable, waiting, dropped, rejected } = this._client.state;
-    const parts = [`${waiting} waiting to be sent`];
+    const parts = [
+      trans._n('%1 waiting to be sent', '%1 waiting to be sent', waiting)
+    ];
     if (!durable) {
-      parts.push('kept in memory only');
+      parts.push(trans.__('kept in memory only'));
     }
     if (dropped) {
-      parts.push(`${dropped} dropped (queue or storage full)`);
+      parts.push(
+        trans._n(
+          '%1 dropped (queue or storage full)',
+          '%1 dropped (queue or storage full)',
+          dropped
+        )
+      );
+    }
+    const limited = Object.entries(this._captureDrops)
+      .filter(([, count]) => count)
+      .sort(([a], [b]) => a.localeCompare(b));
+    if (limited.length) {
+      const total = limited.reduce((sum, [, count]) => sum + count!, 0);
+      parts.push(
+        trans._n(
+          '%1 dropped by the capture rate limit (%2)',
+          '%1 dropped by the capture rate limit (%2)',
+          total,
+          limited.map(([kind, count]) => `${kind} ${count}`).join(', ')
+        )
+      );
     }
     if (rejected) {
-      parts.push(`${rejected} refused by the server`);
+      parts.push(
+        trans._n(
+          '%1 refused by the server',
+          '%1 refused by the server',
+          rejected
+        )
+      );
     }
     if (reason) {
       parts.push(reason.message);
@@ -298,41 +547,143 @@ export class EventViewer extends Widget {
     this._delivery.textContent = parts.join(' · ');
     this._delivery.dataset.state = reason ? reason.kind : 'connected';
     this._delivery.title = reason
-      ? 'The server does not take events now: they wait in this browser and are sent once it does'
+      ? trans.__(
+          'The server does not take events now: they wait in this browser and are sent once it does'
+        )
       : durable
-        ? 'Events emitted in this browser and not yet recorded by the server'
-        : 'This browser cannot store events (IndexedDB unavailable or full): they are lost if the page closes before the server has them';
+        ? trans.__(
+            'Events emitted in this browser and not yet recorded by the server'
+          )
+        : trans.__(
+            'This browser cannot store events (IndexedDB unavailable or full): they are lost if the page closes before the server has them'
+          );
   }
 
-  private _renderSchemas(schemas: ReadonlyArray<IEventsClient.ISchema>): void {
-    const sorted = [...schemas].sort(
-      (a, b) =>
-        Private.shortName(a.id).localeCompare(Private.shortName(b.id)) ||
-        String(a.version).localeCompare(String(b.version))
-    );
-    for (const schema of sorted) {
-      this._addSchemaOption(
-        schema.id,
-        String(schema.schema.title ?? schema.id)
+  /**
+   * The capture kinds on, the path mode and the operator's locks, with a
+   * link to the settings.
+   */
+  private _renderRecording(): void {
+    const trans = this.trans;
+    const node = this._recordingBody;
+    node.replaceChildren();
+    const recording = this._recordingValue;
+    if (!recording) {
+      const note = Private.element('p', 'jp-EventViewer-note');
+      note.textContent = trans.__(
+        'The settings of this browser are not known: see the Settings Editor.'
       );
-      this._schemas.append(Private.renderSchema(schema));
+      node.append(note);
+    } else {
+      const locked = new Set(recording.locked);
+      const item = (key: string, text: string, on?: boolean) => {
+        const li = Private.element('li', 'jp-EventViewer-setting');
+        li.dataset.setting = key;
+        if (on !== undefined) {
+          li.dataset.on = String(on);
+        }
+        const label = Private.element('span', 'jp-EventViewer-settingText');
+        label.textContent = text;
+        li.append(label);
+        if (locked.has(key)) {
+          const lock = Private.element('span', 'jp-EventViewer-locked');
+          lockIcon.element({ container: lock, tag: null });
+          const lockText = trans.__('set by your operator');
+          lock.title = lockText;
+          const lockLabel = Private.element('span', 'jp-EventViewer-lockText');
+          lockLabel.textContent = lockText;
+          lock.append(lockLabel);
+          li.append(lock);
+        }
+        return li;
+      };
+      const list = Private.element('ul', 'jp-EventViewer-settingList');
+      list.append(
+        item(
+          'capture',
+          recording.capture
+            ? trans.__('Your actions are captured:')
+            : trans.__('Your actions are not captured.'),
+          recording.capture
+        )
+      );
+      if (recording.capture) {
+        const kinds = Private.element('ul', 'jp-EventViewer-kinds');
+        for (const [key, label] of Private.kindLabels(trans)) {
+          const on = recording[key];
+          kinds.append(
+            item(
+              key,
+              on ? trans.__('%1: on', label) : trans.__('%1: off', label),
+              on
+            )
+          );
+        }
+        list.lastElementChild!.append(kinds);
+        list.append(
+          item('pathMode', Private.pathModeText(recording.pathMode, trans))
+        );
+      }
+      node.append(list);
     }
+    if (this._onOpenSettings) {
+      const open = Private.element(
+        'button',
+        'jp-EventViewer-openSettings jp-mod-styled jp-mod-link'
+      );
+      open.type = 'button';
+      open.textContent = trans.__('Change these in the settings');
+      open.addEventListener('click', () => this._onOpenSettings!());
+      node.append(open);
+    }
+  }
+
+  private _setSchemas(schemas: ReadonlyArray<IEventsClient.ISchema>): void {
+    for (const schema of schemas) {
+      this._schemas.set(schema.id, schema);
+    }
+    // What each event this browser may send holds: the schemas of the capture.
+    const cards = [...schemas]
+      .filter(schema => schema.client)
+      .sort(
+        (a, b) =>
+          shortName(a.id).localeCompare(shortName(b.id)) ||
+          String(a.version).localeCompare(String(b.version))
+      );
+    if (cards.length) {
+      const heading = Private.element('h3', 'jp-EventViewer-subheading');
+      heading.textContent = this.trans.__('What each event holds');
+      this._schemaCards.append(heading);
+      for (const schema of cards) {
+        this._schemaCards.append(Private.renderSchema(schema));
+      }
+    }
+    this._stateChanged.emit();
   }
 
   private _client: IEventsClient;
   private _connection: HTMLSpanElement;
+  private _count: HTMLSpanElement;
   private _delivery: HTMLSpanElement;
+  private _captureDrops: EventViewer.Drops = {};
+  private _dirty = false;
+  private _lastRender = -Infinity;
+  private _renderInterval: number;
+  private _renderTimer: ReturnType<typeof setTimeout> | null = null;
   private _empty: HTMLParagraphElement;
-  private _filter: HTMLSelectElement;
-  private _held: IEventsClient.IStreamMessage[] = [];
-  private _list: HTMLDivElement;
+  private _list: HTMLUListElement;
   private _maxRows: number;
   private _missedCount = 0;
+  private _now: () => Date;
+  private _onOpenSettings: (() => void) | null;
+  private _recording: HTMLElement;
+  private _recordingBody: HTMLElement;
+  private _recordingValue: EventViewer.IRecording | null = null;
   private _restarts = 0;
-  private _options = new Set<string>();
-  private _pause: HTMLButtonElement;
-  private _paused = false;
-  private _schemas: HTMLElement;
+  private _rows = new Map<number, HTMLLIElement>();
+  private _schemaCards: HTMLElement;
+  private _schemas = new Map<string, IEventsClient.ISchema>();
+  private _stateChanged = new Signal<this, void>(this);
   private _subscription: IEventsClient.ISubscription;
 }
 
@@ -349,10 +700,95 @@ export namespace EventViewer {
      */
     client: IEventsClient;
     /**
-     * The most rows kept; the oldest go first.
+     * The most rows rendered, the newest that match (500 by default).
      */
     maxRows?: number;
+    /**
+     * The most events kept, that the filter and search look through
+     * (10,000 by default).
+     */
+    capacity?: number;
+    /**
+     * What this browser records, from the settings.
+     */
+    recording?: IRecording | null;
+    /**
+     * Open the settings (the link under "What this browser records").
+     */
+    onOpenSettings?: () => void;
+    /**
+     * The translator of the strings shown.
+     */
+    translator?: ITranslator;
+    /**
+     * The least milliseconds between two renders (100 by default); 0
+     * renders at the next frame whatever came before.
+     */
+    renderInterval?: number;
+    /**
+     * The current time (for "today"); the clock by default.
+     */
+    now?: () => Date;
   }
+
+  /**
+   * The capture kinds that a setting switches.
+   */
+  export type CaptureKind = ActionCaptureKind;
+
+  /**
+   * Events dropped per capture kind.
+   */
+  export type Drops = Readonly<Partial<Record<CaptureKind, number>>>;
+
+  /**
+   * What this browser records, as the settings in force say.
+   */
+  export interface IRecording extends Readonly<Record<CaptureKind, boolean>> {
+    /**
+     * Whether UI actions are captured at all.
+     */
+    readonly capture: boolean;
+    /**
+     * How paths are recorded.
+     */
+    readonly pathMode: 'as-is' | 'hashed' | 'omitted';
+    /**
+     * The settings the operator locked.
+     */
+    readonly locked: ReadonlyArray<string>;
+  }
+}
+
+/**
+ * A schema's name: the last segment of its `$id` before the version.
+ */
+export function shortName(schemaId: string): string {
+  const segments = schemaId.split('/').filter(segment => segment !== '');
+  while (segments.length > 1 && /^v\d+$/.test(segments[segments.length - 1])) {
+    segments.pop();
+  }
+  return segments[segments.length - 1] ?? schemaId;
+}
+
+/**
+ * An event time in local time: the time of day, with the date before it
+ * when it is not the day of `now`.
+ */
+export function formatEventTime(timestamp: string, now: Date): string {
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) {
+    return timestamp;
+  }
+  const pad = (value: number, size = 2) => String(value).padStart(size, '0');
+  const time = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
+  const sameDay =
+    date.getFullYear() === now.getFullYear() &&
+    date.getMonth() === now.getMonth() &&
+    date.getDate() === now.getDate();
+  return sameDay
+    ? time
+    : `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${time}`;
 }
 
 namespace Private {
@@ -365,45 +801,81 @@ namespace Private {
     return node;
   }
 
-  export function button(
-    className: string,
-    label: string,
-    onClick: () => void
-  ): HTMLButtonElement {
-    const node = element('button', `${className} jp-mod-styled`);
-    node.type = 'button';
-    node.textContent = label;
-    node.addEventListener('click', onClick);
-    return node;
+  /**
+   * A time for a file name: local, to the second.
+   */
+  export function fileTime(date: Date): string {
+    const pad = (value: number) => String(value).padStart(2, '0');
+    return `${date.getFullYear()}${pad(date.getMonth() + 1)}${pad(date.getDate())}-${pad(date.getHours())}${pad(date.getMinutes())}${pad(date.getSeconds())}`;
   }
 
   /**
-   * A schema's name: the last segment of its `$id` before the version.
+   * Why the stream cannot open, for a person.
    */
-  export function shortName(schemaId: string): string {
-    const segments = schemaId.split('/').filter(segment => segment !== '');
-    while (
-      segments.length > 1 &&
-      /^v\d+$/.test(segments[segments.length - 1])
-    ) {
-      segments.pop();
+  export function reasonText(
+    reason: IEventsClient.IReason,
+    trans: TranslationBundle
+  ): string {
+    if (reason === EventStream.REFUSED) {
+      return trans.__(
+        'The server answers but refuses the live stream (too many open viewers, or a proxy that does not pass WebSockets).'
+      );
     }
-    return segments[segments.length - 1] ?? schemaId;
+    return reason.message;
   }
 
-  export function formatTime(timestamp: string): string {
-    const date = new Date(timestamp);
-    if (Number.isNaN(date.getTime())) {
-      return timestamp;
+  export function kindLabels(
+    trans: TranslationBundle
+  ): [EventViewer.CaptureKind, string][] {
+    return [
+      ['commands', trans.__('commands you run (their ids)')],
+      ['documents', trans.__('documents opened, saved and closed')],
+      ['cellExecution', trans.__('cell executions (never source or outputs)')],
+      [
+        'kernels',
+        trans.__('kernels started, restarted, interrupted, shut down')
+      ],
+      ['activeDocument', trans.__('the document in focus')],
+      [
+        'cellEdits',
+        trans.__('cell edits: characters added and removed (no text)')
+      ],
+      ['notebookStructure', trans.__('cells added, deleted, moved or retyped')],
+      [
+        'attention',
+        trans.__('the active cell, the notebook shown or hidden, cells in view')
+      ],
+      [
+        'cellOutputs',
+        trans.__('output types and error names (never the outputs)')
+      ],
+      ['clipboard', trans.__('copy, cut and paste counts (never the text)')],
+      ['snapshots', trans.__('notebook snapshots on save')]
+    ];
+  }
+
+  export function pathModeText(
+    mode: EventViewer.IRecording['pathMode'],
+    trans: TranslationBundle
+  ): string {
+    switch (mode) {
+      case 'as-is':
+        return trans.__('Paths are recorded as they are.');
+      case 'omitted':
+        return trans.__('Paths are left out.');
+      default:
+        return trans.__(
+          "Paths are recorded hashed with this deployment's secret key."
+        );
     }
-    const pad = (value: number, size = 2) => String(value).padStart(size, '0');
-    return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
   }
 
   /**
    * The event's own fields on one line.
    */
-  export function summarize(event: ReadonlyJSONObject): string {
+  export function summarize(
+    event: IEventsClient.IStreamMessage['event']
+  ): string {
     const parts: string[] = [];
     for (const [key, value] of Object.entries(event)) {
       if (key.startsWith('__')) {
@@ -433,12 +905,6 @@ namespace Private {
     const version = element('span', 'jp-EventViewer-version');
     version.textContent = `v${schema.version}`;
     summary.append(title, version);
-    if (schema.client) {
-      const badge = element('span', 'jp-EventViewer-badge');
-      badge.textContent = 'from this browser';
-      badge.title = 'This browser may send events of this schema';
-      summary.append(badge);
-    }
     card.append(summary);
     const id = element('code', 'jp-EventViewer-schemaId');
     id.textContent = schema.id;

@@ -186,6 +186,23 @@ describe('EventStream', () => {
     });
   }
 
+  it('says the socket alone is refused when the server answers GET info (429)', async () => {
+    server.refuseStreams = 429;
+    stream = new EventStream({
+      serverSettings: server.settings,
+      reconnectInterval: 20,
+      maxReconnectInterval: 50
+    });
+    await until(() => stream!.reason !== null);
+    expect(stream.reason).toBe(EventStream.REFUSED);
+    expect(stream.reason!.message).toContain('refuses the live stream');
+    expect(stream.connected).toBe(false);
+
+    server.refuseStreams = null;
+    await until(() => stream!.connected);
+    expect(stream.reason).toBeNull();
+  });
+
   it('backs off while the server cannot be reached', async () => {
     const closed = await FakeServer.start();
     await closed.close();

@@ -35,11 +35,17 @@ async function openViewer(page: IJupyterLabPageFixture) {
   await page.evaluate(() =>
     window.jupyterapp.commands.execute('jupyter-events-ext:open-viewer')
   );
-  const viewer = page.locator('.jp-EventViewer');
-  await expect(viewer).toBeVisible();
+  // The panel: the Viewer and its toolbar (the filter is there).
+  const viewer = page.locator('#jupyter-events-ext-viewer');
+  await expect(viewer.locator('.jp-EventViewer')).toBeVisible();
   await expect(viewer.locator('.jp-EventViewer-connection')).toHaveText('Live');
   // The viewer opens on the server's recent history: start from a clean list.
-  await viewer.locator('.jp-EventViewer-clear').click();
+  await viewer
+    .locator(
+      '.jp-ToolbarButtonComponent[data-command="jupyter-events-ext:viewer-clear"]'
+    )
+    .click();
+  await expect(viewer.locator('.jp-EventViewer-row')).toHaveCount(0);
   return viewer;
 }
 
@@ -316,17 +322,18 @@ test.describe('the Event Viewer', () => {
     ).toEqual([SCHEMA.cellExecution, SCHEMA.cellExecution]);
 
     await viewer.locator('.jp-EventViewer-filter').selectOption('');
-    // Every row shows again, those that arrived meanwhile (e.g. the server's) too.
+    // Every row shows again, those that arrived meanwhile (e.g. the server's)
+    // too: the filter leaves rows out of the list rather than hiding them.
     await expect
-      .poll(() =>
-        rows.evaluateAll(
-          nodes =>
-            nodes.filter(node => (node as HTMLElement).offsetParent === null)
-              .length
-        )
+      .poll(() => visible.count())
+      .toBeGreaterThanOrEqual(schemas.length);
+    expect(
+      await rows.evaluateAll(
+        nodes =>
+          nodes.filter(node => (node as HTMLElement).offsetParent === null)
+            .length
       )
-      .toBe(0);
-    expect(await visible.count()).toBeGreaterThanOrEqual(schemas.length);
+    ).toBe(0);
   });
 
   test('screenshot for the README', async ({ page }) => {
