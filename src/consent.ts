@@ -7,6 +7,7 @@ import { type JSONObject, PromiseDelegate, Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
+import { DEFAULT_CONFIG, type Kind } from './capture/config';
 import type { IEventsClient } from './tokens';
 
 /**
@@ -179,12 +180,14 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
    */
   ask(): void {
     this._dismiss();
-    const kinds = this._kinds.join(this._trans.__(', '));
     const question = Private.fit(
-      this._trans.__(
-        'Record your actions (%1) on this Jupyter server? Nothing is recorded unless you agree.',
-        kinds
-      ),
+      this._kinds,
+      this._trans,
+      kinds =>
+        this._trans.__(
+          'Record your actions (%1) on this Jupyter server? Nothing is recorded unless you agree.',
+          kinds
+        ),
       this._trans.__(
         'Record your actions on this Jupyter server? Nothing is recorded unless you agree.'
       )
@@ -248,13 +251,15 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
   }
 
   private _notice(): void {
-    const kinds = this._kinds.join(this._trans.__(', '));
     this._notificationId = Notification.info(
       Private.fit(
-        this._trans.__(
-          'JupyterLab records your actions here (%1) as events on this Jupyter server.',
-          kinds
-        ),
+        this._kinds,
+        this._trans,
+        kinds =>
+          this._trans.__(
+            'JupyterLab records your actions here (%1) as events on this Jupyter server.',
+            kinds
+          ),
         this._trans.__(
           'JupyterLab records your actions here as events on this Jupyter server.'
         )
@@ -378,15 +383,21 @@ export namespace ConsentKeeper {
     composite: ISettingRegistry.ISettings['composite'],
     trans: TranslationBundle
   ): string[] {
-    const names: [string, string][] = [
+    const names: [Kind, string][] = [
       ['commands', trans.__('commands')],
       ['documents', trans.__('documents')],
       ['cellExecution', trans.__('cell runs')],
       ['kernels', trans.__('kernels')],
-      ['activeDocument', trans.__('active document')]
+      ['activeDocument', trans.__('active document')],
+      ['cellEdits', trans.__('cell edits')],
+      ['notebookStructure', trans.__('notebook structure')],
+      ['attention', trans.__('what is in view')],
+      ['cellOutputs', trans.__('output summaries')],
+      ['clipboard', trans.__('clipboard counts')],
+      ['snapshots', trans.__('notebook snapshots')]
     ];
     return names
-      .filter(([key]) => composite[key] !== false)
+      .filter(([key]) => (composite[key] ?? DEFAULT_CONFIG[key]) !== false)
       .map(([, name]) => name);
   }
 
@@ -440,10 +451,27 @@ namespace Private {
   }
 
   /**
-   * Notifications show 140 characters at most: the long message when it
-   * fits, the short one otherwise.
+   * Notifications show 140 characters at most: the message naming every
+   * kind when it fits, else naming the first ones and counting the rest,
+   * else the short one.
    */
-  export function fit(long: string, short: string): string {
-    return long.length <= 140 ? long : short;
+  export function fit(
+    kinds: ReadonlyArray<string>,
+    trans: TranslationBundle,
+    message: (kinds: string) => string,
+    short: string
+  ): string {
+    for (let named = kinds.length; named > 0; named--) {
+      const rest = kinds.length - named;
+      let list = kinds.slice(0, named).join(trans.__(', '));
+      if (rest) {
+        list += trans._n(' and %1 more', ' and %1 more', rest);
+      }
+      const text = message(list);
+      if (text.length <= 140) {
+        return text;
+      }
+    }
+    return short;
   }
 }

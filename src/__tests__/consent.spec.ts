@@ -259,8 +259,35 @@ describe('ConsentKeeper', () => {
   });
 
   it('names the capture kinds the settings switch on', () => {
+    // Those the settings leave out have their defaults: clipboard and
+    // snapshots are off unless switched on.
     expect(
-      ConsentKeeper.kindsOf({ commands: true, kernels: false }, trans)
-    ).toEqual(['commands', 'documents', 'cell runs', 'active document']);
+      ConsentKeeper.kindsOf(
+        { commands: true, kernels: false, clipboard: true },
+        trans
+      )
+    ).toEqual([
+      'commands',
+      'documents',
+      'cell runs',
+      'active document',
+      'cell edits',
+      'notebook structure',
+      'what is in view',
+      'output summaries',
+      'clipboard counts'
+    ]);
+  });
+
+  it('names as many kinds as a notification shows, and counts the rest', async () => {
+    const notice = await keeper('notice', {
+      kinds: ConsentKeeper.kindsOf({}, trans)
+    });
+    const [notification] = shown();
+    expect(notification.id).toBe(notice.notificationId);
+    expect(notification.message).toBe(
+      'JupyterLab records your actions here (commands, documents, cell runs, kernels, active document and 4 more) as events on this Jupyter server.'
+    );
+    expect(notification.message.length).toBeLessThanOrEqual(140);
   });
 });

@@ -26,7 +26,9 @@ const SETTINGS = {
   pathMode: 'as-is',
   clipboard: true,
   cellEditIdleMs: 600,
-  attentionSampleSeconds: 1
+  attentionSampleSeconds: 1,
+  // The first-run notice (consent.spec.ts tests it) stays out of the way.
+  consent: 'none'
 };
 
 test.use({

@@ -76,7 +76,7 @@ test.describe('the notice (the default consent mode)', () => {
   }) => {
     await expect(toast(page)).toHaveCount(1);
     await expect(toast(page)).toContainText(
-      'JupyterLab records your actions here (commands, documents, cell runs, kernels, active document) as events on this Jupyter server.'
+      'JupyterLab records your actions here (commands, documents, cell runs, kernels, active document and 4 more) as events on this Jupyter server.'
     );
     await expect(statusItem(page)).toHaveText(
       /^Recording · \d+ waiting · connected$/

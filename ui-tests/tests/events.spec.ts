@@ -1,6 +1,11 @@
 import * as path from 'path';
 
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
 
 import { SCHEMA, Sink } from './sink';
 
@@ -336,36 +341,46 @@ test.describe('the Event Viewer', () => {
     ).toBe(0);
   });
 
-  test('screenshot for the README', async ({ page }) => {
-    await page.setViewportSize({ width: 1280, height: 760 });
-    const viewer = await openViewer(page);
-    await page.notebook.createNew('analysis.ipynb');
-    await page.notebook.setCell(0, 'code', 'import math\nmath.pi');
-    await page.notebook.addCell('code', 'math.sqrt(-1)');
-    await page.notebook.run();
-    await page.notebook.save();
-    await flush(page);
-    await page.activity.activateTab('Event Viewer');
-    await expect(
-      viewer.locator(
-        `.jp-EventViewer-row[data-schema="${SCHEMA.cellExecution}"]`
-      )
-    ).toHaveCount(4);
-    await viewer
-      .locator(`.jp-EventViewer-row[data-schema="${SCHEMA.cellExecution}"]`)
-      .first()
-      .locator('summary')
-      .click();
-    await viewer
-      .locator('.jp-EventViewer-schemaCard')
-      .nth(1)
-      .locator('summary')
-      .click();
-    await page.evaluate(() =>
-      window.jupyterapp.commands.execute('application:toggle-left-area')
-    );
-    await page.locator('#jp-main-dock-panel').screenshot({
-      path: path.resolve(__dirname, '../../docs/event-viewer.png')
+  test.describe('without the first-run notice', () => {
+    // The notice (consent "notice", the default) would sit over the screenshot.
+    test.use({
+      mockSettings: {
+        ...galata.DEFAULT_SETTINGS,
+        'jupyter-events-ext:plugin': { consent: 'none' }
+      }
+    });
+
+    test('screenshot for the README', async ({ page }) => {
+      await page.setViewportSize({ width: 1280, height: 760 });
+      const viewer = await openViewer(page);
+      await page.notebook.createNew('analysis.ipynb');
+      await page.notebook.setCell(0, 'code', 'import math\nmath.pi');
+      await page.notebook.addCell('code', 'math.sqrt(-1)');
+      await page.notebook.run();
+      await page.notebook.save();
+      await flush(page);
+      await page.activity.activateTab('Event Viewer');
+      await expect(
+        viewer.locator(
+          `.jp-EventViewer-row[data-schema="${SCHEMA.cellExecution}"]`
+        )
+      ).toHaveCount(4);
+      await viewer
+        .locator(`.jp-EventViewer-row[data-schema="${SCHEMA.cellExecution}"]`)
+        .first()
+        .locator('summary')
+        .click();
+      await viewer
+        .locator('.jp-EventViewer-schemaCard')
+        .nth(1)
+        .locator('summary')
+        .click();
+      await page.evaluate(() =>
+        window.jupyterapp.commands.execute('application:toggle-left-area')
+      );
+      await page.locator('#jp-main-dock-panel').screenshot({
+        path: path.resolve(__dirname, '../../docs/event-viewer.png')
+      });
     });
   });
 });
