@@ -1,6 +1,3 @@
-import { readdirSync, readFileSync } from 'fs';
-import { join } from 'path';
-
 import {
   NotebookActions,
   type NotebookPanel,
@@ -12,53 +9,13 @@ import {
 } from '@jupyterlab/notebook/lib/testutils';
 import { ServiceManagerMock } from '@jupyterlab/services/lib/testutils';
 import { CommandRegistry } from '@lumino/commands';
-import type { JSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
-import { load } from 'js-yaml';
 
 import { ActionCapture, NotebookOptOut } from '../capture';
 import type { IEventsClient } from '../tokens';
-import { SchemaValidator } from '../validator';
+import { RecordingClient } from './recordingclient';
 import { FakeServer } from './fakeserver';
-
-/**
- * The UI-action schemas the server ships, as it lists them.
- */
-function shippedSchemas(): IEventsClient.ISchema[] {
-  const root = join(__dirname, '../../jupyter_events_ext/server/event_schemas');
-  return readdirSync(root).map(name => {
-    const schema = load(
-      readFileSync(join(root, name, 'v1.yaml'), 'utf8')
-    ) as JSONObject;
-    return {
-      id: schema.$id as string,
-      version: schema.version as string,
-      client: true,
-      schema
-    };
-  });
-}
-
-/**
- * A client that validates like the real one and keeps what it is given.
- */
-class RecordingClient {
-  readonly events: { schema: string; data: JSONObject }[] = [];
-  serverSettings: any = undefined;
-  private _validator = new SchemaValidator(shippedSchemas());
-
-  emit(schemaId: string, data: JSONObject, version?: number | string) {
-    this._validator.validate(schemaId, data, version);
-    this.events.push({ schema: schemaId.split('/').slice(-2)[0], data });
-    return Promise.resolve({ id: 'x', durable: true });
-  }
-
-  take(schema?: string) {
-    const all = this.events.splice(0);
-    return schema === undefined ? all : all.filter(e => e.schema === schema);
-  }
-}
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 

@@ -1,52 +1,14 @@
 import { createHash, createHmac } from 'crypto';
-import { readdirSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import { join } from 'path';
 
 import { NotebookActions } from '@jupyterlab/notebook';
 import { CommandRegistry } from '@lumino/commands';
-import type { JSONObject } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
-import { load } from 'js-yaml';
 
 import { ActionCapture, captureConfig } from '../capture';
 import type { IEventsClient } from '../tokens';
-import { SchemaValidator } from '../validator';
-
-/**
- * The UI-action schemas the server ships, as it lists them.
- */
-function shippedSchemas(): IEventsClient.ISchema[] {
-  const root = join(__dirname, '../../jupyter_events_ext/server/event_schemas');
-  return readdirSync(root).map(name => {
-    const schema = load(
-      readFileSync(join(root, name, 'v1.yaml'), 'utf8')
-    ) as JSONObject;
-    return {
-      id: schema.$id as string,
-      version: schema.version as string,
-      client: true,
-      schema
-    };
-  });
-}
-
-/**
- * A client that validates like the real one and keeps what it is given.
- */
-class RecordingClient {
-  readonly events: { schema: string; data: JSONObject }[] = [];
-  private _validator = new SchemaValidator(shippedSchemas());
-
-  emit(schemaId: string, data: JSONObject, version?: number | string) {
-    this._validator.validate(schemaId, data, version);
-    this.events.push({ schema: schemaId.split('/').slice(-2)[0], data });
-    return Promise.resolve();
-  }
-
-  take() {
-    return this.events.splice(0);
-  }
-}
+import { RecordingClient } from './recordingclient';
 
 function fakeDocument(path: string) {
   const kernel = { name: 'python3', id: 'k-1' };
