@@ -142,8 +142,9 @@ async def test_client_timestamp_with_an_offset_is_recorded_in_utc(post, read_sin
         # The form browsers send (Date.toISOString()), read on a fast path, says the same.
         ("2024-02-30T13:50:00.000Z", "is not a valid date-time: day is out of range"),
         ("2024-05-26T13:50:00,123Z", "is not an RFC 3339 date-time"),
-        ("２０２４-05-26T13:50:00.123Z", "is not an RFC 3339 date-time"),
-        ("２０２４-05-26T13:50:00Z", "is not an RFC 3339 date-time"),
+        # Fullwidth digits: digits, but not the ASCII ones RFC 3339 means.
+        ("\uff12\uff10\uff12\uff14-05-26T13:50:00.123Z", "is not an RFC 3339 date-time"),
+        ("\uff12\uff10\uff12\uff14-05-26T13:50:00Z", "is not an RFC 3339 date-time"),
         ("1970-01-01T00:00:00Z", "is older than max_event_age (2.592e+06 s)"),
         ("2999-01-01T00:00:00Z", "is in the future by more than max_timestamp_skew (300 s)"),
     ],
