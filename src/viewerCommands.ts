@@ -71,12 +71,15 @@ export function addViewerCommands(
   const hasViewer = () => current() !== null;
   const items = new WeakMap<EventViewer, IToolbarItems>();
 
+  let opened: MainAreaWidget<EventViewer> | null = null;
   commands.addCommand(CommandIDs.open, {
     label: trans.__('Event Viewer'),
     caption: trans.__('Show the events recorded by the server, live'),
     icon: args => (args.isPalette ? undefined : listIcon),
     execute: () => {
-      let panel = tracker.currentWidget;
+      // The tracker learns of a new panel asynchronously: keep our own
+      // reference too, so that two quick runs open one Viewer.
+      let panel = opened ?? tracker.currentWidget;
       if (!panel || panel.isDisposed) {
         const viewer = createViewer();
         panel = new MainAreaWidget({ content: viewer });
@@ -88,6 +91,12 @@ export function addViewerCommands(
         viewer.stateChanged.connect(() => {
           for (const id of VIEWER_COMMANDS) {
             commands.notifyCommandChanged(id);
+          }
+        });
+        opened = panel;
+        panel.disposed.connect(() => {
+          if (opened === panel) {
+            opened = null;
           }
         });
         void tracker.add(panel);

@@ -80,6 +80,17 @@ describe('the Event Viewer commands', () => {
     }
   });
 
+  it('open one Viewer when asked twice at once', async () => {
+    panel.dispose();
+    const [first, second] = await Promise.all([
+      commands.execute(CommandIDs.open),
+      commands.execute(CommandIDs.open)
+    ]);
+    expect(first).toBe(second);
+    expect(first).not.toBe(panel);
+    panel = first;
+  });
+
   it('make the panel toolbar, buttons named after their commands', async () => {
     // React renders the buttons a moment later.
     await until(
