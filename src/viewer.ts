@@ -11,6 +11,7 @@ import { Widget } from '@lumino/widgets';
 
 import type { Kind as ActionCaptureKind } from './capture/config';
 import { EventLog } from './eventLog';
+import { shortName } from './schemaName';
 import { EventStream } from './stream';
 import type { IEventsClient } from './tokens';
 
@@ -758,17 +759,6 @@ export namespace EventViewer {
      */
     readonly locked: ReadonlyArray<string>;
   }
-}
-
-/**
- * A schema's name: the last segment of its `$id` before the version.
- */
-export function shortName(schemaId: string): string {
-  const segments = schemaId.split('/').filter(segment => segment !== '');
-  while (segments.length > 1 && /^v\d+$/.test(segments[segments.length - 1])) {
-    segments.pop();
-  }
-  return segments[segments.length - 1] ?? schemaId;
 }
 
 /**

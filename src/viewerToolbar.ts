@@ -1,6 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
-import { type EventViewer, shortName } from './viewer';
+import { shortName } from './schemaName';
+import type { EventViewer } from './viewer';
 
 /**
  * The Event Viewer's schema filter, a toolbar item: a select of the schemas

@@ -1,6 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
 
+import { shortName } from '../schemaName';
 import type { ActivityModel } from './model';
 
 /**
@@ -88,34 +89,11 @@ export function eventsPerMinuteSpec(
     schema_id: row.schema,
     count: row.count
   }));
-  return frame(style, {
-    data: { values },
-    mark: { type: 'bar', tooltip: true },
-    encoding: {
-      x: minuteAxis(model, trans),
-      y: {
-        field: 'count',
-        type: 'quantitative',
-        aggregate: 'sum',
-        title: trans.__('Events')
-      },
-      color: {
-        field: 'schema',
-        type: 'nominal',
-        title: trans.__('Schema'),
-        legend: { orient: 'bottom', columns: 3 }
-      },
-      tooltip: [
-        minuteTooltip(trans),
-        { field: 'schema_id', type: 'nominal', title: trans.__('Schema') },
-        {
-          field: 'count',
-          type: 'quantitative',
-          aggregate: 'sum',
-          title: trans.__('Events')
-        }
-      ]
-    }
+  return perMinuteSpec(model, style, trans, values, {
+    count: trans.__('Events'),
+    category: 'schema',
+    categoryTitle: trans.__('Schema'),
+    tooltip: { field: 'schema_id', type: 'nominal', title: trans.__('Schema') }
   });
 }
 
@@ -201,35 +179,12 @@ export function failuresSpec(
     error: row.error ?? unnamed,
     count: row.count
   }));
-  return frame(style, {
-    data: { values },
-    mark: { type: 'bar', tooltip: true },
-    encoding: {
-      x: minuteAxis(model, trans),
-      y: {
-        field: 'count',
-        type: 'quantitative',
-        aggregate: 'sum',
-        title: trans.__('Failed cells'),
-        axis: { tickMinStep: 1 }
-      },
-      color: {
-        field: 'error',
-        type: 'nominal',
-        title: trans.__('Error'),
-        legend: { orient: 'bottom', columns: 3 }
-      },
-      tooltip: [
-        minuteTooltip(trans),
-        { field: 'error', type: 'nominal', title: trans.__('Error') },
-        {
-          field: 'count',
-          type: 'quantitative',
-          aggregate: 'sum',
-          title: trans.__('Failed cells')
-        }
-      ]
-    }
+  return perMinuteSpec(model, style, trans, values, {
+    count: trans.__('Failed cells'),
+    category: 'error',
+    categoryTitle: trans.__('Error'),
+    tooltip: { field: 'error', type: 'nominal', title: trans.__('Error') },
+    axis: { tickMinStep: 1 }
   });
 }
 
@@ -336,14 +291,6 @@ export function schemaNames(ids: Iterable<string>): Map<string, string> {
   );
 }
 
-function shortName(schemaId: string): string {
-  const segments = schemaId.split('/').filter(segment => segment !== '');
-  while (segments.length > 1 && /^v\d+$/.test(segments[segments.length - 1])) {
-    segments.pop();
-  }
-  return segments[segments.length - 1] ?? schemaId;
-}
-
 function frame(style: IChartStyle, spec: JSONObject): JSONObject {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -355,6 +302,46 @@ function frame(style: IChartStyle, spec: JSONObject): JSONObject {
     config: style.config,
     ...spec
   };
+}
+
+/**
+ * Counts per minute as bars stacked by a category (schema, error name), on
+ * the shared per-minute axis.
+ */
+function perMinuteSpec(
+  model: ActivityModel,
+  style: IChartStyle,
+  trans: TranslationBundle,
+  values: JSONObject[],
+  options: {
+    count: string;
+    category: string;
+    categoryTitle: string;
+    tooltip: JSONObject;
+    axis?: JSONObject;
+  }
+): JSONObject {
+  const count = {
+    field: 'count',
+    type: 'quantitative',
+    aggregate: 'sum',
+    title: options.count
+  };
+  return frame(style, {
+    data: { values },
+    mark: { type: 'bar', tooltip: true },
+    encoding: {
+      x: minuteAxis(model, trans),
+      y: options.axis ? { ...count, axis: options.axis } : count,
+      color: {
+        field: options.category,
+        type: 'nominal',
+        title: options.categoryTitle,
+        legend: { orient: 'bottom', columns: 3 }
+      },
+      tooltip: [minuteTooltip(trans), options.tooltip, count]
+    }
+  });
 }
 
 /**
