@@ -205,3 +205,43 @@ def test_a_retry_after_a_crash_is_recognized_across_a_rotation(server):
         for i in commands_in(process.sink_lines(path))
     ]
     assert recorded == ids[-len(recorded) :]  # each once, in order, the oldest rotated out
+
+
+# -- a full disk under the snapshot store -----------------------------------------------------
+
+
+def snapshot_notebook(source: str) -> dict:
+    cell = {
+        "cell_type": "code",
+        "id": "c1",
+        "source": source,
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+    }
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [cell]}
+
+
+def test_a_full_disk_stores_no_snapshot_part_and_the_retry_lands_once(server, tmp_path):
+    store = tmp_path / "snapshots"
+    process: ServerProcess = server(f"c.EventsExtensionApp.snapshot_dir = {str(store)!r}\n")
+    process.start(file_size_limit=20_000)
+    big = snapshot_notebook("x = 1\n" * 10_000)  # about 60 kB: more than the "disk" holds
+    status, body = process.request("POST", "snapshots", big)
+    assert status == 503
+    assert body["message"] == "snapshot not stored, retry later: File too large"
+    assert list(store.iterdir()) == []  # no part, no temporary file
+
+    small = snapshot_notebook("x = 1")
+    status, body = process.request("POST", "snapshots", small)
+    assert status == 201
+    assert sorted(path.name for path in store.iterdir()) == [f"{body['sha256']}.ipynb"]
+
+    # Space is freed, the server restarted; the browser retries the big one.
+    process.stop()
+    process.start()
+    status, body = process.request("POST", "snapshots", big)
+    assert status == 201
+    stored = store / f"{body['sha256']}.ipynb"
+    assert json.loads(stored.read_bytes()) == big
+    assert len(list(store.iterdir())) == 2
