@@ -179,6 +179,11 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
    * Ask for the user's decision (again): the question with Agree and Decline.
    */
   ask(): void {
+    if (this._showing === 'question') {
+      // Asked again while asking: one question on screen, not a new one
+      // replacing it (Toastify shows both while the old one fades out).
+      return;
+    }
     this._dismiss();
     const question = Private.fit(
       this._kinds,

@@ -212,8 +212,11 @@ describe('ConsentKeeper', () => {
       expect(optIn.allowsCapture).toBe(false);
       expect(shown()).toHaveLength(0);
 
-      // The change-consent command asks again.
+      // The change-consent command asks again; asked twice, it asks once.
       optIn.ask();
+      const question = optIn.notificationId;
+      optIn.ask();
+      expect(optIn.notificationId).toBe(question);
       expect(shown()).toHaveLength(1);
       click(shown()[0], 'Agree');
       await until(() => optIn.allowsCapture);
