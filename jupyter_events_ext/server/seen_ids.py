@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import logging
@@ -24,7 +25,10 @@ class SeenIds:
         self.size = size
         self.path = path
         self.log = log
-        self._ids: dict[str, None] = {}  # insertion-ordered: oldest first
+        # A set to look ids up and a deque to forget the oldest: a dict would do both, but
+        # finding its first key costs more the more keys were deleted before it.
+        self._ids: set[str] = set()
+        self._order: collections.deque[str] = collections.deque()
         self._unsaved: list[str] = []
         self._lines_in_file = 0
         self._file: TextIO | None = None  # kept open for appending between saves
@@ -38,16 +42,18 @@ class SeenIds:
         return len(self._ids)
 
     def add(self, client_ids: Iterable[str], *, save: bool = True) -> None:
-        """Remember ``client_ids``; unless ``save=False``, write them to the file on the
-        next ``save``."""
-        ids = self._ids
+        """Remember ``client_ids`` (any already remembered keep their place); unless
+        ``save=False``, write them to the file on the next ``save``."""
+        ids, order, unsaved = self._ids, self._order, self._unsaved
         for client_id in client_ids:
-            ids.pop(client_id, None)
-            ids[client_id] = None
+            if client_id in ids:
+                continue
+            ids.add(client_id)
+            order.append(client_id)
             if save:
-                self._unsaved.append(client_id)
-        for _ in range(len(ids) - self.size):
-            del ids[next(iter(ids))]
+                unsaved.append(client_id)
+        while len(order) > self.size:
+            ids.discard(order.popleft())
 
     def save(self) -> None:
         """Append the ids added since the last save to the file (logged, never raised,
@@ -104,7 +110,10 @@ class SeenIds:
             if isinstance(client_id, str):
                 ids.append(client_id)
         self._lines_in_file = len(lines) - 1
-        self.add(ids, save=False)
+        # An id can be in the file twice (recorded again once forgotten): its last line
+        # says when it was last recorded.
+        latest_first = dict.fromkeys(reversed(ids))
+        self.add(reversed(list(latest_first)[: self.size]), save=False)
         if lines[-1] or self._lines_in_file > 2 * self.size:
             self._compact()
 
@@ -113,10 +122,10 @@ class SeenIds:
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             with open(temporary, "w", encoding="utf-8") as file:
-                file.write("".join(json.dumps(client_id) + "\n" for client_id in self._ids))
+                file.write("".join(json.dumps(client_id) + "\n" for client_id in self._order))
             os.replace(temporary, self.path)
             self.close()  # the next save appends to the new file
         except OSError as err:
             self.log.warning("jupyter_events_ext: could not compact %s: %s", self.path, err)
             return
-        self._lines_in_file = len(self._ids)
+        self._lines_in_file = len(self._order)
