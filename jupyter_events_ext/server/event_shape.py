@@ -25,13 +25,15 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 _ARTICLES = {"string": "a string", "integer": "an integer", "object": "an object"}
 
 
-def _accepted(types: str | list[str]) -> tuple[tuple[type, ...], str]:
+def _accepted(types: str | list[str]) -> tuple[frozenset[type], str]:
     names = [types] if isinstance(types, str) else types
-    python_types = tuple(t for name in names for t in _PYTHON_TYPES[name])
+    python_types = frozenset(t for name in names for t in _PYTHON_TYPES[name])
     return python_types, " or ".join(_ARTICLES.get(name, f"a {name}") for name in names)
 
 
 _TYPES = {name: _accepted(field["type"]) for name, field in _EVENT["properties"].items()}
+_KNOWN = frozenset(FIELDS)
+_REQUIRED = frozenset(REQUIRED)
 _NEEDS = f"{', '.join(REQUIRED[:-1])} and {REQUIRED[-1]}"
 _OPTIONAL = [name for name in FIELDS if name not in REQUIRED]
 _HAS_ONLY = f"{', '.join(REQUIRED)}, and optionally {' and '.join(_OPTIONAL)}"
@@ -65,21 +67,19 @@ def check_shape(event: Any) -> None:
     """Raise ``EventRejected`` unless ``event`` has the shape of ``Event`` in rest-api.yml."""
     if not isinstance(event, dict):
         raise EventRejected(f"an event must be a JSON object, not {json_type(event)}")
-    for name in event:
-        if name not in _TYPES:
-            raise EventRejected(f"unknown field {quote(name)}: an event has only {_HAS_ONLY}")
-    for name in REQUIRED:
-        if name not in event:
-            raise EventRejected(f"missing field {name!r}: an event needs {_NEEDS}")
+    if not _KNOWN.issuperset(event):
+        name = next(name for name in event if name not in _KNOWN)
+        raise EventRejected(f"unknown field {quote(name)}: an event has only {_HAS_ONLY}")
+    if not _REQUIRED.issubset(event):
+        name = next(name for name in REQUIRED if name not in event)
+        raise EventRejected(f"missing field {name!r}: an event needs {_NEEDS}")
     for name, value in event.items():
-        if name == "id":
-            if not (isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH):
-                raise EventRejected(f"'id' must be a string of 1 to {MAX_ID_LENGTH} characters")
-            continue
-        types, expected = _TYPES[name]
-        # bool is an int to Python, never to JSON.
-        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise EventRejected(f"{name!r} must be {expected}, not {json_type(value)}")
+        # Exact types: what json.loads makes, and a bool is never taken for an integer.
+        if type(value) not in _TYPES[name][0]:
+            raise EventRejected(f"{name!r} must be {_TYPES[name][1]}, not {json_type(value)}")
+    identifier = event.get("id")
+    if identifier is not None and not 0 < len(identifier) <= MAX_ID_LENGTH:
+        raise EventRejected(f"'id' must be a string of 1 to {MAX_ID_LENGTH} characters")
 
 
 def json_type(value: Any) -> str:

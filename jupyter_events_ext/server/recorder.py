@@ -35,19 +35,30 @@ _RFC3339 = re.compile(
 )
 
 
-def parse_timestamp(value: str, *, now: datetime, max_age: float, max_skew: float) -> datetime:
-    """An RFC 3339 date-time within ``max_age`` seconds before and ``max_skew`` after ``now``."""
-    moment = _browser_time(value) or _rfc3339_time(value)
-    if moment > now + timedelta(seconds=max_skew):
-        raise EventRejected(
-            f"'timestamp' {quote(value)} is in the future by more than "
-            f"max_timestamp_skew ({max_skew:g} s)"
-        )
-    if moment < now - timedelta(seconds=max_age):
-        raise EventRejected(
-            f"'timestamp' {quote(value)} is older than max_event_age ({max_age:g} s)"
-        )
-    return moment
+class TimestampWindow:
+    """The client timestamps accepted now: no more than ``max_age`` seconds before the
+    moment it was made, nor ``max_skew`` after. Made once per request, not per event."""
+
+    def __init__(self, *, max_age: float, max_skew: float) -> None:
+        now = datetime.now(timezone.utc)
+        self.earliest = now - timedelta(seconds=max_age)
+        self.latest = now + timedelta(seconds=max_skew)
+        self.max_age = max_age
+        self.max_skew = max_skew
+
+    def parse(self, value: str) -> datetime:
+        """``value``, an RFC 3339 date-time with a UTC offset, within the window."""
+        moment = _browser_time(value) or _rfc3339_time(value)
+        if moment > self.latest:
+            raise EventRejected(
+                f"'timestamp' {quote(value)} is in the future by more than "
+                f"max_timestamp_skew ({self.max_skew:g} s)"
+            )
+        if moment < self.earliest:
+            raise EventRejected(
+                f"'timestamp' {quote(value)} is older than max_event_age ({self.max_age:g} s)"
+            )
+        return moment
 
 
 def _browser_time(value: str) -> datetime | None:
@@ -132,6 +143,8 @@ class ClientEventRecorder:
         self.stamp_user = stamp_user
         # Ids recorded in the request under way, remembered once its writes are done.
         self._pending: dict[str, None] = {}
+        # The timestamps accepted in the request under way, made when first needed.
+        self._window: TimestampWindow | None = None
         # (schema_id, version) -> whether a client may post it, for one registry revision.
         self._postable: dict[tuple[str, str | int], bool] = {}
         self._postable_revision = -1
@@ -140,6 +153,7 @@ class ClientEventRecorder:
     def request(self) -> Iterator[None]:
         """Record the events of one request; raise ``SinkError`` at the end if a held
         write failed (none of the request's events are then in that sink)."""
+        self._window = None
         holds = [(sink, sink.holding()) for sink in self.holders]
         for _, hold in holds:
             hold.__enter__()
@@ -154,6 +168,7 @@ class ClientEventRecorder:
                 except Exception as err:
                     failures.append((sink, err))
             pending, self._pending = self._pending, {}
+            self._window = None
             if not failures:
                 self.seen.add(pending)
             self.seen.save()
@@ -199,12 +214,12 @@ class ClientEventRecorder:
             )
         moment = None
         if timestamp is not None:
-            moment = parse_timestamp(
-                timestamp,
-                now=datetime.now(timezone.utc),
-                max_age=self.max_event_age,
-                max_skew=self.max_timestamp_skew,
-            )
+            window = self._window
+            if window is None:
+                window = self._window = TimestampWindow(
+                    max_age=self.max_event_age, max_skew=self.max_timestamp_skew
+                )
+            moment = window.parse(timestamp)
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
         if client_id is not None and (client_id in self.seen or client_id in self._pending):
             return False
