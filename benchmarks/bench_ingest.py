@@ -7,9 +7,10 @@ $ids, since a schema jupyter_server emits is never postable to this extension) a
 JSON lines to a file of their own: /api/events through a ``logging.FileHandler``, this
 extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
 event of this extension's carries a client id, as the browser's do. The in-process row
-runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process, in the
-same run. Events carry the time they happened, as a browser's do, in the form each path
-reads; the in-process row passes it as ``timestamp_override``. Run from the repository
+runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process. Every row
+is measured in the same ten interleaved rounds, its rate over its time summed across them.
+Events carry the time they happened, as a browser's do, in the form each path reads; the
+in-process row passes it as ``timestamp_override``. Run from the repository
 root, after ``./scripts/test.sh`` or ``./scripts/lab.sh`` set up ``.venv``::
 
     .venv/bin/python benchmarks/bench_ingest.py          # the table (about a minute)
@@ -223,34 +224,38 @@ def concurrently(port: int, bodies_per_client: list[list[bytes]]) -> tuple[float
     return time.perf_counter() - began, [t for client in latencies for t in client]
 
 
-def in_process_rate(work: Path, count: int) -> float:
+class InProcess:
     """The same EventLogger, sinks and durable emit as the server's, in this process."""
-    from jupyter_events_ext.events import EventLogger
-    from jupyter_events_ext.server.stream import EventStream
-    from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
 
-    sink = JsonLinesFileHandler(work / "in-process.jsonl")
-    stream = EventStream(
-        buffer_size=10_000, buffer_bytes=32 * 1024 * 1024, queue_size=5_000, max_subscribers=100
-    )
-    logger = EventLogger(handlers=[sink, stream])
-    logger.register_event_schema(SCHEMA)
-    best = 0.0
-    for round_ in range(3):
-        data = [event_data(i) for i in range(count)]
+    def __init__(self, work: Path) -> None:
+        from jupyter_events_ext.events import EventLogger
+        from jupyter_events_ext.server.stream import EventStream
+        from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
+
+        self.sink = JsonLinesFileHandler(work / "in-process.jsonl")
+        stream = EventStream(
+            buffer_size=10_000, buffer_bytes=32 * 1024 * 1024, queue_size=5_000, max_subscribers=100
+        )
+        self.logger = EventLogger(handlers=[self.sink, stream])
+        self.logger.register_event_schema(SCHEMA)
+        self.emitted = 0
+
+    def emit(self, count: int) -> float:
+        """Emit ``count`` events; return the seconds it took."""
+        data = [event_data(i) for i in range(self.emitted, self.emitted + count)]
         start = time.perf_counter()
-        for i, event in enumerate(data):
-            logger.emit(
+        for i, event in enumerate(data, self.emitted):
+            self.logger.emit(
                 schema_id=SCHEMA_ID,
                 data=event,
                 version="1",
                 timestamp_override=datetime.now(timezone.utc),
-                metadata={"__id__": f"in-process-{round_}-{i}"},
+                metadata={"__id__": f"in-process-{i}"},
                 durable=True,
             )
-        best = max(best, count / (time.perf_counter() - start))
-    sink.close()
-    return best
+        seconds = time.perf_counter() - start
+        self.emitted += count
+        return seconds
 
 
 def rss_mb(pid: int) -> float:
@@ -273,13 +278,18 @@ def table(port: int, work: Path) -> None:
     peer_bodies = [single_body(PEER_SCHEMA_ID, i, with_id=False) for i in range(singles)]
     ext_bodies = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
     batch_bodies = [batch_body("batch", b * 100) for b in range(batches)]
-    # Warm up every path (imports, validator compilation, connection set-up).
-    post_all(port, "/api/events", [single_body(PEER_SCHEMA_ID, 0, False)] * 200, 204)
-    post_all(port, "/jupyter-events-ext/events", [batch_body("warm", 0)] * 5, 200)
+    in_process = InProcess(work)
+    # Warm up every path (imports, validator compilation, connection set-up, the
+    # allocator's first pages) for about as long as a round.
+    post_all(port, "/api/events", [single_body(PEER_SCHEMA_ID, 0, False)] * 300, 204)
+    post_all(port, "/jupyter-events-ext/events", [single_body(SCHEMA_ID, singles, True)] * 300, 204)
+    post_all(port, "/jupyter-events-ext/events", [batch_body("warm", 0)] * 30, 200)
+    in_process.emit(batches * 100 // rounds)
     peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
 
-    # Interleaved rounds, so that a slow moment of the machine hits every path alike.
-    totals = {"peer": 0.0, "single": 0.0, "batch": 0.0}
+    # Interleaved rounds, so that a slow moment of the machine hits every path alike;
+    # every path's rate is its events over its time summed across the rounds.
+    totals = {"peer": 0.0, "single": 0.0, "batch": 0.0, "emit": 0.0}
     for r in range(rounds):
         part = slice(r * singles // rounds, (r + 1) * singles // rounds)
         bpart = slice(r * batches // rounds, (r + 1) * batches // rounds)
@@ -288,7 +298,9 @@ def table(port: int, work: Path) -> None:
         totals["batch"] += sum(
             post_all(port, "/jupyter-events-ext/events", batch_bodies[bpart], 200)
         )
-    emit_rate = in_process_rate(work, 20_000)
+        totals["emit"] += in_process.emit(batches * 100 // rounds)
+    emit_rate = batches * 100 / totals["emit"]
+    in_process.sink.close()
 
     clients = 8
     per_client = [[batch_body(f"c{n}", k * 100) for k in range(40)] for n in range(clients)]

@@ -547,7 +547,14 @@ def _write_durably(
         raise SinkError(f"{record.schema_id} event not written to {where}", envelope, failures)
 
 
+# Metadata names found good: most callers pass the same few on every event.
+_good_metadata_names: set[str] = set()
+_MAX_GOOD_METADATA_NAMES = 256
+
+
 def _check_metadata(metadata: dict[str, Any]) -> None:
+    if _good_metadata_names.issuperset(metadata):
+        return
     for name in metadata:
         if not (isinstance(name, str) and name.startswith("__")) or name in ENVELOPE_FIELDS:
             msg = (
@@ -555,6 +562,8 @@ def _check_metadata(metadata: dict[str, Any]) -> None:
                 f"{', '.join(ENVELOPE_FIELDS)}"
             )
             raise ValueError(msg)
+    if len(_good_metadata_names) < _MAX_GOOD_METADATA_NAMES:  # names made up per event
+        _good_metadata_names.update(metadata)
 
 
 def _check_signature(

@@ -143,8 +143,8 @@ class ClientEventRecorder:
         self.stamp_user = stamp_user
         # Ids recorded in the request under way, remembered once its writes are done.
         self._pending: dict[str, None] = {}
-        # The timestamps accepted in the request under way, made when first needed.
-        self._window: TimestampWindow | None = None
+        # The client timestamps accepted in the request under way.
+        self._window = TimestampWindow(max_age=max_event_age, max_skew=max_timestamp_skew)
         # (schema_id, version) -> whether a client may post it, for one registry revision.
         self._postable: dict[tuple[str, str | int], bool] = {}
         self._postable_revision = -1
@@ -153,7 +153,11 @@ class ClientEventRecorder:
     def request(self) -> Iterator[None]:
         """Record the events of one request; raise ``SinkError`` at the end if a held
         write failed (none of the request's events are then in that sink)."""
-        self._window = None
+        self._window = TimestampWindow(max_age=self.max_event_age, max_skew=self.max_timestamp_skew)
+        revision = self.logger.schemas.revision
+        if self._postable_revision != revision:
+            self._postable = {}
+            self._postable_revision = revision
         holds = [(sink, sink.holding()) for sink in self.holders]
         for _, hold in holds:
             hold.__enter__()
@@ -168,7 +172,6 @@ class ClientEventRecorder:
                 except Exception as err:
                     failures.append((sink, err))
             pending, self._pending = self._pending, {}
-            self._window = None
             if not failures:
                 self.seen.add(pending)
             self.seen.save()
@@ -193,10 +196,6 @@ class ClientEventRecorder:
         client_id = event.get("id")
         timestamp = event.get("timestamp")
 
-        registry = self.logger.schemas
-        if self._postable_revision != registry.revision:
-            self._postable = {}
-            self._postable_revision = registry.revision
         if (schema_id, version) not in self._postable:
             self._check_postable(schema_id, version)  # raises, saying why not
         for key in data:
@@ -206,20 +205,14 @@ class ClientEventRecorder:
                     "the envelope"
                 )
         # One rule, alone or in a batch: the UTF-8 length of the data's compact JSON.
-        size = len(_compact(data).encode("utf-8", "surrogatepass"))
+        text = _compact(data)
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
         if size > self.max_event_size:
             raise EventRejected(
                 f"event data is {size} bytes, over max_event_size ({self.max_event_size} bytes)",
                 status=413,
             )
-        moment = None
-        if timestamp is not None:
-            window = self._window
-            if window is None:
-                window = self._window = TimestampWindow(
-                    max_age=self.max_event_age, max_skew=self.max_timestamp_skew
-                )
-            moment = window.parse(timestamp)
+        moment = None if timestamp is None else self._window.parse(timestamp)
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
         if client_id is not None and (client_id in self.seen or client_id in self._pending):
             return False

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
+from json.encoder import encode_basestring_ascii as json_string  # what json.dumps uses
 from typing import TextIO
 
 
@@ -62,7 +63,7 @@ class SeenIds:
         if self.path is None or not self._unsaved:
             self._unsaved.clear()
             return
-        lines = "".join([json.dumps(client_id) + "\n" for client_id in self._unsaved])
+        lines = "".join([json_string(client_id) + "\n" for client_id in self._unsaved])
         try:
             if self._file is None:
                 self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept)
@@ -122,7 +123,7 @@ class SeenIds:
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
             with open(temporary, "w", encoding="utf-8") as file:
-                file.write("".join(json.dumps(client_id) + "\n" for client_id in self._order))
+                file.write("".join([json_string(client_id) + "\n" for client_id in self._order]))
             os.replace(temporary, self.path)
             self.close()  # the next save appends to the new file
         except OSError as err:
