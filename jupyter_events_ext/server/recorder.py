@@ -13,7 +13,7 @@ from jsonschema.exceptions import ValidationError
 
 from ..events.encoding import make_encoder
 from ..events.envelope import EVENT_ID_FIELD
-from ..events.errors import SinkError
+from ..events.errors import EventSerializationError, SinkError
 from ..events.handlers import describe_handler
 from .event_shape import EventRejected, check_shape, clip, quote
 
@@ -243,6 +243,13 @@ class ClientEventRecorder:
             ) from None
         except RecursionError:
             raise EventRejected("event data is nested too deeply to validate") from None
+        except EventSerializationError:
+            # Valid JSON in, but not JSON out: a number too large for a double (1e400)
+            # reads as infinity. Refused like any bad event, so a batch's others are kept
+            # and the client does not retry it forever.
+            raise EventRejected(
+                "event data holds a number too large to record (infinity is not JSON)"
+            ) from None
 
         if client_id is not None:
             self._pending[client_id] = None

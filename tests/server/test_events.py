@@ -253,6 +253,27 @@ async def test_batch_over_the_limit_is_413_and_records_nothing(post, read_sink, 
     assert read_sink() == []
 
 
+async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(post, read_sink):
+    # 1e400 is valid JSON, but reads as infinity, which no JSON line can hold.
+    huge = (
+        f'{{"schema_id": "{CELL}", "version": 1, "data": '
+        '{"phase": "finished", "success": true, "duration_ms": 1e400}}'
+    )
+    message = "event data holds a number too large to record (infinity is not JSON)"
+    alone = await post(huge)
+    assert (alone.code, json.loads(alone.body)["message"]) == (400, message)
+    batch = await post(
+        f'{{"events": [{json.dumps(command("before"))}, {huge}, {json.dumps(command("after"))}]}}'
+    )
+    assert json.loads(batch.body) == {
+        "accepted": 2,
+        "duplicates": 0,
+        "rejected": [{"index": 1, "message": message}],
+    }
+    assert [e["command_id"] for e in read_sink(COMMAND)] == ["before", "after"]
+    assert read_sink(CELL) == []
+
+
 @pytest.mark.parametrize("events_config", [{"max_event_size": 100}])
 async def test_event_over_the_limit(post, read_sink, events_config):
     big = command("x" * 100)
