@@ -240,9 +240,10 @@ class InProcess:
         self.logger.register_event_schema(SCHEMA)
         self.emitted = 0
 
-    def emit(self, count: int) -> float:
-        """Emit ``count`` events; return the seconds it took."""
+    def emit(self, count: int) -> tuple[float, float]:
+        """Emit ``count`` events; return the seconds it took and the CPU seconds it used."""
         data = [event_data(i) for i in range(self.emitted, self.emitted + count)]
+        cpu = time.process_time()
         start = time.perf_counter()
         for i, event in enumerate(data, self.emitted):
             self.logger.emit(
@@ -255,7 +256,13 @@ class InProcess:
             )
         seconds = time.perf_counter() - start
         self.emitted += count
-        return seconds
+        return seconds, time.process_time() - cpu
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used, user and system (in clock ticks of 10 ms)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -273,7 +280,7 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
 
 
-def table(port: int, work: Path) -> None:
+def table(port: int, work: Path, pid: int) -> None:
     singles, batches, rounds = 3000, 300, 10
     peer_bodies = [single_body(PEER_SCHEMA_ID, i, with_id=False) for i in range(singles)]
     ext_bodies = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
@@ -288,23 +295,33 @@ def table(port: int, work: Path) -> None:
     peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
 
     # Interleaved rounds, so that a slow moment of the machine hits every path alike;
-    # every path's rate is its events over its time summed across the rounds.
+    # every path's rate is its events over its time summed across the rounds. The CPU
+    # time is the server's (the in-process row's own), which the client's does not blur.
     totals = {"peer": 0.0, "single": 0.0, "batch": 0.0, "emit": 0.0}
+    cpu = dict.fromkeys(totals, 0.0)
+
+    def timed(name: str, path: str, bodies: list[bytes], expected: int) -> None:
+        before = cpu_seconds(pid)
+        totals[name] += sum(post_all(port, path, bodies, expected))
+        cpu[name] += cpu_seconds(pid) - before
+
     for r in range(rounds):
         part = slice(r * singles // rounds, (r + 1) * singles // rounds)
         bpart = slice(r * batches // rounds, (r + 1) * batches // rounds)
-        totals["peer"] += sum(post_all(port, "/api/events", peer_bodies[part], 204))
-        totals["single"] += sum(post_all(port, "/jupyter-events-ext/events", ext_bodies[part], 204))
-        totals["batch"] += sum(
-            post_all(port, "/jupyter-events-ext/events", batch_bodies[bpart], 200)
-        )
-        totals["emit"] += in_process.emit(batches * 100 // rounds)
+        timed("peer", "/api/events", peer_bodies[part], 204)
+        timed("single", "/jupyter-events-ext/events", ext_bodies[part], 204)
+        timed("batch", "/jupyter-events-ext/events", batch_bodies[bpart], 200)
+        seconds, cpu_used = in_process.emit(batches * 100 // rounds)
+        totals["emit"] += seconds
+        cpu["emit"] += cpu_used
     emit_rate = batches * 100 / totals["emit"]
     in_process.sink.close()
 
     clients = 8
     per_client = [[batch_body(f"c{n}", k * 100) for k in range(40)] for n in range(clients)]
+    before = cpu_seconds(pid)
     wall, latencies = concurrently(port, per_client)
+    concurrent_cpu = cpu_seconds(pid) - before
 
     peer_lines = line_count(work / "peer.jsonl") - peer_before
     ext_lines = line_count(work / "ext.jsonl") - ext_before
@@ -317,17 +334,27 @@ def table(port: int, work: Path) -> None:
     concurrent_rate = clients * 40 * 100 / wall
     print(f"Ingest: one jupyter server on 127.0.0.1:{port}; the same schema on every path")
     print()
-    print("| path | events/s | x /api/events | x in-process emit |")
-    print("|---|---:|---:|---:|")
+    print("| path | events/s | x /api/events | x in-process emit | CPU µs per event |")
+    print("|---|---:|---:|---:|---:|")
+    events = {"peer": singles, "single": singles, "batch": batches * 100, "emit": batches * 100}
     rows = [
-        ("in-process `emit(durable=True)`, same logger and sinks", emit_rate),
-        ("jupyter_server `POST /api/events`, 1 per request", peer_rate),
-        ("`POST jupyter-events-ext/events`, 1 per request", single_rate),
-        ("`POST jupyter-events-ext/events`, 100 per request", batch_rate),
-        (f"`POST jupyter-events-ext/events`, 100 per request, {clients} clients", concurrent_rate),
+        ("in-process `emit(durable=True)`, same logger and sinks", emit_rate, cpu["emit"], "emit"),
+        ("jupyter_server `POST /api/events`, 1 per request", peer_rate, cpu["peer"], "peer"),
+        ("`POST jupyter-events-ext/events`, 1 per request", single_rate, cpu["single"], "single"),
+        ("`POST jupyter-events-ext/events`, 100 per request", batch_rate, cpu["batch"], "batch"),
+        (
+            f"`POST jupyter-events-ext/events`, 100 per request, {clients} clients",
+            concurrent_rate,
+            concurrent_cpu,
+            None,
+        ),
     ]
-    for name, rate in rows:
-        print(f"| {name} | {rate:,.0f} | {rate / peer_rate:.2f} | {rate / emit_rate:.2f} |")
+    for name, rate, seconds, key in rows:
+        count = events[key] if key else clients * 40 * 100
+        print(
+            f"| {name} | {rate:,.0f} | {rate / peer_rate:.2f} | {rate / emit_rate:.2f} | "
+            f"{seconds / count * 1e6:.1f} |"
+        )
     print()
     print(
         f"100-event requests, {clients} concurrent clients: p50 "
@@ -337,6 +364,12 @@ def table(port: int, work: Path) -> None:
         f"batched / in-process emit = {batch_rate / emit_rate:.2f} (goal >= 0.5); "
         f"batched / /api/events = {batch_rate / peer_rate:.1f} (goal >= 30); "
         f"single / /api/events = {single_rate / peer_rate:.2f} (goal >= 1.5)"
+    )
+    per_event = {key: cpu[key] / count for key, count in events.items()}
+    print(
+        f"CPU per event: batched over HTTP (server) / in-process emit = "
+        f"{per_event['batch'] / per_event['emit']:.2f}; /api/events / batched = "
+        f"{per_event['peer'] / per_event['batch']:.1f}"
     )
     print(f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension)")
 
@@ -377,7 +410,7 @@ def main() -> None:
     parser.add_argument("--hub", action="store_true", help="also the 50-client, 1M-event run")
     args = parser.parse_args()
     with running_server() as (port, work, pid):
-        table(port, work)
+        table(port, work, pid)
         if args.hub:
             hub(port, work, pid)
 
