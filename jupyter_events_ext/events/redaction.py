@@ -200,7 +200,8 @@ def _action(
 
         def replace(text: str) -> str:
             digest = keyed.copy()
-            digest.update(text.encode())
+            # surrogatepass: JSON can carry half a surrogate pair, which must hash too.
+            digest.update(text.encode("utf-8", "surrogatepass"))
             return digest.hexdigest()
 
     if matcher == "value":

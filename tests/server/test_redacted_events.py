@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 
 import pytest
 from posted_events import COMMAND, command
@@ -48,6 +49,23 @@ async def test_the_sink_and_the_live_stream_get_the_redacted_event(
     for event in (recorded, message["event"]):
         assert {k: v for k, v in event.items() if not k.startswith("__")} == expected
         assert event["__id__"] == "r1"  # the envelope is not redacted
+
+
+@pytest.mark.parametrize("events_config", [{"redactions": POLICY, "redaction_secret": SECRET}])
+async def test_a_lone_surrogate_is_hashed_too(post, read_sink, events_config):
+    # JSON may escape half a surrogate pair; it must not stop the event (nor its batch).
+    path = "\ud800.ipynb"
+    posted = command(data={"command_id": "a", "args": {"file": {"path": path}}})
+    body = json.dumps({"events": [posted, command("b")]})  # "\\ud800" in the JSON
+    assert "\\ud800" in body
+    response = await post(body)
+    assert json.loads(response.body) == {"accepted": 2, "duplicates": 0, "rejected": []}
+    first, second = read_sink(COMMAND)
+    expected = hmac.new(
+        SECRET.encode(), path.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()
+    assert first["args"] == {"file": {"path": expected}}
+    assert second["command_id"] == "b"
 
 
 @pytest.mark.parametrize(
