@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -295,9 +296,13 @@ class Redactor:
             return [item for item in items if item is not DROP]
         return node
 
-    def _actions_for_key(self, name: str) -> tuple[Action, ...]:
-        """The actions of the key rules that match ``name``, in order; remembered."""
-        actions = tuple(action for pattern, action in self._key_rules if pattern.search(name))
+    def _actions_for_key(self, name: Any) -> tuple[Action, ...]:
+        """The actions of the key rules that match ``name``, in order; remembered.
+
+        A name that is not a string (a Python emitter's 1 or None) is matched as JSON
+        will write it ("1", "null")."""
+        text = name if isinstance(name, str) else json.dumps(name)
+        actions = tuple(action for pattern, action in self._key_rules if pattern.search(text))
         if len(self._key_actions) < KEY_CACHE_SIZE:
             self._key_actions[name] = actions
         return actions

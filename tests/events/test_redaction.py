@@ -122,6 +122,13 @@ def test_key_pattern_drops_at_any_depth():
     assert event["args"] == {"keep": [{"x": 1}]}
 
 
+def test_key_pattern_matches_a_python_key_that_is_not_a_string_as_json_writes_it():
+    # JSON writes 7 as "7" and None as "null"; a key rule sees them so, and never fails.
+    logger, sink = make_logger([{"key": "^(null|7)$", "action": "drop"}])
+    emit(logger, {"user": "ada", "count": 1, "args": {7: "a", None: "b", 8: "c", True: "d"}})
+    assert written(sink)[0]["args"] == {"8": "c", "true": "d"}
+
+
 def test_value_pattern_masks_only_the_match():
     email = r"[\w.+-]+@[\w-]+\.[\w.]+"
     logger, sink = make_logger([{"value": email, "action": "mask", "mask": "<email>"}])
