@@ -1,13 +1,6 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
 
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, galata, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
 import { JupyterServer } from './server';
@@ -289,68 +282,28 @@ test.describe('the status-bar item', () => {
 
 test.describe('a setting the operator locks', () => {
   test.setTimeout(180 * 1000);
-  let server: JupyterServer;
-  const root = mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-locks-'));
-  const sinkPath = path.join(root, 'events.jsonl');
-
-  test.beforeAll(async () => {
-    // overrides.json in JupyterLab's application settings directory.
-    const settingsDir = path.join(root, 'app-settings');
-    mkdirSync(settingsDir);
-    writeFileSync(
-      path.join(settingsDir, 'overrides.json'),
-      JSON.stringify({
-        [PLUGIN]: {
-          commands: false,
-          consent: 'none',
-          locked: ['commands', 'consent']
-        }
-      })
-    );
-    server = await JupyterServer.start({
-      args: [`--LabApp.app_settings_dir=${settingsDir}`],
-      env: { JUPYTER_EVENTS_EXT_SINK: sinkPath }
-    });
+  const server = JupyterServer.forTests({
+    sink: true,
+    overrides: {
+      [PLUGIN]: {
+        commands: false,
+        consent: 'none',
+        locked: ['commands', 'consent']
+      }
+    }
   });
-
-  test.afterAll(async () => {
-    await server?.stop();
-  });
-
-  async function openLab(
-    page: Page,
-    waitForApplication: any
-  ): Promise<IJupyterLabPageFixture> {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      // The user turned command capture on, and the notice off: neither counts.
-      userSettings({ commands: true, consent: 'opt-in' }),
-      true,
-      true,
-      page,
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
-    return lab;
-  }
 
   test('shows locked in the Settings Editor, and a user cannot override it there', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await openLab(
-      await page.context().newPage(),
-      waitForApplication
+    const lab = await server().openLab(
+      page,
+      waitForApplication,
+      // The user turned command capture on, and the notice off: neither counts.
+      userSettings({ commands: true, consent: 'opt-in' })
     );
-    const sink = new Sink(sinkPath);
+    const sink = server().sink();
 
     await lab.evaluate(() =>
       window.jupyterapp.commands.execute('settingeditor:open', {

@@ -1,16 +1,7 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import * as path from 'path';
-
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
 import { JupyterServer } from './server';
-import { SCHEMA, Sink } from './sink';
+import { SCHEMA } from './sink';
 
 function emit(lab: IJupyterLabPageFixture, cellIds: string[]) {
   return lab.evaluate(
@@ -39,44 +30,14 @@ function clientState(lab: IJupyterLabPageFixture) {
 
 test.describe('a server restart', () => {
   test.setTimeout(240 * 1000);
-  let server: JupyterServer;
-  const sinkPath = path.join(
-    mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-restart-')),
-    'events.jsonl'
-  );
-
-  test.beforeAll(async () => {
-    server = await JupyterServer.start({
-      env: { JUPYTER_EVENTS_EXT_SINK: sinkPath }
-    });
-  });
-
-  test.afterAll(async () => {
-    await server?.stop();
-  });
+  const server = JupyterServer.forTests({ sink: true });
 
   test('events that wait arrive once after it, and the Event Viewer reports the gap', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      galata.DEFAULT_SETTINGS,
-      true,
-      true,
-      await page.context().newPage(),
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
-    const sink = new Sink(sinkPath);
+    const lab = await server().openLab(page, waitForApplication);
+    const sink = server().sink();
     const cellIds = (prefix: string) =>
       sink
         .events(SCHEMA.cellExecution)
@@ -95,7 +56,7 @@ test.describe('a server restart', () => {
     await emit(lab, ['before-1', 'before-2']);
     await expect(rows('before-')).toHaveCount(2, { timeout: 20000 });
 
-    await server.stop();
+    await server().stop();
     await expect(connection).not.toHaveText('Live', { timeout: 20000 });
     await emit(lab, ['down-1', 'down-2', 'down-3']);
     await expect
@@ -103,7 +64,7 @@ test.describe('a server restart', () => {
       .toBe(false);
     expect((await clientState(lab)).waiting).toBeGreaterThanOrEqual(3);
 
-    await server.restart();
+    await server().restart();
     await expect
       .poll(() => cellIds('down-').sort(), { timeout: 60000 })
       .toEqual(['down-1', 'down-2', 'down-3']);

@@ -1,11 +1,6 @@
 import { readFileSync } from 'fs';
 
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
 import { JupyterServer } from './server';
 import { SCHEMA } from './sink';
@@ -286,41 +281,17 @@ test.describe('the Event Viewer', () => {
 
 test.describe('a server that answers but refuses the stream', () => {
   test.setTimeout(180 * 1000);
-  let server: JupyterServer;
-
-  test.beforeAll(async () => {
-    // No subscriber allowed: every stream upgrade is refused with 429, while
-    // the REST API answers.
-    server = await JupyterServer.start({
-      args: ['--EventsExtensionApp.max_subscribers=0']
-    });
-  });
-
-  test.afterAll(async () => {
-    await server?.stop();
+  // No subscriber allowed: every stream upgrade is refused with 429, while
+  // the REST API answers.
+  const server = JupyterServer.forTests({
+    args: ['--EventsExtensionApp.max_subscribers=0']
   });
 
   test('the Viewer says so rather than “Reconnecting…”', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      galata.DEFAULT_SETTINGS,
-      true,
-      true,
-      await page.context().newPage(),
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
+    const lab = await server().openLab(page, waitForApplication);
     await execute(lab, 'jupyter-events-ext:open-viewer');
     const connection = lab.locator(`${PANEL} .jp-EventViewer-connection`);
     await expect(connection).toHaveText(
