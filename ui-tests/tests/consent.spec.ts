@@ -3,14 +3,13 @@ import * as path from 'path';
 import { expect, galata, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
+import { EVENTS_ROUTE, flush } from './client';
 import { JupyterServer } from './server';
 import { IEnvelope, SCHEMA, Sink } from './sink';
 
 const PLUGIN = 'jupyter-events-ext:plugin';
 const CONSENT = 'https://events.jupyter.org/jupyter_events_ext/consent/v1';
 const TEST_COMMAND = 'galata-consent:run';
-const EVENTS_ROUTE = '**/jupyter-events-ext/events*';
-
 /**
  * Settings as a user would have saved them for the Events page.
  */
@@ -32,18 +31,6 @@ function runTestCommand(page: Page) {
 }
 
 /**
- * Send what the client holds now rather than at the end of its batch interval.
- */
-function flush(page: Page) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    await client.flush();
-  });
-}
-
-/**
  * What this browser recorded: the events of this package's schemas (the
  * sink also holds jupyter_server's own, forwarded).
  */
@@ -53,6 +40,13 @@ function browserEvents(sink: Sink): IEnvelope[] {
     .filter(e =>
       e.__schema__.startsWith('https://events.jupyter.org/jupyter_events_ext/')
     );
+}
+
+/**
+ * The runs of the test's own command that the server recorded.
+ */
+function testCommandRuns(sink: Sink): IEnvelope[] {
+  return sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND);
 }
 
 function toast(page: Page) {
@@ -161,12 +155,7 @@ test.describe('the opt-in consent mode', () => {
       })
       .toEqual(['agreed']);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
 
     // Remembered: after a reload, nothing is asked and capture goes on.
@@ -214,12 +203,7 @@ test.describe('the opt-in consent mode', () => {
         ['agreed', 'declined']
       ]);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
   });
 });
@@ -234,12 +218,7 @@ test.describe('no notice (consent "none")', () => {
     await runTestCommand(page);
     await flush(page);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
   });
 });
@@ -349,9 +328,7 @@ test.describe('a setting the operator locks', () => {
     await runTestCommand(lab);
     await flush(lab);
     await lab.waitForTimeout(2000);
-    expect(
-      sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-    ).toEqual([]);
+    expect(testCommandRuns(sink)).toEqual([]);
     await lab.close();
   });
 });

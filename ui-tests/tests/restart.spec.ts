@@ -1,32 +1,8 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
+import { clientState, emitCellRuns } from './client';
 import { JupyterServer } from './server';
 import { SCHEMA } from './sink';
-
-function emit(lab: IJupyterLabPageFixture, cellIds: string[]) {
-  return lab.evaluate(
-    async ([schema, ids]) => {
-      const client = await (window as any).galata.getPlugin(
-        'jupyter-events-ext:plugin'
-      );
-      return Promise.all(
-        (ids as string[]).map(id =>
-          client.emit(schema, { phase: 'started', cell_id: id })
-        )
-      );
-    },
-    [SCHEMA.cellExecution, cellIds] as const
-  );
-}
-
-function clientState(lab: IJupyterLabPageFixture) {
-  return lab.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    return client.state as { connected: boolean; waiting: number };
-  });
-}
 
 test.describe('a server restart', () => {
   test.setTimeout(240 * 1000);
@@ -53,12 +29,12 @@ test.describe('a server restart', () => {
     const rows = (prefix: string) =>
       viewer.locator(`.jp-EventViewer-row:has-text("cell_id=${prefix}")`);
 
-    await emit(lab, ['before-1', 'before-2']);
+    await emitCellRuns(lab, ['before-1', 'before-2']);
     await expect(rows('before-')).toHaveCount(2, { timeout: 20000 });
 
     await server().stop();
     await expect(connection).not.toHaveText('Live', { timeout: 20000 });
-    await emit(lab, ['down-1', 'down-2', 'down-3']);
+    await emitCellRuns(lab, ['down-1', 'down-2', 'down-3']);
     await expect
       .poll(async () => (await clientState(lab)).connected, { timeout: 30000 })
       .toBe(false);

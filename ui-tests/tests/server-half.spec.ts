@@ -1,5 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 
+import { clientState } from './client';
 import { JupyterServer } from './server';
 
 const cases = [
@@ -50,14 +51,9 @@ for (const { name, config, reason, kind } of cases) {
         timeout: 30000
       });
       await expect(delivery).toContainText(reason);
-      const state = await lab.evaluate(async () => {
-        const client = await (window as any).galata.getPlugin(
-          'jupyter-events-ext:plugin'
-        );
-        return client.state;
-      });
+      const state = await clientState(lab);
       expect(state.connected).toBe(false);
-      expect(state.reason.kind).toBe(kind);
+      expect(state.reason?.kind).toBe(kind);
       expect(state.waiting).toBeGreaterThan(0);
       expect(errors).toEqual([]);
       await lab.close();

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
+import { clientState, emitCellRuns, flush } from './client';
 import { JupyterServer } from './server';
 import { SCHEMA } from './sink';
 
@@ -11,21 +12,9 @@ const PANEL = '#jupyter-events-ext-viewer';
  * Emit cell-execution events from this page through the events client
  * (what `IEventsClient` gives an extension), and send them now.
  */
-function emit(page: IJupyterLabPageFixture, cellIds: string[]) {
-  return page.evaluate(
-    async ([schema, ids]) => {
-      const client = await (window as any).galata.getPlugin(
-        'jupyter-events-ext:plugin'
-      );
-      await Promise.all(
-        (ids as string[]).map(id =>
-          client.emit(schema, { phase: 'started', cell_id: id })
-        )
-      );
-      await client.flush();
-    },
-    [SCHEMA.cellExecution, cellIds] as const
-  );
+async function emit(page: IJupyterLabPageFixture, cellIds: string[]) {
+  await emitCellRuns(page, cellIds);
+  await flush(page);
 }
 
 function execute(page: IJupyterLabPageFixture, id: string, args = {}) {
@@ -196,16 +185,7 @@ test.describe('the Event Viewer', () => {
     const last = `bulk-${stamp}-${total - 1}`;
     // Wait until the server has the last one: its stream buffer then holds them all.
     await expect
-      .poll(
-        () =>
-          page.evaluate(async () => {
-            const client = await (window as any).galata.getPlugin(
-              'jupyter-events-ext:plugin'
-            );
-            return client.state.waiting;
-          }),
-        { timeout: 120000 }
-      )
+      .poll(async () => (await clientState(page)).waiting, { timeout: 120000 })
       .toBe(0);
 
     console.log(
