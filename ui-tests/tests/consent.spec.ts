@@ -173,6 +173,8 @@ test.describe('the opt-in consent mode', () => {
     await page.goto();
 
     await toast(page).getByRole('button', { name: 'Decline' }).click();
+    // Gone, not fading out: the question asked again below is then the only one.
+    await expect(toast(page)).toHaveCount(0);
     await expect(statusItem(page)).toHaveText(/^Not recording \(declined\) · /);
     await runTestCommand(page);
     await flush(page);
