@@ -7,7 +7,8 @@ import { type JSONObject, PromiseDelegate, Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { DEFAULT_CONFIG, type Kind } from './capture/config';
+import { DEFAULT_CONFIG, KINDS } from './capture/config';
+import { kindLabels } from './capture/labels';
 import type { IEventsClient } from './tokens';
 
 /**
@@ -388,22 +389,10 @@ export namespace ConsentKeeper {
     composite: ISettingRegistry.ISettings['composite'],
     trans: TranslationBundle
   ): string[] {
-    const names: [Kind, string][] = [
-      ['commands', trans.__('commands')],
-      ['documents', trans.__('documents')],
-      ['cellExecution', trans.__('cell runs')],
-      ['kernels', trans.__('kernels')],
-      ['activeDocument', trans.__('active document')],
-      ['cellEdits', trans.__('cell edits')],
-      ['notebookStructure', trans.__('notebook structure')],
-      ['attention', trans.__('what is in view')],
-      ['cellOutputs', trans.__('output summaries')],
-      ['clipboard', trans.__('clipboard counts')],
-      ['snapshots', trans.__('notebook snapshots')]
-    ];
-    return names
-      .filter(([key]) => (composite[key] ?? DEFAULT_CONFIG[key]) !== false)
-      .map(([, name]) => name);
+    const labels = kindLabels(trans);
+    return KINDS.filter(
+      kind => (composite[kind] ?? DEFAULT_CONFIG[kind]) !== false
+    ).map(kind => labels[kind].short);
   }
 
   export interface IOptions {

@@ -216,7 +216,7 @@ const viewerPlugin: JupyterFrontEndPlugin<void> = {
         .load(SETTINGS_ID)
         .then(settings => {
           const follow = () => {
-            recording = ViewerPrivate.recording(settings);
+            recording = ViewerPrivate.recording(settings.composite);
             viewers.forEach(viewer => (viewer.recording = recording));
           };
           follow();
@@ -372,27 +372,27 @@ const statusPlugin: JupyterFrontEndPlugin<void> = {
 
 namespace ViewerPrivate {
   /**
-   * What this browser records, as the settings in force say: an operator's
-   * lock keeps a setting at the value overrides.json gives it; a kind the
-   * settings do not mention has its default.
+   * What this browser records, as the settings in force say: their
+   * composite, where the operator's locks are applied already (the
+   * `OperatorLocks` transform); `locked` names the locked settings, for the
+   * Viewer to mark. A kind the settings do not mention has its default.
    */
   export function recording(
-    settings: ISettingRegistry.ISettings
+    composite: ISettingRegistry.ISettings['composite']
   ): EventViewer.IRecording {
-    const lockedValue = settings.default('locked');
-    const locked = Array.isArray(lockedValue) ? lockedValue.map(String) : [];
-    const value = (key: string) =>
-      locked.includes(key) ? settings.default(key) : settings.composite[key];
+    const locked = Array.isArray(composite.locked)
+      ? composite.locked.map(String)
+      : [];
     const kinds = {} as Record<EventViewer.CaptureKind, boolean>;
     for (const kind of KINDS) {
-      const on = value(kind);
+      const on = composite[kind];
       kinds[kind] = typeof on === 'boolean' ? on : DEFAULT_CONFIG[kind];
     }
     return {
       ...kinds,
-      capture: value('capture') !== false,
+      capture: composite.capture !== false,
       pathMode:
-        (value('pathMode') as EventViewer.IRecording['pathMode']) ?? 'hashed',
+        (composite.pathMode as EventViewer.IRecording['pathMode']) ?? 'hashed',
       locked
     };
   }

@@ -9,7 +9,8 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import type { Kind as ActionCaptureKind } from './capture/config';
+import { type Kind as ActionCaptureKind, KINDS } from './capture/config';
+import { kindLabels } from './capture/labels';
 import { EventLog } from './eventLog';
 import { shortName } from './schemaName';
 import { EventStream } from './stream';
@@ -610,11 +611,13 @@ export class EventViewer extends Widget {
       );
       if (recording.capture) {
         const kinds = Private.element('ul', 'jp-EventViewer-kinds');
-        for (const [key, label] of Private.kindLabels(trans)) {
-          const on = recording[key];
+        const labels = kindLabels(trans);
+        for (const kind of KINDS) {
+          const label = labels[kind].long;
+          const on = recording[kind];
           kinds.append(
             item(
-              key,
+              kind,
               on ? trans.__('%1: on', label) : trans.__('%1: off', label),
               on
             )
@@ -812,36 +815,6 @@ namespace Private {
       );
     }
     return reason.message;
-  }
-
-  export function kindLabels(
-    trans: TranslationBundle
-  ): [EventViewer.CaptureKind, string][] {
-    return [
-      ['commands', trans.__('commands you run (their ids)')],
-      ['documents', trans.__('documents opened, saved and closed')],
-      ['cellExecution', trans.__('cell executions (never source or outputs)')],
-      [
-        'kernels',
-        trans.__('kernels started, restarted, interrupted, shut down')
-      ],
-      ['activeDocument', trans.__('the document in focus')],
-      [
-        'cellEdits',
-        trans.__('cell edits: characters added and removed (no text)')
-      ],
-      ['notebookStructure', trans.__('cells added, deleted, moved or retyped')],
-      [
-        'attention',
-        trans.__('the active cell, the notebook shown or hidden, cells in view')
-      ],
-      [
-        'cellOutputs',
-        trans.__('output types and error names (never the outputs)')
-      ],
-      ['clipboard', trans.__('copy, cut and paste counts (never the text)')],
-      ['snapshots', trans.__('notebook snapshots on save')]
-    ];
   }
 
   export function pathModeText(

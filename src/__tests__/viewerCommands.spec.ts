@@ -6,11 +6,15 @@ import { Signal } from '@lumino/signaling';
 import { CommandPalette, Widget } from '@lumino/widgets';
 
 import plugins from '../index';
+import { OperatorLocks } from '../operatorlocks';
 import type { IEventsClient } from '../tokens';
 import { EventViewer } from '../viewer';
 import { addViewerCommands, CommandIDs } from '../viewerCommands';
 import { CELL_SCHEMA } from './fakeserver';
+import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
 import { COMMAND, FakeClient, send } from './viewerclient';
+
+const trans = nullTranslator.load('jupyter_events_ext');
 
 async function until(check: () => boolean, timeout = 3000): Promise<void> {
   const start = Date.now();
@@ -45,7 +49,7 @@ describe('the Event Viewer commands', () => {
         activateById: () => undefined
       },
       palette,
-      trans: nullTranslator.load('jupyter_events_ext'),
+      trans,
       createViewer: () =>
         new EventViewer({
           client: client as unknown as IEventsClient,
@@ -206,30 +210,20 @@ describe('the Event Viewer commands', () => {
 });
 
 describe('the Event Viewer plugin', () => {
-  it('gives the viewer what this browser records: the settings in force, locks kept at their default', async () => {
+  it('gives the viewer what this browser records: the settings in force, the operator’s locks applied', async () => {
     const viewerPlugin = plugins.find(
       plugin => plugin.id === 'jupyter-events-ext:viewer'
     )!;
-    const defaults: Record<string, unknown> = {
-      capture: true,
-      commands: true,
-      documents: true,
-      cellExecution: true,
-      kernels: true,
-      activeDocument: true,
+    // overrides.json: paths omitted, and locked.
+    const connector = new SettingsConnector({
       pathMode: 'omitted',
       locked: ['pathMode']
-    };
-    const settings: {
-      composite: Record<string, unknown>;
-      default: (key: string) => unknown;
-      changed: Signal<unknown, void>;
-    } = {
-      // The user turned documents off and asked for paths as-is; the operator locked pathMode.
-      composite: { ...defaults, documents: false, pathMode: 'as-is' },
-      default: (key: string) => defaults[key],
-      changed: new Signal<unknown, void>({})
-    };
+    });
+    // The user turned documents off and asked for paths as they are.
+    await connector.setUser({ documents: false, pathMode: 'as-is' });
+    const registry = await settingRegistry(connector);
+    // The client plugin registers the transform before anything loads.
+    OperatorLocks.register(registry, SETTINGS_ID, trans);
     const commands = new CommandRegistry();
     const app = {
       commands,
@@ -249,29 +243,37 @@ describe('the Event Viewer plugin', () => {
       null,
       null,
       null,
-      { load: async () => settings },
+      registry,
       captureDrops
     );
-    await new Promise(resolve => setTimeout(resolve, 0));
+    const settings = await registry.load(SETTINGS_ID);
     const panel: MainAreaWidget<EventViewer> = await commands.execute(
       CommandIDs.open
     );
+    await until(() => panel.content.recording !== null);
+    // The user's own value is kept: only the transform makes it 'omitted'.
+    expect(settings.user.pathMode).toBe('as-is');
     expect(panel.content.recording).toEqual({
-      ...defaults,
+      capture: true,
+      commands: true,
       documents: false,
-      pathMode: 'omitted',
-      locked: ['pathMode'],
-      // Kinds the settings do not mention: their defaults.
+      cellExecution: true,
+      kernels: true,
+      activeDocument: true,
       cellEdits: true,
       notebookStructure: true,
       attention: true,
       cellOutputs: true,
       clipboard: false,
-      snapshots: false
+      snapshots: false,
+      pathMode: 'omitted',
+      locked: ['pathMode']
     });
-    settings.composite = { ...settings.composite, capture: false };
-    settings.changed.emit();
-    expect(panel.content.recording!.capture).toBe(false);
+
+    await settings.set('capture', false);
+    await settings.set('pathMode', 'hashed');
+    await until(() => panel.content.recording!.capture === false);
+    expect(panel.content.recording!.pathMode).toBe('omitted');
     expect(panel.content.captureDrops).toEqual({ attention: 4 });
     dropsChanged.emit({ attention: 4, clipboard: 1 });
     expect(panel.content.captureDrops).toEqual({ attention: 4, clipboard: 1 });

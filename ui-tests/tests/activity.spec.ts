@@ -3,22 +3,11 @@ import * as path from 'path';
 
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
+import { flush } from './client';
 import { IEnvelope, SCHEMA, Sink } from './sink';
 
 const OPEN_ACTIVITY = 'jupyter-events-ext:open-activity';
 const VEGALITE_MIME = 'application/vnd.vegalite.v5+json';
-
-/**
- * Send what the client holds now rather than at the end of its batch interval.
- */
-function flush(page: IJupyterLabPageFixture) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    await client.flush();
-  });
-}
 
 async function openActivity(page: IJupyterLabPageFixture) {
   await page.evaluate(async id => {

@@ -5,6 +5,7 @@ import {
   test
 } from '@jupyterlab/galata';
 
+import { flush } from './client';
 import { IEnvelope, Sink } from './sink';
 
 const BASE = 'https://events.jupyter.org/jupyter_events_ext';
@@ -37,15 +38,6 @@ test.use({
     'jupyter-events-ext:plugin': SETTINGS
   }
 });
-
-function flush(page: IJupyterLabPageFixture) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    await client.flush();
-  });
-}
 
 function execute(page: IJupyterLabPageFixture, id: string) {
   return page.evaluate(id => window.jupyterapp.commands.execute(id), id);

@@ -1,23 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
 import * as path from 'path';
 
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, galata, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
+import { EVENTS_ROUTE, flush } from './client';
 import { JupyterServer } from './server';
 import { IEnvelope, SCHEMA, Sink } from './sink';
 
 const PLUGIN = 'jupyter-events-ext:plugin';
 const CONSENT = 'https://events.jupyter.org/jupyter_events_ext/consent/v1';
 const TEST_COMMAND = 'galata-consent:run';
-const EVENTS_ROUTE = '**/jupyter-events-ext/events*';
-
 /**
  * Settings as a user would have saved them for the Events page.
  */
@@ -39,18 +31,6 @@ function runTestCommand(page: Page) {
 }
 
 /**
- * Send what the client holds now rather than at the end of its batch interval.
- */
-function flush(page: Page) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    await client.flush();
-  });
-}
-
-/**
  * What this browser recorded: the events of this package's schemas (the
  * sink also holds jupyter_server's own, forwarded).
  */
@@ -60,6 +40,13 @@ function browserEvents(sink: Sink): IEnvelope[] {
     .filter(e =>
       e.__schema__.startsWith('https://events.jupyter.org/jupyter_events_ext/')
     );
+}
+
+/**
+ * The runs of the test's own command that the server recorded.
+ */
+function testCommandRuns(sink: Sink): IEnvelope[] {
+  return sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND);
 }
 
 function toast(page: Page) {
@@ -168,12 +155,7 @@ test.describe('the opt-in consent mode', () => {
       })
       .toEqual(['agreed']);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
 
     // Remembered: after a reload, nothing is asked and capture goes on.
@@ -191,6 +173,8 @@ test.describe('the opt-in consent mode', () => {
     await page.goto();
 
     await toast(page).getByRole('button', { name: 'Decline' }).click();
+    // Gone, not fading out: the question asked again below is then the only one.
+    await expect(toast(page)).toHaveCount(0);
     await expect(statusItem(page)).toHaveText(/^Not recording \(declined\) · /);
     await runTestCommand(page);
     await flush(page);
@@ -221,12 +205,7 @@ test.describe('the opt-in consent mode', () => {
         ['agreed', 'declined']
       ]);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
   });
 });
@@ -241,12 +220,7 @@ test.describe('no notice (consent "none")', () => {
     await runTestCommand(page);
     await flush(page);
     await expect
-      .poll(
-        () =>
-          sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-            .length,
-        { timeout: 20000 }
-      )
+      .poll(() => testCommandRuns(sink).length, { timeout: 20000 })
       .toBe(1);
   });
 });
@@ -289,68 +263,28 @@ test.describe('the status-bar item', () => {
 
 test.describe('a setting the operator locks', () => {
   test.setTimeout(180 * 1000);
-  let server: JupyterServer;
-  const root = mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-locks-'));
-  const sinkPath = path.join(root, 'events.jsonl');
-
-  test.beforeAll(async () => {
-    // overrides.json in JupyterLab's application settings directory.
-    const settingsDir = path.join(root, 'app-settings');
-    mkdirSync(settingsDir);
-    writeFileSync(
-      path.join(settingsDir, 'overrides.json'),
-      JSON.stringify({
-        [PLUGIN]: {
-          commands: false,
-          consent: 'none',
-          locked: ['commands', 'consent']
-        }
-      })
-    );
-    server = await JupyterServer.start({
-      args: [`--LabApp.app_settings_dir=${settingsDir}`],
-      env: { JUPYTER_EVENTS_EXT_SINK: sinkPath }
-    });
+  const server = JupyterServer.forTests({
+    sink: true,
+    overrides: {
+      [PLUGIN]: {
+        commands: false,
+        consent: 'none',
+        locked: ['commands', 'consent']
+      }
+    }
   });
-
-  test.afterAll(async () => {
-    await server?.stop();
-  });
-
-  async function openLab(
-    page: Page,
-    waitForApplication: any
-  ): Promise<IJupyterLabPageFixture> {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      // The user turned command capture on, and the notice off: neither counts.
-      userSettings({ commands: true, consent: 'opt-in' }),
-      true,
-      true,
-      page,
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
-    return lab;
-  }
 
   test('shows locked in the Settings Editor, and a user cannot override it there', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await openLab(
-      await page.context().newPage(),
-      waitForApplication
+    const lab = await server().openLab(
+      page,
+      waitForApplication,
+      // The user turned command capture on, and the notice off: neither counts.
+      userSettings({ commands: true, consent: 'opt-in' })
     );
-    const sink = new Sink(sinkPath);
+    const sink = server().sink();
 
     await lab.evaluate(() =>
       window.jupyterapp.commands.execute('settingeditor:open', {
@@ -396,9 +330,7 @@ test.describe('a setting the operator locks', () => {
     await runTestCommand(lab);
     await flush(lab);
     await lab.waitForTimeout(2000);
-    expect(
-      sink.events(SCHEMA.command).filter(e => e.command_id === TEST_COMMAND)
-    ).toEqual([]);
+    expect(testCommandRuns(sink)).toEqual([]);
     await lab.close();
   });
 });

@@ -7,34 +7,8 @@ import {
   test
 } from '@jupyterlab/galata';
 
+import { clientState, EVENTS_ROUTE, flush } from './client';
 import { SCHEMA, Sink } from './sink';
-
-const EVENTS_ROUTE = '**/jupyter-events-ext/events*';
-
-/**
- * Ask the events client (what `IEventsClient` gives an extension) for its
- * state, through Galata's access to plugin services.
- */
-function clientState(page: IJupyterLabPageFixture) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    return client.state as { connected: boolean; waiting: number };
-  });
-}
-
-/**
- * Send what the client holds now rather than at the end of its batch interval.
- */
-function flush(page: IJupyterLabPageFixture) {
-  return page.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    await client.flush();
-  });
-}
 
 async function openViewer(page: IJupyterLabPageFixture) {
   await page.evaluate(() =>

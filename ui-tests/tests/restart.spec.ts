@@ -1,82 +1,19 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import * as path from 'path';
+import { expect, test } from '@jupyterlab/galata';
 
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
-
+import { clientState, emitCellRuns } from './client';
 import { JupyterServer } from './server';
-import { SCHEMA, Sink } from './sink';
-
-function emit(lab: IJupyterLabPageFixture, cellIds: string[]) {
-  return lab.evaluate(
-    async ([schema, ids]) => {
-      const client = await (window as any).galata.getPlugin(
-        'jupyter-events-ext:plugin'
-      );
-      return Promise.all(
-        (ids as string[]).map(id =>
-          client.emit(schema, { phase: 'started', cell_id: id })
-        )
-      );
-    },
-    [SCHEMA.cellExecution, cellIds] as const
-  );
-}
-
-function clientState(lab: IJupyterLabPageFixture) {
-  return lab.evaluate(async () => {
-    const client = await (window as any).galata.getPlugin(
-      'jupyter-events-ext:plugin'
-    );
-    return client.state as { connected: boolean; waiting: number };
-  });
-}
+import { SCHEMA } from './sink';
 
 test.describe('a server restart', () => {
   test.setTimeout(240 * 1000);
-  let server: JupyterServer;
-  const sinkPath = path.join(
-    mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-restart-')),
-    'events.jsonl'
-  );
-
-  test.beforeAll(async () => {
-    server = await JupyterServer.start({
-      env: { JUPYTER_EVENTS_EXT_SINK: sinkPath }
-    });
-  });
-
-  test.afterAll(async () => {
-    await server?.stop();
-  });
+  const server = JupyterServer.forTests({ sink: true });
 
   test('events that wait arrive once after it, and the Event Viewer reports the gap', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      galata.DEFAULT_SETTINGS,
-      true,
-      true,
-      await page.context().newPage(),
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
-    const sink = new Sink(sinkPath);
+    const lab = await server().openLab(page, waitForApplication);
+    const sink = server().sink();
     const cellIds = (prefix: string) =>
       sink
         .events(SCHEMA.cellExecution)
@@ -92,18 +29,18 @@ test.describe('a server restart', () => {
     const rows = (prefix: string) =>
       viewer.locator(`.jp-EventViewer-row:has-text("cell_id=${prefix}")`);
 
-    await emit(lab, ['before-1', 'before-2']);
+    await emitCellRuns(lab, ['before-1', 'before-2']);
     await expect(rows('before-')).toHaveCount(2, { timeout: 20000 });
 
-    await server.stop();
+    await server().stop();
     await expect(connection).not.toHaveText('Live', { timeout: 20000 });
-    await emit(lab, ['down-1', 'down-2', 'down-3']);
+    await emitCellRuns(lab, ['down-1', 'down-2', 'down-3']);
     await expect
       .poll(async () => (await clientState(lab)).connected, { timeout: 30000 })
       .toBe(false);
     expect((await clientState(lab)).waiting).toBeGreaterThanOrEqual(3);
 
-    await server.restart();
+    await server().restart();
     await expect
       .poll(() => cellIds('down-').sort(), { timeout: 60000 })
       .toEqual(['down-1', 'down-2', 'down-3']);

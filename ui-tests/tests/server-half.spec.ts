@@ -1,76 +1,35 @@
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
+import { clientState } from './client';
 import { JupyterServer } from './server';
-
-/**
- * Open JupyterLab of another server in a new page of the test's browser.
- */
-async function openLab(
-  browserPage: IJupyterLabPageFixture,
-  url: string,
-  waitForApplication: Parameters<typeof galata.initTestPage>[11]
-): Promise<IJupyterLabPageFixture> {
-  const lab = await galata.initTestPage(
-    '/lab',
-    false,
-    url,
-    true,
-    galata.DEFAULT_SETTINGS,
-    true,
-    true,
-    await browserPage.context().newPage(),
-    new Map(),
-    new Map(),
-    '',
-    waitForApplication,
-    new Map(),
-    true
-  );
-  // Its notebooks' directory is the root: no test folder to open.
-  await lab.goto();
-  return lab;
-}
 
 const cases = [
   {
     name: 'not installed (404)',
-    start: () => JupyterServer.start({ config: 'missing_server_config.py' }),
+    config: 'missing_server_config.py',
     reason:
       'The jupyter_events_ext server extension is not installed or not enabled on this server (404).',
     kind: 'not-installed'
   },
   {
     name: 'forbidden (403)',
-    start: () => JupyterServer.start({ config: 'forbidden_server_config.py' }),
+    config: 'forbidden_server_config.py',
     reason: /Not authorized to record events \(403: User is not authorized/,
     kind: 'not-authorized'
   }
 ];
 
-for (const { name, start, reason, kind } of cases) {
+for (const { name, config, reason, kind } of cases) {
   test.describe(`the server half ${name}`, () => {
     test.setTimeout(180 * 1000);
-    let server: JupyterServer;
-
-    test.beforeAll(async () => {
-      server = await start();
-    });
-
-    test.afterAll(async () => {
-      await server?.stop();
-    });
+    const server = JupyterServer.forTests({ config });
 
     test('the page works as usual and the Event Viewer says why nothing is recorded', async ({
       page,
       waitForApplication
     }) => {
       const errors: string[] = [];
-      const lab = await openLab(page, server.url, waitForApplication);
+      const lab = await server().openLab(page, waitForApplication);
       lab.on('pageerror', error => errors.push(String(error)));
 
       await lab.notebook.createNew('works.ipynb');
@@ -92,14 +51,9 @@ for (const { name, start, reason, kind } of cases) {
         timeout: 30000
       });
       await expect(delivery).toContainText(reason);
-      const state = await lab.evaluate(async () => {
-        const client = await (window as any).galata.getPlugin(
-          'jupyter-events-ext:plugin'
-        );
-        return client.state;
-      });
+      const state = await clientState(lab);
       expect(state.connected).toBe(false);
-      expect(state.reason.kind).toBe(kind);
+      expect(state.reason?.kind).toBe(kind);
       expect(state.waiting).toBeGreaterThan(0);
       expect(errors).toEqual([]);
       await lab.close();

@@ -1,6 +1,13 @@
 import { ChildProcess, spawn } from 'child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'fs';
 import { createServer } from 'net';
+import { tmpdir } from 'os';
 import * as path from 'path';
+
+import { galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import type { Page } from '@playwright/test';
+
+import { Sink } from './sink';
 
 /**
  * A Jupyter server of its own for a test that stops, restarts or configures
@@ -12,29 +19,66 @@ export class JupyterServer {
     readonly port: number,
     private readonly _config: string,
     private readonly _args: string[],
-    private readonly _env: Record<string, string>
+    private readonly _env: Record<string, string>,
+    private readonly _sinkPath: string | null
   ) {}
 
   /**
-   * Start a server with a configuration file of `ui-tests/`
-   * (`jupyter_server_test_config.py` by default); `args` go to `jupyter lab`
-   * after it, `env` to its environment.
+   * Start a server as `options` say.
    */
   static async start(
-    options: {
-      config?: string;
-      args?: string[];
-      env?: Record<string, string>;
-    } = {}
+    options: JupyterServer.IOptions = {}
   ): Promise<JupyterServer> {
+    const args = [...(options.args ?? [])];
+    const env = { ...options.env };
+    let sinkPath: string | null = null;
+    if (options.sink || options.overrides) {
+      const root = mkdtempSync(path.join(tmpdir(), 'jupyter-events-ext-'));
+      if (options.sink) {
+        sinkPath = path.join(root, 'events.jsonl');
+        env.JUPYTER_EVENTS_EXT_SINK = sinkPath;
+      }
+      if (options.overrides) {
+        // overrides.json in JupyterLab's application settings directory.
+        const settingsDir = path.join(root, 'app-settings');
+        mkdirSync(settingsDir);
+        writeFileSync(
+          path.join(settingsDir, 'overrides.json'),
+          JSON.stringify(options.overrides)
+        );
+        args.push(`--LabApp.app_settings_dir=${settingsDir}`);
+      }
+    }
     const server = new JupyterServer(
       await freePort(),
       options.config ?? 'jupyter_server_test_config.py',
-      options.args ?? [],
-      options.env ?? {}
+      args,
+      env,
+      sinkPath
     );
     await server._start();
     return server;
+  }
+
+  /**
+   * A server for the tests of the `test.describe` this is called in:
+   * started before them, stopped after them. The function returned gives
+   * it, once started.
+   */
+  static forTests(options: JupyterServer.IOptions = {}): () => JupyterServer {
+    let server: JupyterServer | null = null;
+    test.beforeAll(async () => {
+      server = await JupyterServer.start(options);
+    });
+    test.afterAll(async () => {
+      await server?.stop();
+    });
+    return () => {
+      if (!server) {
+        throw new Error('the server is started before the tests only');
+      }
+      return server;
+    };
   }
 
   /**
@@ -42,6 +86,47 @@ export class JupyterServer {
    */
   get url(): string {
     return `http://localhost:${this.port}/`;
+  }
+
+  /**
+   * What the server recorded from now on; only with the `sink` option.
+   */
+  sink(): Sink {
+    if (this._sinkPath === null) {
+      throw new Error('the server was started without a sink of its own');
+    }
+    return new Sink(this._sinkPath);
+  }
+
+  /**
+   * Open JupyterLab of this server in a new page of the browser context of
+   * `page` (a test's own page is bound to the server Galata shares), with
+   * these settings (Galata's defaults unless given); its notebooks'
+   * directory is the root, no test folder.
+   */
+  async openLab(
+    page: Page,
+    waitForApplication: Parameters<typeof galata.initTestPage>[11],
+    settings: Record<string, unknown> = galata.DEFAULT_SETTINGS
+  ): Promise<IJupyterLabPageFixture> {
+    const lab = await galata.initTestPage(
+      '/lab',
+      false,
+      this.url,
+      true,
+      settings,
+      true,
+      true,
+      await page.context().newPage(),
+      new Map(),
+      new Map(),
+      '',
+      waitForApplication,
+      new Map(),
+      true
+    );
+    await lab.goto();
+    return lab;
   }
 
   /**
@@ -116,6 +201,33 @@ export class JupyterServer {
 
   private _child: ChildProcess | null = null;
   private _log = '';
+}
+
+export namespace JupyterServer {
+  export interface IOptions {
+    /**
+     * A configuration file of `ui-tests/` (`jupyter_server_test_config.py`
+     * by default).
+     */
+    config?: string;
+    /**
+     * What goes to `jupyter lab` after the configuration.
+     */
+    args?: string[];
+    /**
+     * What goes to its environment.
+     */
+    env?: Record<string, string>;
+    /**
+     * Whether it records into a JSON-lines sink of its own (`sink()` reads
+     * it) rather than the one of the server Galata shares.
+     */
+    sink?: boolean;
+    /**
+     * What the operator's `overrides.json` says, by plugin id.
+     */
+    overrides?: Record<string, Record<string, unknown>>;
+  }
 }
 
 function freePort(): Promise<number> {

@@ -1,12 +1,8 @@
 import { readFileSync } from 'fs';
 
-import {
-  expect,
-  galata,
-  IJupyterLabPageFixture,
-  test
-} from '@jupyterlab/galata';
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
+import { clientState, emitCellRuns, flush } from './client';
 import { JupyterServer } from './server';
 import { SCHEMA } from './sink';
 
@@ -16,21 +12,9 @@ const PANEL = '#jupyter-events-ext-viewer';
  * Emit cell-execution events from this page through the events client
  * (what `IEventsClient` gives an extension), and send them now.
  */
-function emit(page: IJupyterLabPageFixture, cellIds: string[]) {
-  return page.evaluate(
-    async ([schema, ids]) => {
-      const client = await (window as any).galata.getPlugin(
-        'jupyter-events-ext:plugin'
-      );
-      await Promise.all(
-        (ids as string[]).map(id =>
-          client.emit(schema, { phase: 'started', cell_id: id })
-        )
-      );
-      await client.flush();
-    },
-    [SCHEMA.cellExecution, cellIds] as const
-  );
+async function emit(page: IJupyterLabPageFixture, cellIds: string[]) {
+  await emitCellRuns(page, cellIds);
+  await flush(page);
 }
 
 function execute(page: IJupyterLabPageFixture, id: string, args = {}) {
@@ -201,16 +185,7 @@ test.describe('the Event Viewer', () => {
     const last = `bulk-${stamp}-${total - 1}`;
     // Wait until the server has the last one: its stream buffer then holds them all.
     await expect
-      .poll(
-        () =>
-          page.evaluate(async () => {
-            const client = await (window as any).galata.getPlugin(
-              'jupyter-events-ext:plugin'
-            );
-            return client.state.waiting;
-          }),
-        { timeout: 120000 }
-      )
+      .poll(async () => (await clientState(page)).waiting, { timeout: 120000 })
       .toBe(0);
 
     console.log(
@@ -286,41 +261,17 @@ test.describe('the Event Viewer', () => {
 
 test.describe('a server that answers but refuses the stream', () => {
   test.setTimeout(180 * 1000);
-  let server: JupyterServer;
-
-  test.beforeAll(async () => {
-    // No subscriber allowed: every stream upgrade is refused with 429, while
-    // the REST API answers.
-    server = await JupyterServer.start({
-      args: ['--EventsExtensionApp.max_subscribers=0']
-    });
-  });
-
-  test.afterAll(async () => {
-    await server?.stop();
+  // No subscriber allowed: every stream upgrade is refused with 429, while
+  // the REST API answers.
+  const server = JupyterServer.forTests({
+    args: ['--EventsExtensionApp.max_subscribers=0']
   });
 
   test('the Viewer says so rather than “Reconnecting…”', async ({
     page,
     waitForApplication
   }) => {
-    const lab = await galata.initTestPage(
-      '/lab',
-      false,
-      server.url,
-      true,
-      galata.DEFAULT_SETTINGS,
-      true,
-      true,
-      await page.context().newPage(),
-      new Map(),
-      new Map(),
-      '',
-      waitForApplication,
-      new Map(),
-      true
-    );
-    await lab.goto();
+    const lab = await server().openLab(page, waitForApplication);
     await execute(lab, 'jupyter-events-ext:open-viewer');
     const connection = lab.locator(`${PANEL} .jp-EventViewer-connection`);
     await expect(connection).toHaveText(
