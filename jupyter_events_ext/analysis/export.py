@@ -40,7 +40,7 @@ from .errors import OutputExistsError
 from .filters import EventFilter, TimeBound
 from .sources import SourceLike, parse_sources
 from .sql import literal
-from .staging import EVENTS, LineCounts, NoProgress, Progress, cluster, groups, stage
+from .staging import STAGED, LineCounts, NoProgress, Progress, groups, stage
 
 MANIFEST = "manifest.json"
 EXTENSIONS = {"parquet": ".parquet", "csv": ".csv", "jsonl": ".jsonl"}
@@ -124,7 +124,7 @@ def copy_table(con: Any, plan: TablePlan, fmt: str, target: str) -> int:
     duckdb, _ = require()
     for narrow in (True, False):
         try:
-            query = plan.select(EVENTS, fmt, narrow=narrow)
+            query = plan.select(STAGED, fmt, narrow=narrow)
             written = con.execute(
                 f"COPY ({query}) TO {literal(target)} ({_COPY_OPTIONS[fmt]})"
             ).fetchone()
@@ -172,7 +172,6 @@ def export_events(
                 TablePlan.from_shapes(group.schema, group.version, group.shapes, group.key)
                 for group in groups(con)
             ]
-            cluster(con)
             tables = []
             progress.start("Writing tables", len(plans))
             for plan, name in zip(plans, table_file_names(plans, format)):
