@@ -178,7 +178,7 @@ class TablePlan:
         return any(_mentions_integers(column.shape) for column in self.columns)
 
     def select(self, table: str, fmt: str, narrow: bool = True) -> str:
-        """A ``SELECT`` of this table's events from ``table`` (``staging.EVENTS``), in the
+        """A ``SELECT`` of this table's events from ``table`` (``staging.STAGED``), in the
         order they are stored there: oldest first.
 
         ``fmt`` is ``parquet`` (also for Arrow), ``csv`` or ``jsonl``. With ``narrow``,

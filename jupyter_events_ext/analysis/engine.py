@@ -44,7 +44,7 @@ def connect(spill_directory: pathlib.Path) -> Any:
             "memory_limit": MEMORY_LIMIT,
             "temp_directory": str(spill_directory),
             # Staging needs no order (lines carry their numbers); keeping it would cost
-            # memory. staging.cluster turns it on once events are sorted.
+            # memory. staging.stage turns it on once the staged table is sorted.
             "preserve_insertion_order": False,
             # Timestamps are read, compared and written as UTC whatever the machine's zone.
             "TimeZone": "UTC",

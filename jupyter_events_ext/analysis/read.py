@@ -14,7 +14,7 @@ from .engine import connect, require
 from .filters import EventFilter, TimeBound
 from .sources import SourceLike, parse_sources
 from .sql import identifier
-from .staging import EVENTS, NoProgress, cluster, groups, stage
+from .staging import STAGED, NoProgress, groups, stage
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,6 @@ def read_events(
                 TablePlan.from_shapes(group.schema, group.version, group.shapes, group.key)
                 for group in groups(con)
             ]
-            cluster(con)
             table = _union(con, plans) if plans else _empty_table()
         finally:
             con.close()
@@ -93,7 +92,7 @@ def _union(con: Any, plans: list[TablePlan]) -> Any:
         name = f"part_{number}"
         for narrow in (True, False):
             try:
-                con.execute(f"CREATE TEMP TABLE {name} AS {plan.select(EVENTS, 'parquet', narrow)}")
+                con.execute(f"CREATE TEMP TABLE {name} AS {plan.select(STAGED, 'parquet', narrow)}")
                 break
             except duckdb.ConversionException:
                 if not narrow or not plan.has_integers():

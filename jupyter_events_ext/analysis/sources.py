@@ -15,6 +15,7 @@ pieces and streams in ``STREAM_BATCH`` entries.
 
 from __future__ import annotations
 
+import array
 import dataclasses
 import gzip
 import os
@@ -87,7 +88,7 @@ def _make_batch(
         problems = pa.array(bad, pa.large_string())
     return pa.record_batch(
         [
-            pa.repeat(pa.scalar(index, pa.int32()), count),
+            _from_buffer(pa.int32(), array.array("i", [index]) * count),
             _numbers(first, count),
             pa.nulls(count, pa.large_string())
             if entries is None
@@ -104,9 +105,21 @@ def _numbers(first: int, count: int) -> Any:
     _, pa = require()
     import pyarrow.compute as pc
 
-    # Built in C++: a Python range of a million numbers costs more than reading the lines.
-    ones = pa.repeat(pa.scalar(1, pa.int64()), count)
-    return pc.add(pc.cumulative_sum(ones), pa.scalar(first - 1, pa.int64()))
+    # Summed in C++: a Python range of a million numbers costs more than reading the lines.
+    steps = array.array("q", [1]) * count
+    if count:
+        steps[0] = first
+    return pc.cumulative_sum(_from_buffer(pa.int64(), steps))
+
+
+def _from_buffer(arrow_type: Any, values: array.array) -> Any:
+    """``values`` as an Arrow array of ``arrow_type`` (of the same width), without a copy.
+
+    The hot path builds its arrays this way: ``pa.array`` or ``pa.scalar`` of Python values
+    imports pandas when it is installed, a tenth of a second of start-up for nothing.
+    """
+    _, pa = require()
+    return pa.Array.from_buffers(arrow_type, len(values), [None, pa.py_buffer(values)])
 
 
 @dataclasses.dataclass
@@ -188,7 +201,7 @@ class FileSource:
                     # would copy the whole chunk.
                     start = chunk.find(b"\n") + 1
                     head = rest + chunk[: start - 1]
-                    yield _make_batch(index, first, pa.array([head], pa.large_binary()))
+                    yield _make_batch(index, first, _split_lines(head))
                     first += 1
                 if start <= cut:
                     lines = _split_lines(memoryview(chunk)[start:cut])
@@ -200,7 +213,7 @@ class FileSource:
                     first += 1
                     rest, skipping = b"", True
             if rest and not skipping:
-                yield _make_batch(index, first, pa.array([rest], pa.large_binary()))
+                yield _make_batch(index, first, _split_lines(rest))
 
     @staticmethod
     def _oversized(index: int, first: int, start: bytes) -> Any:
@@ -261,7 +274,7 @@ def _split_lines(block: bytes | memoryview) -> Any:
 
     # ``block`` becomes a one-element array without a copy, then one C++ pass splits it,
     # instead of a Python list of a million bytes objects.
-    offsets = pa.array([0, len(block)], pa.int64()).buffers()[1]
+    offsets = pa.py_buffer(array.array("q", [0, len(block)]))
     whole = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(block)])
     return pc.split_pattern(whole, b"\n").flatten()
 

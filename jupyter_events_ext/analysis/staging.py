@@ -21,8 +21,13 @@ beyond the engine's memory limit. Each line is looked at there and given a ``kin
     or not a date and time.
 
 Bad lines (the last three kinds) are counted per source, and a few are kept, cut short,
-as examples: enough to find them, never the whole line. Once the tables are planned
-(``groups``), ``cluster`` keeps only the good events, sorted by schema version and time.
+as examples: enough to find them, never the whole line.
+
+The table is written sorted: the good events by schema version, then time, then where
+they are in their sources; the other lines after them. Writing one schema version's table
+(see ``groups``) then reads one contiguous run of rows, already in time order, instead of
+the whole staged table (spilled to disk for large inputs). Sorting as the table is made,
+rather than sorting a copy of it, writes the lines once.
 """
 
 from __future__ import annotations
@@ -36,8 +41,6 @@ from .filters import EventFilter
 from .sources import Source, batch_schema
 
 STAGED = "staged"
-# The good events alone, by schema version then time, once ``cluster`` has run.
-EVENTS = "events"
 BAD_KINDS = ("torn", "foreign", "invalid")
 # Characters of a bad line kept as its example.
 EXCERPT_CHARS = 120
@@ -125,6 +128,9 @@ SELECT kind, source,
        CASE WHEN kind IN {BAD_KINDS} THEN left(line, {EXCERPT_CHARS + 1}) END AS excerpt,
        CASE WHEN kind IN {BAD_KINDS} THEN reason END AS reason
 FROM classified
+-- Events recorded in the same microsecond keep the order of their sources; lines that
+-- are not events (no grp) come last.
+ORDER BY grp, ts, source, lineno
 """
 
 
@@ -243,6 +249,8 @@ def stage(
         raise
     finally:
         con.unregister("incoming")
+    # The rows are in order now: reads see them in that order from here on.
+    con.execute("SET preserve_insertion_order = true")
     return _count(con, sources)
 
 
@@ -319,19 +327,3 @@ def groups(con: Any) -> list[Group]:
     for group in by_key.values():
         group.shapes.sort(key=lambda pair: (-pair[1], pair[0]))
     return sorted(by_key.values(), key=lambda group: (group.schema, group.version))
-
-
-def cluster(con: Any) -> None:
-    """Move the good events into ``EVENTS``, sorted by schema version and time; drop the rest.
-
-    Writing a table then reads one contiguous run of rows, already in time order, instead
-    of the whole staged table (spilled to disk for large inputs) once per table. The
-    connection keeps insertion order from here on, so that reads see rows in that order.
-    """
-    con.execute(
-        f"CREATE TABLE {EVENTS} AS SELECT grp, ts, line FROM {STAGED} "
-        # Events recorded in the same microsecond keep the order of their sources.
-        f"WHERE kind = 'ok' ORDER BY grp, ts, source, lineno"
-    )
-    con.execute(f"DROP TABLE {STAGED}")
-    con.execute("SET preserve_insertion_order = true")

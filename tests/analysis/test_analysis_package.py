@@ -85,6 +85,20 @@ def test_importing_the_package_and_its_command_loads_no_engine():
     assert loaded.isdisjoint({"duckdb", "pyarrow", "pandas", "redis", "tornado", "jupyter_server"})
 
 
+def test_exporting_a_file_never_imports_pandas(tmp_path, validated_events):
+    # pandas is installed here (the notebook uses it), and pyarrow imports it on first
+    # converting a Python value: a tenth of a second of every export's start-up.
+    code = (
+        "import sys\n"
+        "from jupyter_events_ext.analysis import export_events\n"
+        "export_events(sys.argv[1], sys.argv[2])\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    result = run([], code, str(validated_events), str(tmp_path / "out"))
+    assert result.stdout == "False\n", result.stderr
+    assert (tmp_path / "out" / "manifest.json").exists()
+
+
 def test_events_never_imports_analysis():
     package = pathlib.Path(jupyter_events_ext.events.__file__).parent
     offenders = []

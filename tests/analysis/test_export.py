@@ -9,6 +9,8 @@ import gzip
 import json
 import pathlib
 import shutil
+import threading
+import time
 import zlib
 
 import pyarrow as pa
@@ -354,6 +356,37 @@ def test_a_failure_midway_leaves_nothing_behind(tmp_path, validated_events, monk
     monkeypatch.setattr(export_module, "copy_table", fail)
     with pytest.raises(OSError, match="disk full"):
         export_module.export_events(validated_events, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_table_failing_stops_the_one_written_beside_it(tmp_path, validated_events, monkeypatch):
+    # Tables are written two at a time, each in its own thread: the failure of one is the
+    # export's at once, the other's query is interrupted, and nothing is left behind.
+    import duckdb
+
+    started = threading.Event()
+    interrupted = []
+
+    def copy_table(con, plan, fmt, target):
+        if plan.schema == CELL_EXECUTION:  # the largest table: written first
+            started.set()
+            try:  # a query that would run for minutes
+                con.execute("SELECT count(*) FROM range(100_000_000_000) t(i) WHERE hash(i) = 0")
+            except duckdb.InterruptException as err:
+                interrupted.append(err)
+                raise
+            raise AssertionError("not interrupted")
+        started.wait(timeout=30)
+        time.sleep(0.5)  # the other query is running
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export_module, "copy_table", copy_table)
+    begun = time.monotonic()
+    with pytest.raises(OSError, match="disk full"):
+        export_module.export_events(validated_events, tmp_path / "out")
+    assert time.monotonic() - begun < 30
+    assert len(interrupted) == 1
     assert not (tmp_path / "out").exists()
     assert leftovers(tmp_path) == []
 

@@ -52,6 +52,21 @@ def events_written(output: pathlib.Path) -> int:
     return sum(table["rows"] for table in manifest["tables"])
 
 
+def tables_out_of_time_order(output: pathlib.Path) -> list[str]:
+    """The tables in ``output`` whose rows are not oldest first."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    manifest = json.loads((output / "manifest.json").read_text(encoding="utf-8"))
+    unordered = []
+    for table in manifest["tables"]:
+        times = pq.read_table(output / table["file"], columns=["__timestamp__"]).column(0)
+        later = pc.greater(times.slice(0, len(times) - 1), times.slice(1))
+        if pc.any(later).as_py():
+            unordered.append(table["file"])
+    return unordered
+
+
 def test_a_million_events_and_two_million_in_the_same_memory(tmp_path):
     # 100,000 realistic events, repeated: the engine sees every line as it is.
     block = write_fast(tmp_path / "block.jsonl", 100_000)
@@ -65,6 +80,9 @@ def test_a_million_events_and_two_million_in_the_same_memory(tmp_path):
 
     peak_1m = peak_rss_of_export(million, tmp_path / "out-1m")
     assert events_written(tmp_path / "out-1m") == 1_000_000
+    # The file goes back in time every 100,000 events; each table, of many row groups, is
+    # sorted all the same.
+    assert tables_out_of_time_order(tmp_path / "out-1m") == []
     million.unlink()
     peak_2m = peak_rss_of_export(two_million, tmp_path / "out-2m")
     assert events_written(tmp_path / "out-2m") == 2_000_000
