@@ -231,8 +231,77 @@ describe('ActionCapture', () => {
         // A sliding minute: the first admitted leave the window after 60 s.
         jest.advanceTimersByTime(59_001);
         await commands.execute('test:one');
-        expect(client.take()).toHaveLength(1);
+        expect(client.take('command')).toHaveLength(1);
         expect(capture.drops).toEqual({ commands: 2 });
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+  });
+
+  describe('drop reports', () => {
+    it('records what the rate limit dropped, per kind, at most every 10 s', async () => {
+      const t0 = Date.parse('2026-11-27T12:00:00.000Z');
+      jest.useFakeTimers({ now: t0 });
+      try {
+        start({ rateLimit: 2 });
+        for (let i = 0; i < 5; i++) {
+          await commands.execute('test:one');
+          jest.advanceTimersByTime(100);
+        }
+        expect(client.take('command')).toHaveLength(2);
+        // Heard of 1 s after the first drop, reported 10 s later.
+        jest.advanceTimersByTime(9_000);
+        expect(client.take('capture-drops')).toEqual([]);
+        jest.advanceTimersByTime(2_000);
+        expect(client.take('capture-drops').map(e => e.data)).toEqual([
+          {
+            kind: 'commands',
+            dropped: 3,
+            rate_limit: 2,
+            first: '2026-11-27T12:00:00.200Z',
+            last: '2026-11-27T12:00:00.400Z'
+          }
+        ]);
+        // Nothing more dropped: nothing more reported.
+        jest.advanceTimersByTime(30_000);
+        expect(client.take('capture-drops')).toEqual([]);
+        // Drops later in the same minute make a report of their own.
+        await commands.execute('test:one');
+        await commands.execute('test:one');
+        jest.advanceTimersByTime(11_000);
+        expect(
+          client.take('capture-drops').map(e => [e.data.kind, e.data.dropped])
+        ).toEqual([['commands', 2]]);
+      } finally {
+        jest.useRealTimers();
+      }
+    });
+
+    it('sends a waiting report when the page is hidden or the capture disposed', async () => {
+      start({ rateLimit: 1 });
+      await commands.execute('test:one');
+      await commands.execute('test:one');
+      window.dispatchEvent(new Event('pagehide'));
+      expect(
+        client.take('capture-drops').map(e => [e.data.kind, e.data.dropped])
+      ).toEqual([['commands', 1]]);
+      await commands.execute('test:one');
+      capture.dispose();
+      expect(
+        client.take('capture-drops').map(e => [e.data.kind, e.data.dropped])
+      ).toEqual([['commands', 1]]);
+    });
+
+    it('reports nothing once capture is off', async () => {
+      jest.useFakeTimers();
+      try {
+        start({ rateLimit: 1 });
+        await commands.execute('test:one');
+        await commands.execute('test:one');
+        capture.configure({ enabled: false });
+        jest.advanceTimersByTime(11_000);
+        expect(client.take('capture-drops')).toEqual([]);
       } finally {
         jest.useRealTimers();
       }

@@ -17,6 +17,7 @@ import { ClipboardCapture } from './clipboard';
 import { CommandCapture } from './commands';
 import * as Config from './config';
 import { DocumentCapture } from './documents';
+import { DropReports } from './dropreports';
 import { EditCapture } from './edits';
 import { CaptureEmitter } from './emitter';
 import { ExecutionCapture } from './execution';
@@ -55,6 +56,11 @@ export class ActionCapture implements IDisposable {
       (_, drops) => this._dropsChanged.emit(drops),
       this
     );
+    this._dropReports = new DropReports({
+      client: options.client,
+      config: () => this._config,
+      limiter: this._limiter
+    });
     const emitter = new CaptureEmitter({
       client: options.client,
       config: () => this._config,
@@ -198,6 +204,7 @@ export class ActionCapture implements IDisposable {
     this._toggle.dispose();
     this._snapshotCommand.dispose();
     this._attention.dispose();
+    this._dropReports.dispose();
     this._limiter.dispose();
     for (const receiver of [
       this,
@@ -257,6 +264,7 @@ export class ActionCapture implements IDisposable {
   private _config: ActionCapture.IConfig = { ...ActionCapture.DEFAULT_CONFIG };
   private _contexts = new Set<DocumentRegistry.Context>();
   private _documents: DocumentCapture;
+  private _dropReports: DropReports;
   private _dropsChanged = new Signal<
     this,
     Readonly<Partial<Record<ActionCapture.Kind, number>>>

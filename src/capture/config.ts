@@ -177,7 +177,8 @@ export const SCHEMAS = {
   attention: `${BASE}/attention/v1`,
   cellOutputs: `${BASE}/cell-outputs/v1`,
   clipboard: `${BASE}/clipboard/v1`,
-  notebookSnapshot: `${BASE}/notebook-snapshot/v1`
+  notebookSnapshot: `${BASE}/notebook-snapshot/v1`,
+  captureDrops: `${BASE}/capture-drops/v1`
 } as const;
 
 /**

@@ -34,6 +34,16 @@ export class RateLimiter<K extends string> implements IDisposable {
   }
 
   /**
+   * The drops since the last call, per kind, with when the first and the last
+   * of them happened; the next call starts afresh.
+   */
+  takeUnreported(): Map<K, RateLimiter.IDropped> {
+    const taken = this._unreported;
+    this._unreported = new Map();
+    return taken;
+  }
+
+  /**
    * Whether one more event of this kind may be recorded now; counts it if so,
    * counts a drop if not.
    */
@@ -52,6 +62,13 @@ export class RateLimiter<K extends string> implements IDisposable {
       return true;
     }
     this._drops = { ...this._drops, [kind]: (this._drops[kind] ?? 0) + 1 };
+    const unreported = this._unreported.get(kind);
+    if (unreported) {
+      unreported.dropped += 1;
+      unreported.last = now;
+    } else {
+      this._unreported.set(kind, { dropped: 1, first: now, last: now });
+    }
     this._signalDrops();
     return false;
   }
@@ -89,6 +106,19 @@ export class RateLimiter<K extends string> implements IDisposable {
   private _isDisposed = false;
   private _rings = new Map<K, { times: number[]; next: number }>();
   private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _unreported = new Map<K, RateLimiter.IDropped>();
+}
+
+export namespace RateLimiter {
+  /**
+   * Drops of one kind: how many, and when the first and the last happened
+   * (milliseconds since the epoch).
+   */
+  export interface IDropped {
+    dropped: number;
+    first: number;
+    last: number;
+  }
 }
 
 namespace Private {

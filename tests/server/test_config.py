@@ -32,6 +32,7 @@ SHIPPED_IDS = {
         "cell-outputs",
         "clipboard",
         "notebook-snapshot",
+        "capture-drops",
     )
 }
 

@@ -15,7 +15,8 @@ const KIND = {
   attention: `${BASE}/attention/v1`,
   outputs: `${BASE}/cell-outputs/v1`,
   clipboard: `${BASE}/clipboard/v1`,
-  command: `${BASE}/command/v1`
+  command: `${BASE}/command/v1`,
+  drops: `${BASE}/capture-drops/v1`
 };
 const TOGGLE = 'jupyter-events-ext:toggle-notebook-capture';
 
@@ -313,7 +314,7 @@ test.describe('rate limits', () => {
     }
   });
 
-  test('a kind records at most its limit per minute; the rest are dropped', async ({
+  test('a kind records at most its limit per minute; the rest are dropped, and their count recorded', async ({
     page
   }) => {
     await page.notebook.createNew('flood.ipynb');
@@ -335,5 +336,27 @@ test.describe('rate limits', () => {
     await page.waitForTimeout(1000);
     await flush(page);
     expect(about(sink, KIND.structure, 'flood.ipynb')).toHaveLength(4);
+    // The 16 dropped are recorded as a count, about 11 s after the first drop.
+    const dropped = () =>
+      sink
+        .events(KIND.drops)
+        .filter(e => e.kind === 'notebookStructure')
+        .reduce((sum, e) => sum + (e.dropped as number), 0);
+    await expect
+      .poll(
+        async () => {
+          await flush(page);
+          return dropped();
+        },
+        { timeout: 30000, intervals: [1000] }
+      )
+      .toBe(16);
+    const report = sink
+      .events(KIND.drops)
+      .find(e => e.kind === 'notebookStructure')!;
+    expect(report).toMatchObject({ rate_limit: 4 });
+    expect(Date.parse(report.last as string)).toBeGreaterThanOrEqual(
+      Date.parse(report.first as string)
+    );
   });
 });
