@@ -454,6 +454,44 @@ describe('ActionCapture in a notebook', () => {
       ]);
     });
 
+    it("records no counts for cells copied to the system clipboard, rather than an earlier copy's", async () => {
+      await open(only('clipboard'));
+      const notebook = panel.content;
+      let system = false;
+      commands.addCommand('notebook:copy-cell', {
+        // useSystemClipboardForCells: the cells go to the system clipboard
+        // (not readable here); JupyterLab's own keeps what it held.
+        execute: () =>
+          system
+            ? notebook.recordCellClipboardInteraction('copy', [])
+            : NotebookActions.copy(notebook)
+      });
+      notebook.activeCellIndex = 0;
+      notebook.extendContiguousSelectionTo(1);
+      await commands.execute('notebook:copy-cell');
+      system = true;
+      notebook.activeCellIndex = 2;
+      await commands.execute('notebook:copy-cell');
+      // Pasted from the system clipboard: how many JupyterLab says, but no
+      // characters of the copy JupyterLab's clipboard still holds.
+      notebook.recordCellClipboardInteraction('paste', [{}, {}] as any);
+      system = false;
+      await commands.execute('notebook:copy-cell');
+      NotebookActions.paste(notebook);
+      await sleep(0);
+      expect(
+        client
+          .take()
+          .map(e => [e.data.action, e.data.cell_count, e.data.char_count])
+      ).toEqual([
+        ['copy', 2, 10],
+        ['copy', undefined, undefined],
+        ['paste', 2, undefined],
+        ['copy', 1, 5],
+        ['paste', 1, 5]
+      ]);
+    });
+
     it('is off by default', async () => {
       await open({ pathMode: 'as-is' });
       const editor =

@@ -26,12 +26,16 @@ export class ClipboardCapture {
       notebook.node.addEventListener(type, onClipboard);
     }
     notebook.cellsPasted?.connect((_, { cellCount }) => {
+      // The characters only of cells known to be the pasted ones: those the
+      // last copy or cut recorded put on JupyterLab's clipboard.
       const cells = ClipboardCapture.clipboardCells();
       this._emit(panel, {
         action: 'paste',
         target: 'cells',
         cell_count: cellCount,
-        ...(cells?.length === cellCount
+        ...(cells !== null &&
+        cells === this._copied &&
+        cells.length === cellCount
           ? { char_count: ClipboardCapture.characters(cells) }
           : {})
       });
@@ -66,7 +70,14 @@ export class ClipboardCapture {
         if (notebook.lastClipboardInteraction !== action) {
           return;
         }
-        const cells = ClipboardCapture.clipboardCells();
+        // With useSystemClipboardForCells the cells went to the system
+        // clipboard, which cannot be read without asking: JupyterLab's own
+        // still holds an earlier copy (the very array counted then), whose
+        // counts are not these. Then the event has no counts.
+        const read = ClipboardCapture.clipboardCells();
+        const cells = read === this._seen ? null : read;
+        this._seen = read;
+        this._copied = cells;
         this._emit(panel, {
           action,
           target: 'cells',
@@ -102,6 +113,11 @@ export class ClipboardCapture {
       ...(cell ? { cell_id: cell.model.id } : {})
     });
   }
+
+  // What JupyterLab's clipboard held at the last copy or cut, and the cells
+  // that copy or cut put there (null if they went to the system clipboard).
+  private _seen: unknown = null;
+  private _copied: unknown = null;
 
   private _emit(panel: NotebookPanel, data: JSONObject): void {
     if (
