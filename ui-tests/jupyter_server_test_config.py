@@ -21,3 +21,8 @@ sink = os.environ.get("JUPYTER_EVENTS_EXT_SINK") or os.path.join(
 )
 os.makedirs(os.path.dirname(sink), exist_ok=True)
 c.EventsExtensionApp.event_handlers = [logging.FileHandler(sink, encoding="utf-8")]  # noqa: F821
+
+# Notebook snapshots are stored (off unless a directory is given), where the tests look.
+c.EventsExtensionApp.snapshot_dir = os.environ.get(  # noqa: F821
+    "JUPYTER_EVENTS_EXT_SNAPSHOTS"
+) or mkdtemp(prefix="galata-snapshots-")

@@ -22,6 +22,15 @@ process.env.JUPYTER_EVENTS_EXT_SINK =
     'events.jsonl'
   );
 
+// The server's snapshot store, which the snapshot test reads.
+process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS =
+  process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS ||
+  path.join(
+    os.tmpdir(),
+    `jupyter-events-ext-galata-${process.pid}`,
+    'snapshots'
+  );
+
 const chromium =
   process.env.CHROMIUM_PATH ||
   execSync('command -v chromium || command -v chromium-browser')

@@ -5,6 +5,10 @@ import {
   test
 } from '@jupyterlab/galata';
 
+import { createHash } from 'crypto';
+import { readFileSync } from 'fs';
+import { join } from 'path';
+
 import { flush } from './client';
 import { IEnvelope, Sink } from './sink';
 
@@ -16,7 +20,8 @@ const KIND = {
   outputs: `${BASE}/cell-outputs/v1`,
   clipboard: `${BASE}/clipboard/v1`,
   command: `${BASE}/command/v1`,
-  drops: `${BASE}/capture-drops/v1`
+  drops: `${BASE}/capture-drops/v1`,
+  snapshot: `${BASE}/notebook-snapshot/v1`
 };
 const TOGGLE = 'jupyter-events-ext:toggle-notebook-capture';
 
@@ -358,5 +363,54 @@ test.describe('rate limits', () => {
     expect(Date.parse(report.last as string)).toBeGreaterThanOrEqual(
       Date.parse(report.first as string)
     );
+  });
+});
+
+test.describe('notebook snapshots', () => {
+  test.use({
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      'jupyter-events-ext:plugin': { ...SETTINGS, snapshots: true }
+    }
+  });
+
+  test('a save stores the notebook, without outputs, under the hash its event names', async ({
+    page
+  }) => {
+    const sink = new Sink();
+    await page.notebook.createNew('kept.ipynb');
+    await page.notebook.setCell(0, 'code', 'print("kept " + "here")');
+    await page.notebook.runCell(0);
+    await page.notebook.save();
+    await expect
+      .poll(
+        async () => {
+          await flush(page);
+          return about(sink, KIND.snapshot, 'kept.ipynb').length;
+        },
+        { timeout: 15000 }
+      )
+      .toBeGreaterThanOrEqual(1);
+    const event = about(sink, KIND.snapshot, 'kept.ipynb').pop()!;
+    expect(event).toMatchObject({
+      status: 'stored',
+      trigger: 'save',
+      outputs_included: false
+    });
+    // The event names the snapshot; the notebook itself is only in the store.
+    expect(JSON.stringify(event)).not.toContain('kept " + "here');
+    const file = readFileSync(
+      join(process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS!, `${event.sha256}.ipynb`)
+    );
+    expect(createHash('sha256').update(file).digest('hex')).toBe(event.sha256);
+    expect(file.length).toBe(event.size_bytes);
+    const notebook = JSON.parse(file.toString('utf8'));
+    expect(notebook.nbformat).toBe(4);
+    const [cell] = notebook.cells;
+    expect([cell.cell_type, cell.source, cell.outputs]).toEqual([
+      'code',
+      'print("kept " + "here")',
+      []
+    ]);
   });
 });
