@@ -393,6 +393,15 @@ describe('ActionCapture in a notebook', () => {
   });
 
   describe('clipboard', () => {
+    /**
+     * What each clipboard event recorded: its action and counts.
+     */
+    function clipboardCounts() {
+      return client
+        .take('clipboard')
+        .map(e => [e.data.action, e.data.cell_count, e.data.char_count]);
+    }
+
     function clipboardEvent(type: string, text: string, target: Element) {
       const event = new Event(type, { bubbles: true }) as any;
       event.clipboardData = { getData: () => text };
@@ -443,11 +452,7 @@ describe('ActionCapture in a notebook', () => {
       await commands.execute('notebook:cut-cell');
       NotebookActions.paste(notebook);
       await sleep(0);
-      expect(
-        client
-          .take()
-          .map(e => [e.data.action, e.data.cell_count, e.data.char_count])
-      ).toEqual([
+      expect(clipboardCounts()).toEqual([
         ['copy', 2, 10],
         ['cut', 1, 5],
         ['paste', 1, 5]
@@ -479,11 +484,7 @@ describe('ActionCapture in a notebook', () => {
       await commands.execute('notebook:copy-cell');
       NotebookActions.paste(notebook);
       await sleep(0);
-      expect(
-        client
-          .take()
-          .map(e => [e.data.action, e.data.cell_count, e.data.char_count])
-      ).toEqual([
+      expect(clipboardCounts()).toEqual([
         ['copy', 2, 10],
         ['copy', undefined, undefined],
         ['paste', 2, undefined],
