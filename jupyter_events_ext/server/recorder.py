@@ -143,7 +143,7 @@ class ClientEventRecorder:
         self.stamp_user = stamp_user
         # Ids recorded in the request under way, remembered once its writes are done.
         self._pending: dict[str, None] = {}
-        # The client timestamps accepted in the request under way.
+        # The client timestamps accepted in the request under way (made anew by each).
         self._window = TimestampWindow(max_age=max_event_age, max_skew=max_timestamp_skew)
         # (schema_id, version) -> whether a client may post it, for one registry revision.
         self._postable: dict[tuple[str, str | int], bool] = {}
@@ -153,6 +153,8 @@ class ClientEventRecorder:
     def request(self) -> Iterator[None]:
         """Record the events of one request; raise ``SinkError`` at the end if a held
         write failed (none of the request's events are then in that sink)."""
+        # Once per request rather than per event: the time, and the registry's revision
+        # (a traitlets attribute).
         self._window = TimestampWindow(max_age=self.max_event_age, max_skew=self.max_timestamp_skew)
         revision = self.logger.schemas.revision
         if self._postable_revision != revision:
@@ -243,13 +245,12 @@ class ClientEventRecorder:
             ) from None
         except RecursionError:
             raise EventRejected("event data is nested too deeply to validate") from None
-        except EventSerializationError:
+        except EventSerializationError as err:
             # Valid JSON in, but not JSON out: a number too large for a double (1e400)
             # reads as infinity. Refused like any bad event, so a batch's others are kept
             # and the client does not retry it forever.
-            raise EventRejected(
-                "event data holds a number too large to record (infinity is not JSON)"
-            ) from None
+            reason = clip(str(err.__cause__ or err))
+            raise EventRejected(f"event data cannot be written as JSON: {reason}") from None
 
         if client_id is not None:
             self._pending[client_id] = None

@@ -259,17 +259,19 @@ async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(pos
         f'{{"schema_id": "{CELL}", "version": 1, "data": '
         '{"phase": "finished", "success": true, "duration_ms": 1e400}}'
     )
-    message = "event data holds a number too large to record (infinity is not JSON)"
+    # The reason is Python's json's own ("Out of range float values are not JSON compliant").
+    said = "event data cannot be written as JSON: Out of range float values"
     alone = await post(huge)
-    assert (alone.code, json.loads(alone.body)["message"]) == (400, message)
+    assert alone.code == 400
+    assert json.loads(alone.body)["message"].startswith(said)
     batch = await post(
         f'{{"events": [{json.dumps(command("before"))}, {huge}, {json.dumps(command("after"))}]}}'
     )
-    assert json.loads(batch.body) == {
-        "accepted": 2,
-        "duplicates": 0,
-        "rejected": [{"index": 1, "message": message}],
-    }
+    result = json.loads(batch.body)
+    assert (result["accepted"], result["duplicates"]) == (2, 0)
+    (rejected,) = result["rejected"]
+    assert rejected["index"] == 1
+    assert rejected["message"].startswith(said)
     assert [e["command_id"] for e in read_sink(COMMAND)] == ["before", "after"]
     assert read_sink(CELL) == []
 
