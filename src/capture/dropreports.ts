@@ -43,7 +43,7 @@ export class DropReports implements IDisposable {
           {
             kind,
             dropped,
-            rate_limit: config.rateLimit,
+            rate_limit: Math.max(0, Math.floor(config.rateLimit)), // as the limiter reads it
             first: new Date(first).toISOString(),
             last: new Date(last).toISOString()
           },
