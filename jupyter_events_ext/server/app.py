@@ -18,8 +18,9 @@ from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
-from . import handlers, snapshots, websocket
+from . import events_socket, handlers, snapshots, websocket
 from .forwarding import ServerEventForwarder
+from .ingest import Limits
 from .metrics import MeteredRecorder, ServerMetrics
 from .path_key import load_or_create_key
 from .policy import ClientSchemaPolicy
@@ -399,16 +400,14 @@ class EventsExtensionApp(ExtensionApp):
 
     def initialize_handlers(self) -> None:
         # Each handler is given the few objects it works with, and nothing else.
+        limits = Limits(max_body_size=self.max_body_size, max_batch_size=self.max_batch_size)
         needs = {
             handlers.SchemasHandler: {
                 "registry": self.event_logger.schemas,
                 "policy": self.policy,
             },
-            handlers.EventsHandler: {
-                "recorder": self.recorder,
-                "max_body_size": self.max_body_size,
-                "max_batch_size": self.max_batch_size,
-            },
+            handlers.EventsHandler: {"recorder": self.recorder, "limits": limits},
+            events_socket.EventsWebSocket: {"recorder": self.recorder, "limits": limits},
             handlers.InfoHandler: {"info": self.info(), "stream": self.stream},
             websocket.StreamWebSocket: {"stream": self.stream},
             snapshots.SnapshotsHandler: {
@@ -416,8 +415,13 @@ class EventsExtensionApp(ExtensionApp):
                 "max_bytes": self.snapshot_max_bytes,
             },
         }
-        routes = [*handlers.default_handlers, *websocket.default_handlers]
-        for pattern, handler in [*routes, *snapshots.default_handlers]:
+        routes = [
+            *handlers.default_handlers,
+            *events_socket.default_handlers,
+            *websocket.default_handlers,
+            *snapshots.default_handlers,
+        ]
+        for pattern, handler in routes:
             self.handlers.append((pattern, handler, needs[handler]))
 
     async def stop_extension(self) -> None:

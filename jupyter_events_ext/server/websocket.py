@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
-from jupyter_server.base.handlers import JupyterHandler
-from jupyter_server.base.websocket import WebSocketMixin
-from tornado import web, websocket
+from tornado import web
 
 from .event_shape import quote
-from .handlers import AUTH_RESOURCE
+from .sockets import JsonRefusingWebSocket
 from .stream import TooManySubscribers
 
 if TYPE_CHECKING:
@@ -26,12 +23,9 @@ _RUN_ID = re.compile(r"[0-9a-f]{1,64}")
 CLOSE_FELL_BEHIND = 4429
 # RFC 6455's "try again later", for a subscriber over the limit that raced past the check.
 CLOSE_TRY_AGAIN_LATER = 1013
-# The kernel's send buffer for a subscriber, fixed rather than autotuned (up to megabytes):
-# what a subscriber has not read should wait in its counted queue, not out of sight.
-SEND_BUFFER_BYTES = 256 * 1024
 
 
-class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler):
+class StreamWebSocket(JsonRefusingWebSocket):
     """Sends ``{"run_id": R, "last_seq": N}`` first, then ``{"seq": N, "event": <envelope>}``
     for each event recorded.
 
@@ -42,7 +36,6 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
     Every refusal before the upgrade is JSON with a 4xx status.
     """
 
-    auth_resource = AUTH_RESOURCE
     subscription: Subscription | None = None
 
     def initialize(self, stream: EventStream) -> None:
@@ -51,18 +44,7 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
     @ws_authenticated
     @authorized("execute")
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        # tornado answers these in plain text; this route answers in JSON, like the others.
-        headers = self.request.headers
-        if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in (
-            headers.get("Connection", "").lower()
-        ):
-            raise web.HTTPError(
-                400, "this is a WebSocket: connect with 'Connection: Upgrade, Upgrade: websocket'"
-            )
-        origin = headers.get("Origin") or headers.get("Sec-Websocket-Origin")
-        if origin is not None and not self.check_origin(origin):
-            raise web.HTTPError(403, "cross-origin WebSocket connections are not allowed")
-
+        self.check_upgrade()
         schema_ids = self.get_query_arguments("schema_id")
         if any(not schema_id for schema_id in schema_ids):
             raise web.HTTPError(400, "'schema_id' must not be empty")
@@ -98,18 +80,8 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
             )
         await super().get(*args, **kwargs)
 
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        # Before the upgrade, answer errors as the REST routes do: JSON with a message.
-        self.set_header("Content-Type", "application/json")
-        error = kwargs.get("exc_info", (None, None))[1]
-        message = getattr(error, "log_message", None) or self._reason
-        self.finish(json.dumps({"message": message}))
-
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
-        sock = getattr(self.ws_connection.stream, "socket", None)
-        if sock is not None:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
         try:
             self.subscription, resume = self.stream.subscribe(
                 schema_ids=self._schema_ids,
@@ -145,8 +117,7 @@ class StreamWebSocket(WebSocketMixin, JupyterHandler, websocket.WebSocketHandler
     def on_close(self) -> None:
         if self.subscription is not None:
             self.stream.unsubscribe(self.subscription)
-        if self.ping_callback is not None:
-            self.ping_callback.stop()
+        super().on_close()
 
 
 default_handlers = [(r"/jupyter-events-ext/stream", StreamWebSocket)]

@@ -1,0 +1,72 @@
+"""The WebSocket at ``{base_url}jupyter-events-ext/events/socket``: ``POST events``, message
+by message, without the cost of an HTTP request for each."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.decorator import authorized, ws_authenticated
+from tornado import websocket
+
+from .event_shape import EventRejected
+from .ingest import record_body
+from .sockets import JsonRefusingWebSocket
+
+if TYPE_CHECKING:
+    from .ingest import Limits
+    from .recorder import ClientEventRecorder
+
+# Beyond this many times max_body_size, tornado closes the socket (code 1009) rather than
+# read the message; up to it, an oversized message is answered 413 like an oversized POST.
+OVERSIZE_READ = 2
+
+
+class EventsWebSocket(JsonRefusingWebSocket):
+    """Each text message is a body ``POST events`` takes: one event, or a batch
+    ``{"events": [...]}``. Each is answered by one message, in the order received:
+    ``{"status": S, ...}``, with the status and the fields the POST would answer, once
+    every sink has what it recorded. The next message is read once the answer is
+    written: a client that does not read its answers is not read either."""
+
+    def initialize(self, recorder: ClientEventRecorder, limits: Limits) -> None:
+        self.recorder = recorder
+        self.limits = limits
+
+    @ws_authenticated
+    @authorized("write")
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        self.check_upgrade()
+        await super().get(*args, **kwargs)
+
+    @property
+    def max_message_size(self) -> int:
+        return OVERSIZE_READ * self.limits.max_body_size
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        super().open(*args, **kwargs)
+        self._user = self.current_user.username
+
+    async def on_message(self, message: str | bytes) -> None:
+        answer = self._answer(message)
+        # Gone before its answer: the client sends the events again, as duplicates.
+        with contextlib.suppress(websocket.WebSocketClosedError):
+            await self.write_message(json.dumps(answer))
+
+    def _answer(self, message: str | bytes) -> dict[str, Any]:
+        if isinstance(message, bytes):
+            return {"status": 400, "message": "send events in text messages, not binary ones"}
+        size = len(message) if message.isascii() else len(message.encode())
+        try:
+            account = record_body(
+                self.recorder, message, size=size, user=self._user, limits=self.limits
+            )
+        except EventRejected as err:
+            return {"status": err.status, "message": str(err)}
+        if account.failure is not None:
+            self.log.error("jupyter_events_ext: %s", account.failure)
+        return {"status": account.status, **(account.reply or {})}
+
+
+default_handlers = [(r"/jupyter-events-ext/events/socket", EventsWebSocket)]
