@@ -16,7 +16,7 @@ from posted_events import CELL, COMMAND, DOCUMENT, command
 from referencing import Registry, Resource
 
 import jupyter_events_ext.server
-from jupyter_events_ext.server import handlers, snapshots, websocket
+from jupyter_events_ext.server import events_socket, handlers, snapshots, websocket
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 
 SPEC_PATH = Path(jupyter_events_ext.server.__file__).parent / "rest-api.yml"
@@ -51,7 +51,12 @@ def test_spec_is_valid_openapi():
 
 
 def test_spec_names_every_route_and_no_other():
-    every = [*handlers.default_handlers, *websocket.default_handlers, *snapshots.default_handlers]
+    every = [
+        *handlers.default_handlers,
+        *events_socket.default_handlers,
+        *websocket.default_handlers,
+        *snapshots.default_handlers,
+    ]
     routes = {pattern for pattern, _ in every}
     assert {"/" + path.strip("/") for path in SPEC["paths"]} == routes
 
@@ -83,6 +88,26 @@ async def test_every_route_answers_as_the_spec_says(jp_fetch, jp_ws_fetch, post)
         message = await ws.read_message()
         Draft202012Validator(stream_schema, registry=REGISTRY).validate(json.loads(message))
     ws.close()
+
+    socket_path = "/jupyter-events-ext/events/socket"
+    answer_schema = {
+        "$ref": pointer("paths", socket_path, "get", "responses", "101")
+        + "/content/application~1json/schema"
+    }
+    ws = await jp_ws_fetch("jupyter-events-ext", "events", "socket")
+    statuses = set()
+    for body in (
+        command(),
+        {"events": [command(), {"schema_id": COMMAND}]},
+        {"schema_id": "nope", "version": 1, "data": {}},
+        {"events": [command()] * 1001},
+    ):
+        await ws.write_message(json.dumps(body))
+        answer = json.loads(await ws.read_message())
+        Draft202012Validator(answer_schema, registry=REGISTRY).validate(answer)
+        statuses.add(answer["status"])
+    ws.close()
+    assert statuses == {204, 200, 400, 413}
 
 
 # -- a property-based run against the spec ------------------------------------------------
