@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import websocket
 from redis_server import free_port
 
 STARTUP_TIMEOUT = 60.0
@@ -122,6 +123,14 @@ class ServerProcess:
 
     def post(self, body: Any) -> tuple[int, Any]:
         return self.request("POST", "events", body)
+
+    def events_socket(self) -> websocket.WebSocket:
+        """A connection to the events socket (websocket-client, which jupyter_server needs)."""
+        return websocket.create_connection(
+            f"ws://127.0.0.1:{self.port}/jupyter-events-ext/events/socket",
+            header=[f"Authorization: token {TOKEN}"],
+            timeout=30,
+        )
 
     def sink_lines(self, path: Path | None = None) -> list[dict[str, Any]]:
         """Every line of a JSON-lines sink, parsed: a line that is not JSON fails the test."""

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import websocket
 from server_process import ServerProcess
 
 COMMAND = "https://events.jupyter.org/jupyter_events_ext/command/v1"
@@ -82,6 +83,46 @@ def test_a_full_disk_in_the_middle_of_a_batch(server):
         assert status == 200
         assert body["accepted"] + body["duplicates"] == 20
         assert body["rejected"] == []
+    everything = [event["id"] for batch in batches for event in batch]
+    assert sorted(commands_in(process.sink_lines())) == sorted(everything)
+
+
+def test_a_full_disk_under_the_events_socket_is_never_acknowledged(server):
+    process: ServerProcess = server()
+    process.start(file_size_limit=30_000)
+    batches = [[command(f"sock-{b:02d}-{n:02d}-{'z' * 50}") for n in range(20)] for b in range(15)]
+    ws = process.events_socket()
+    answers = []
+    for batch in batches:  # all sent before any answer is read
+        ws.send(json.dumps({"events": batch}))
+    for _ in batches:
+        answers.append(json.loads(ws.recv()))
+    accounted, failed_batches = [], []
+    for batch, answer in zip(batches, answers):
+        if answer["status"] == 200:
+            assert answer == {"status": 200, "accepted": 20, "duplicates": 0, "rejected": []}
+            accounted.extend(event["id"] for event in batch)
+        else:
+            assert answer["status"] == 503
+            assert "File too large" in answer["message"]
+            assert answer["accepted"] + answer["not_recorded"] == 20
+            accounted.extend(event["id"] for event in batch[: answer["accepted"]])
+            failed_batches.append(batch)
+    assert failed_batches
+    assert accounted
+    assert commands_in(process.sink_lines()) == accounted
+
+    process.stop()
+    with pytest.raises(websocket.WebSocketConnectionClosedException):
+        ws.recv()  # the socket went with the server
+    process.start()
+    ws = process.events_socket()
+    for batch in failed_batches:
+        ws.send(json.dumps({"events": batch}))
+        answer = json.loads(ws.recv())
+        assert answer["status"] == 200
+        assert answer["accepted"] + answer["duplicates"] == 20
+    ws.close()
     everything = [event["id"] for batch in batches for event in batch]
     assert sorted(commands_in(process.sink_lines())) == sorted(everything)
 
@@ -183,6 +224,51 @@ def test_a_retry_after_a_restart_is_recorded_once_with_the_redis_sink(
     process.stop()
     entries = [json.loads(entry["event"]) for entry in redis.entries("events")]
     assert commands_in(entries) == ["posted-then-restarted", "after"]
+
+
+def test_messages_unanswered_when_the_server_crashed_are_recorded_once_when_sent_again(server):
+    process: ServerProcess = server()
+    process.start()
+    batches = [[command(f"crash-{b:03d}-{n:02d}") for n in range(50)] for b in range(200)]
+    ws = process.events_socket()
+    for batch in batches:  # the browser waits for each answer; a burst makes a crash likelier
+        ws.send(json.dumps({"events": batch}))
+    answered = 0
+    while answered < 10:  # some recorded and answered...
+        assert json.loads(ws.recv())["status"] == 200
+        answered += 1
+    process.stop(signal.SIGKILL)  # ...then a crash, with more in flight
+    answered += len(answers_left(ws))
+    assert answered < len(batches), "the crash came too late to test anything"
+    recorded_before = len(commands_in(process.sink_lines()))
+
+    process.start()
+    ws = process.events_socket()
+    duplicates = 0
+    for batch in batches[answered:]:  # every unanswered message, sent again
+        ws.send(json.dumps({"events": batch}))
+        answer = json.loads(ws.recv())
+        assert answer["status"] == 200
+        assert answer["accepted"] + answer["duplicates"] == 50
+        duplicates += answer["duplicates"]
+    ws.close()
+    everything = [event["id"] for batch in batches for event in batch]
+    recorded = commands_in(process.sink_lines())
+    assert sorted(recorded) == sorted(everything)  # each once
+    # What was recorded but never answered came back as duplicates, not twice.
+    assert duplicates == recorded_before - answered * 50
+
+
+def answers_left(ws: websocket.WebSocket) -> list[dict]:
+    """The answers still to read on a socket whose server is gone."""
+    answers = []
+    try:
+        while True:
+            answers.append(json.loads(ws.recv()))
+    except (websocket.WebSocketConnectionClosedException, ConnectionError):
+        pass
+    assert all(answer["status"] == 200 for answer in answers)
+    return answers
 
 
 def test_a_retry_after_a_crash_is_recognized_across_a_rotation(server):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -79,3 +80,39 @@ def post(jp_fetch):
         )
 
     return do_post
+
+
+class Answer:
+    """An answer as a test reads it, whichever way the body went: ``code`` and ``body``."""
+
+    def __init__(self, code: int, body: bytes) -> None:
+        self.code = code
+        self.body = body
+
+
+@pytest.fixture(params=["post", "socket"])
+def send(request, post, jp_ws_fetch):
+    """Send a body (JSON-encoded unless bytes/str) by ``POST events`` or over the events
+    socket, which must answer alike; returns its ``Answer``. One socket per test."""
+    sockets = []
+
+    async def do_send(body: Any) -> Answer:
+        if request.param == "post":
+            response = await post(body)
+            return Answer(response.code, response.body)
+        if isinstance(body, bytes):
+            body = body.decode()
+        elif not isinstance(body, str):
+            body = json.dumps(body)
+        if not sockets:
+            sockets.append(await jp_ws_fetch("jupyter-events-ext", "events", "socket"))
+        await sockets[0].write_message(body)
+        message = await asyncio.wait_for(sockets[0].read_message(), 30)
+        assert message is not None, "the events socket closed instead of answering"
+        answer = json.loads(message)
+        code = answer.pop("status")
+        return Answer(code, json.dumps(answer).encode() if answer else b"")
+
+    yield do_send
+    for ws in sockets:
+        ws.close()

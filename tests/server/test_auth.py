@@ -14,6 +14,7 @@ ROUTES = [
     ("GET", "info", "read"),
     ("POST", "events", "write"),
     ("WS", "stream", "execute"),
+    ("WS", "events/socket", "write"),
 ]
 
 

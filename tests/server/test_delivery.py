@@ -60,11 +60,11 @@ def recorded_ids(sink: Switchable) -> list[str]:
 
 
 async def test_a_failed_sink_is_never_acknowledged_and_a_retry_is_recorded(
-    post, flaky_sink, events_config
+    send, flaky_sink, events_config
 ):
-    assert (await post(command("a", id="e1"))).code == 204
+    assert (await send(command("a", id="e1"))).code == 204
     flaky_sink.failing = True
-    failed = await post(command("b", id="e2"))
+    failed = await send(command("b", id="e2"))
     assert failed.code == 503
     message = json.loads(failed.body)["message"]
     assert message.startswith("not recorded, retry later: ")
@@ -72,13 +72,13 @@ async def test_a_failed_sink_is_never_acknowledged_and_a_retry_is_recorded(
     assert "Errno" in message
     flaky_sink.failing = False
     # The id was not remembered: the retry is recorded, not taken for a duplicate.
-    assert (await post(command("b", id="e2"))).code == 204
-    assert (await post(command("b", id="e2"))).code == 204
+    assert (await send(command("b", id="e2"))).code == 204
+    assert (await send(command("b", id="e2"))).code == 204
     assert recorded_ids(flaky_sink) == ["e1", "e2"]
 
 
 async def test_a_batch_stops_at_the_failed_sink_and_accounts_for_every_event(
-    post, flaky_sink, events_config
+    send, flaky_sink, events_config
 ):
     events = [command(str(i), id=f"b{i}") for i in range(5)]
     events[1] = {**events[1], "version": "9"}  # rejected: no such version
@@ -93,7 +93,7 @@ async def test_a_batch_stops_at_the_failed_sink_and_accounts_for_every_event(
             return True
 
     flaky_sink.addFilter(FailAfter())
-    failed = await post({"events": events})
+    failed = await send({"events": events})
     assert failed.code == 503
     body = json.loads(failed.body)
     assert body["accepted"] == 2  # b0, b2
@@ -104,7 +104,7 @@ async def test_a_batch_stops_at_the_failed_sink_and_accounts_for_every_event(
 
     flaky_sink.removeFilter(flaky_sink.filters[0])
     flaky_sink.failing = False
-    retried = await post({"events": events})
+    retried = await send({"events": events})
     assert retried.code == 200
     assert json.loads(retried.body) == {
         "accepted": 2,

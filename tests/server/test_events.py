@@ -17,8 +17,8 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-async def test_one_event_is_recorded_once_and_answered_204(post, read_sink):
-    response = await post(command("docmanager:save"))
+async def test_one_event_is_recorded_once_and_answered_204(send, read_sink):
+    response = await send(command("docmanager:save"))
     assert response.code == 204
     assert response.body == b""
     (envelope,) = read_sink(COMMAND)
@@ -35,7 +35,7 @@ async def test_version_may_be_a_string(post, read_sink):
     assert len(read_sink(COMMAND)) == 1
 
 
-async def test_batch_records_good_events_beside_bad_ones(post, read_sink):
+async def test_batch_records_good_events_beside_bad_ones(send, read_sink):
     events = [
         command("a"),
         {"schema_id": COMMAND, "version": 1, "data": {"command_id": 5}},
@@ -43,7 +43,7 @@ async def test_batch_records_good_events_beside_bad_ones(post, read_sink):
         "not an event",
         command("b"),
     ]
-    response = await post({"events": events})
+    response = await send({"events": events})
     assert response.code == 200
     result = json.loads(response.body)
     assert result["accepted"] == 3
@@ -55,16 +55,16 @@ async def test_batch_records_good_events_beside_bad_ones(post, read_sink):
     assert len(read_sink(DOCUMENT)) == 1
 
 
-async def test_empty_batch_is_answered_with_nothing_recorded(post, read_sink):
-    response = await post({"events": []})
+async def test_empty_batch_is_answered_with_nothing_recorded(send, read_sink):
+    response = await send({"events": []})
     assert json.loads(response.body) == {"accepted": 0, "duplicates": 0, "rejected": []}
     assert read_sink() == []
 
 
-async def test_a_retried_id_is_recorded_once(post, read_sink):
-    assert (await post(command("x", id="e-1"))).code == 204
-    assert (await post(command("x", id="e-1"))).code == 204
-    response = await post({"events": [command("x", id="e-1"), command("y", id="e-2")] * 2})
+async def test_a_retried_id_is_recorded_once(send, read_sink):
+    assert (await send(command("x", id="e-1"))).code == 204
+    assert (await send(command("x", id="e-1"))).code == 204
+    response = await send({"events": [command("x", id="e-1"), command("y", id="e-2")] * 2})
     assert json.loads(response.body) == {"accepted": 1, "duplicates": 3, "rejected": []}
     assert [e["command_id"] for e in read_sink(COMMAND)] == ["x", "y"]
 
@@ -100,10 +100,10 @@ def test_recorded_ids_reads_only_the_end_of_a_sink(tmp_path):
     assert recorded_ids(str(tmp_path / "missing.jsonl")) == []
 
 
-async def test_a_rejected_event_does_not_use_up_its_id(post, read_sink):
+async def test_a_rejected_event_does_not_use_up_its_id(send, read_sink):
     bad = {"schema_id": COMMAND, "version": 1, "data": {}, "id": "e-9"}
-    assert (await post(bad)).code == 400
-    assert (await post(command("fixed", id="e-9"))).code == 204
+    assert (await send(bad)).code == 400
+    assert (await send(command("fixed", id="e-9"))).code == 204
     assert [e["command_id"] for e in read_sink(COMMAND)] == ["fixed"]
 
 
@@ -211,22 +211,22 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("body", "status", "message"), HOSTILE)
-async def test_hostile_input_gets_a_precise_4xx(post, read_sink, body, status, message):
-    response = await post(body if isinstance(body, bytes) else json.dumps(body))
+async def test_hostile_input_gets_a_precise_4xx(send, read_sink, body, status, message):
+    response = await send(body if isinstance(body, bytes) else json.dumps(body))
     assert response.code == status
     reply = json.loads(response.body)
     assert message in reply["message"]
     assert read_sink() == []
 
 
-async def test_hostile_batch_leaves_exactly_the_valid_events_once(post, read_sink):
+async def test_hostile_batch_leaves_exactly_the_valid_events_once(send, read_sink):
     """Every hostile event of the table above in one batch, among valid ones and retries."""
     hostile = [
         body for body, _, _ in HOSTILE[4:] if isinstance(body, dict) and "events" not in body
     ]
     valid = [command(f"ok-{i}", id=f"ok-{i}") for i in range(5)]
     batch = [valid[0], *hostile, valid[1], valid[0], valid[2], *hostile, valid[3], valid[4]]
-    response = await post({"events": batch})
+    response = await send({"events": batch})
     result = json.loads(response.body)
     assert result["accepted"] == 5
     assert result["duplicates"] == 1
@@ -235,9 +235,9 @@ async def test_hostile_batch_leaves_exactly_the_valid_events_once(post, read_sin
 
 
 @pytest.mark.parametrize("events_config", [{"max_body_size": 1000}])
-async def test_body_over_the_limit_is_413(post, read_sink, events_config):
+async def test_body_over_the_limit_is_413(send, read_sink, events_config):
     body = json.dumps({"events": [command("x" * 1000)]})
-    response = await post(body)
+    response = await send(body)
     assert response.code == 413
     assert json.loads(response.body)["message"] == (
         f"request body is {len(body)} bytes, over max_body_size (1000 bytes)"
@@ -246,14 +246,14 @@ async def test_body_over_the_limit_is_413(post, read_sink, events_config):
 
 
 @pytest.mark.parametrize("events_config", [{"max_batch_size": 3}])
-async def test_batch_over_the_limit_is_413_and_records_nothing(post, read_sink, events_config):
-    response = await post({"events": [command()] * 4})
+async def test_batch_over_the_limit_is_413_and_records_nothing(send, read_sink, events_config):
+    response = await send({"events": [command()] * 4})
     assert response.code == 413
     assert json.loads(response.body)["message"] == "batch holds 4 events, over max_batch_size (3)"
     assert read_sink() == []
 
 
-async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(post, read_sink):
+async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(send, read_sink):
     # 1e400 is valid JSON, but reads as infinity, which no JSON line can hold.
     huge = (
         f'{{"schema_id": "{CELL}", "version": 1, "data": '
@@ -261,10 +261,10 @@ async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(pos
     )
     # The reason is Python's json's own ("Out of range float values are not JSON compliant").
     said = "event data cannot be written as JSON: Out of range float values"
-    alone = await post(huge)
+    alone = await send(huge)
     assert alone.code == 400
     assert json.loads(alone.body)["message"].startswith(said)
-    batch = await post(
+    batch = await send(
         f'{{"events": [{json.dumps(command("before"))}, {huge}, {json.dumps(command("after"))}]}}'
     )
     result = json.loads(batch.body)
@@ -277,14 +277,14 @@ async def test_a_number_too_large_for_a_double_is_refused_and_the_batch_kept(pos
 
 
 @pytest.mark.parametrize("events_config", [{"max_event_size": 100}])
-async def test_event_over_the_limit(post, read_sink, events_config):
+async def test_event_over_the_limit(send, read_sink, events_config):
     big = command("x" * 100)
-    response = await post(big)
+    response = await send(big)
     assert response.code == 413
     assert json.loads(response.body)["message"] == (
         "event data is 117 bytes, over max_event_size (100 bytes)"
     )
-    response = await post({"events": [command("small"), big]})
+    response = await send({"events": [command("small"), big]})
     result = json.loads(response.body)
     assert result["accepted"] == 1
     assert result["rejected"] == [
@@ -321,12 +321,12 @@ class AdaIdentityProvider(IdentityProvider):
 @pytest.mark.parametrize("events_config", [{"stamp_user": True}])
 @pytest.mark.parametrize("server_config", [{"identity_provider_class": AdaIdentityProvider}])
 async def test_stamp_user_writes_the_authenticated_name(
-    post, read_sink, jp_ws_fetch, events_config, server_config
+    send, read_sink, jp_ws_fetch, events_config, server_config
 ):
     stream = await open_stream(jp_ws_fetch)
-    response = await post(command())
+    response = await send(command())
     assert response.code == 204
-    forged = await post({**command(), "data": {"command_id": "x", "__user__": "mallory"}})
+    forged = await send({**command(), "data": {"command_id": "x", "__user__": "mallory"}})
     assert forged.code == 400
     (envelope,) = read_sink(COMMAND)
     assert envelope["__user__"] == "ada"

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
-import socket
-import struct
 
 import pytest
-from jupyter_server.auth.identity import IdentityProvider
 from posted_events import COMMAND, DOCUMENT, command
+from raw_socket import close_frame, open_raw_socket
 from stream_client import open_stream, read_hello, receive
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
@@ -157,54 +153,12 @@ async def test_messages_from_the_client_are_ignored(jp_ws_fetch, post):
 # -- a subscriber that stops reading ---------------------------------------------------
 
 
-async def open_stalled_socket(port: int, path: str, token: str):
-    """A WebSocket that completes the handshake and then never reads: small buffers on
-    the client side, so the server's writes back up as they would to a frozen browser.
-    """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.setblocking(False)
-    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-    reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nAuthorization: token {token}\r\n\r\n"
-        ).encode()
-    )
-    await writer.drain()
-    status = await reader.readuntil(b"\r\n\r\n")
-    assert status.startswith(b"HTTP/1.1 101"), status
-    return reader, writer
-
-
-def close_frame(data: bytes) -> tuple[int, str] | None:
-    """The code and reason of the close frame among the server's (unmasked) frames."""
-    at = 0
-    while at + 2 <= len(data):
-        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
-        at += 2
-        if length == 126:
-            (length,) = struct.unpack("!H", data[at : at + 2])
-            at += 2
-        elif length == 127:
-            (length,) = struct.unpack("!Q", data[at : at + 8])
-            at += 8
-        payload = data[at : at + length]
-        at += length
-        if opcode == 0x8:
-            return struct.unpack("!H", payload[:2])[0], payload[2:].decode()
-    return None
-
-
 @pytest.mark.parametrize("events_config", [{"subscriber_queue_size": 200}])
 async def test_a_stalled_subscriber_is_closed_and_never_slows_a_healthy_one(
     jp_ws_fetch, jp_http_port, jp_base_url, jp_serverapp, events_app, events_config
 ):
     token = jp_serverapp.identity_provider.token
-    reader, writer = await open_stalled_socket(
+    reader, writer = await open_raw_socket(
         jp_http_port, f"{jp_base_url}jupyter-events-ext/stream", token
     )
     healthy = await open_stream(jp_ws_fetch)
@@ -262,47 +216,6 @@ async def test_a_long_bad_after_is_not_echoed_whole(connect):
         await connect("after=" + "x" * 20_000)
     assert error.value.code == 400
     assert len(json.loads(error.value.response.body)["message"]) < 400
-
-
-async def test_a_plain_get_is_answered_in_json(jp_fetch):
-    response = await jp_fetch("jupyter-events-ext", "stream", raise_error=False)
-    assert response.code == 400
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert json.loads(response.body) == {
-        "message": "this is a WebSocket: connect with 'Connection: Upgrade, Upgrade: websocket'"
-    }
-
-
-class CookieLikeIdentityProvider(IdentityProvider):
-    """Checks the origin of every request, as for a browser's cookie-authenticated ones
-    (token-authenticated requests are exempt from origin checks)."""
-
-    def should_check_origin(self, handler) -> bool:
-        return True
-
-
-@pytest.mark.parametrize("server_config", [{"identity_provider_class": CookieLikeIdentityProvider}])
-async def test_a_cross_origin_upgrade_is_refused_in_json(
-    http_server_client, jp_http_port, jp_base_url, jp_serverapp, server_config
-):
-    reader, writer = await asyncio.open_connection("127.0.0.1", jp_http_port)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        (
-            f"GET {jp_base_url}jupyter-events-ext/stream HTTP/1.1\r\n"
-            f"Host: 127.0.0.1:{jp_http_port}\r\nOrigin: http://evil.example\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Authorization: token {jp_serverapp.identity_provider.token}\r\n\r\n"
-        ).encode()
-    )
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-    assert head.startswith(b"HTTP/1.1 403 ")
-    assert b"Content-Type: application/json" in head
-    length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
-    body = await asyncio.wait_for(reader.readexactly(length), 10)
-    assert json.loads(body) == {"message": "cross-origin WebSocket connections are not allowed"}
-    writer.close()
 
 
 @pytest.mark.parametrize("events_config", [{"max_subscribers": 2}])
@@ -412,7 +325,7 @@ async def test_a_long_replay_waits_for_the_socket(
         events = [command(f"c{i}{padding}") for i in range(start, start + 200)]
         assert (await post({"events": events})).code == 200
     token = jp_serverapp.identity_provider.token
-    _, writer = await open_stalled_socket(
+    _, writer = await open_raw_socket(
         jp_http_port, f"{jp_base_url}jupyter-events-ext/stream?after=0", token
     )
     await asyncio.sleep(0.5)  # time for the server to write all it would
