@@ -7,7 +7,7 @@ import {
   test
 } from '@jupyterlab/galata';
 
-import { clientState, EVENTS_ROUTE, flush } from './client';
+import { clientState, EVENTS_ROUTE, EventsSocketRoute, flush } from './client';
 import { SCHEMA, Sink } from './sink';
 
 async function openViewer(page: IJupyterLabPageFixture) {
@@ -186,6 +186,11 @@ test.describe('delivery', () => {
   test('with the events endpoint unreachable the UI goes on; every event arrives once when it is back, across a reload', async ({
     page
   }) => {
+    // Unreachable both ways: the events socket and its POST fallback. The
+    // page takes the routed WebSocket class when it loads.
+    const socket = await EventsSocketRoute.install(page.context());
+    await socket.set('refuse');
+    await page.reload();
     const sink = new Sink();
     await page.context().route(EVENTS_ROUTE, route => route.abort());
 
@@ -236,7 +241,10 @@ test.describe('delivery', () => {
     // At most the two events of before the reload (see above), none of after it.
     expect(sink.events(SCHEMA.cellExecution).length).toBeLessThanOrEqual(2);
 
+    expect(socket.refused).toBeGreaterThan(0);
+    expect(socket.messages).toEqual([]);
     await page.context().unroute(EVENTS_ROUTE);
+    await socket.set('pass');
     await expect
       .poll(() => sink.events(SCHEMA.cellExecution).length, { timeout: 60000 })
       .toBe(4);
