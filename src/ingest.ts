@@ -51,13 +51,6 @@ export class EventsIngest implements IDisposable {
   }
 
   /**
-   * Whether batches go by POST for now, the socket having failed to open.
-   */
-  get usingPost(): boolean {
-    return Date.now() < this._postUntil;
-  }
-
-  /**
    * Send one batch body (`{"events": [...]}`) and wait for its answer, at
    * most `timeout` milliseconds. Batches are sent one after the other.
    */
@@ -86,7 +79,7 @@ export class EventsIngest implements IDisposable {
       throw Private.networkError('The events transport is disposed.');
     }
     const deadline = Date.now() + timeout;
-    if (this.usingPost) {
+    if (Date.now() < this._postUntil) {
       return this._post(body, timeout);
     }
     let socket: WebSocket;

@@ -652,6 +652,31 @@ describe('EventsClient', () => {
       expect(server.eventSockets).toHaveLength(1);
     });
 
+    it('says why from a refusal answered on the socket, as from a POST’s', async () => {
+      let refusing = true;
+      server.override = (route, method) =>
+        refusing && route === 'events' && method === 'POST'
+          ? { status: 403, body: JSON.stringify({ message: 'No' }) }
+          : undefined;
+      const events = client();
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await until(() => events.state.reason !== null);
+      expect(events.state).toMatchObject({
+        waiting: 1,
+        reason: {
+          kind: 'not-authorized',
+          status: 403,
+          message: 'Not authorized to record events (403: No).'
+        }
+      });
+      expect(server.refusedEventSockets).toBe(0);
+      refusing = false;
+      await server.waitFor(1);
+      await until(() => events.state.reason === null);
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
+    });
+
     it('splits a batch the socket answers 400 for, as a POST’s', async () => {
       let refusals = 2;
       server.override = (route, method) =>

@@ -7,7 +7,13 @@ import {
   test
 } from '@jupyterlab/galata';
 
-import { clientState, EVENTS_ROUTE, EventsSocketRoute, flush } from './client';
+import {
+  clientState,
+  EVENTS_ROUTE,
+  EVENTS_SOCKET_ROUTE,
+  EventsSocketRoute,
+  flush
+} from './client';
 import { SCHEMA, Sink } from './sink';
 
 async function openViewer(page: IJupyterLabPageFixture) {
@@ -145,7 +151,15 @@ test.describe('the token', () => {
     page
   }) => {
     const sink = new Sink();
+    // What goes by POST, and on the events socket (which opens in sight
+    // once the page loads again).
     const bodies: string[] = [];
+    page.on('websocket', ws => {
+      if (EVENTS_SOCKET_ROUTE.test(ws.url())) {
+        ws.on('framesent', frame => bodies.push(frame.payload.toString()));
+      }
+    });
+    await page.reload();
     page.on('request', request => {
       if (request.url().includes('/jupyter-events-ext/events')) {
         bodies.push(request.postData() ?? '');
@@ -176,6 +190,7 @@ test.describe('the token', () => {
     expect(JSON.stringify(sink.events())).not.toContain(
       'from-extension-invalid'
     );
+    expect(bodies.join('\n')).toContain('from-extension');
     expect(bodies.join('\n')).not.toContain('from-extension-invalid');
   });
 });
