@@ -105,7 +105,7 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * The default number of events posted in one request.
+   * The default number of events sent in one batch.
    */
   static readonly DEFAULT_BATCH_SIZE = 200;
 
@@ -451,7 +451,7 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * The events of a batch as they are posted. Those queued before the schema
+   * The events of a batch as they are sent. Those queued before the schema
    * list arrived are validated now, fetching the list if need be; the invalid
    * ones are refused without a request.
    */
@@ -698,7 +698,7 @@ export namespace EventsClient {
    */
   export interface IConfig {
     /**
-     * How many events one request posts at most; a full batch is sent at once.
+     * How many events one batch holds at most; a full batch is sent at once.
      */
     batchSize: number;
     /**
@@ -816,7 +816,7 @@ namespace Private {
   }
 
   /**
-   * An event as it is posted, with the version validation chose.
+   * An event as it is sent, with the version validation chose.
    */
   export function wire(
     record: IEventsClient.IRecord,
