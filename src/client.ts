@@ -602,8 +602,9 @@ export class EventsClient implements IEventsClient {
 
   /**
    * Leaving the page: post what waits with `keepalive`, which outlives the
-   * page (a socket does not), in bodies of 64 KiB at most (what a browser allows in flight), as
-   * many as the browser takes; it refuses the rest, which the next page sends.
+   * page (a socket does not), in bodies of 64 KiB at most (what a browser
+   * allows in flight), as many as the browser takes; it refuses the rest,
+   * which the next page sends.
    * The events stay stored; the server ignores those it already has when they
    * are sent again. Nothing is posted when the last batch failed, nor what
    * the batch in flight holds: it would be sent twice.
