@@ -3,6 +3,7 @@ import type { JSONObject, ReadonlyJSONObject } from '@lumino/coreutils';
 import { type IPoll, Poll } from '@lumino/polling';
 import { type ISignal, Signal } from '@lumino/signaling';
 
+import { EventsIngest } from './ingest';
 import { EventQueue } from './queue';
 import { reasonOf } from './reason';
 import { requestAPI } from './request';
@@ -14,8 +15,9 @@ import { SchemaValidator } from './validator';
 
 /**
  * The events client: validates events against the server's schemas, keeps
- * them in a durable queue and posts them in batches, retrying with backoff
- * until the server has them.
+ * them in a durable queue and sends them in batches (on the events socket,
+ * or by POST: `EventsIngest`), retrying with backoff until the server has
+ * them.
  *
  * Every event gets a client id when it is emitted, so that the server records
  * a retried event once, and the time it was emitted, so that an event sent
@@ -23,7 +25,7 @@ import { SchemaValidator } from './validator';
  *
  * Tabs on one server share the queue's database: each tab sends the events
  * it emitted (and those of closed tabs it took over), and one tab at a time
- * has a request in flight, so no event is posted by two tabs.
+ * has a batch in flight, so no event is sent by two tabs.
  */
 export class EventsClient implements IEventsClient {
   /**
@@ -37,6 +39,14 @@ export class EventsClient implements IEventsClient {
       EventsClient.DEFAULT_BATCH_SIZE
     );
     this._limit = this._batchSize;
+    this._requestTimeout = Private.positive(
+      options.requestTimeout,
+      Private.REQUEST_TIMEOUT
+    );
+    this._ingest = new EventsIngest({
+      ...options.socket,
+      serverSettings: this.serverSettings
+    });
     this._storage =
       options.storage === undefined
         ? typeof localStorage === 'undefined'
@@ -95,7 +105,7 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * The default number of events posted in one request.
+   * The default number of events sent in one batch.
    */
   static readonly DEFAULT_BATCH_SIZE = 200;
 
@@ -249,6 +259,7 @@ export class EventsClient implements IEventsClient {
       return;
     }
     this._delivery.dispose();
+    this._ingest.dispose();
     // The database closes before the lock goes: no write follows a takeover.
     this._queue.dispose();
     this._tab.dispose();
@@ -389,14 +400,10 @@ export class EventsClient implements IEventsClient {
     let reply: unknown;
     this._inFlight = new Set(batch.map(([record]) => record.id));
     try {
-      reply = await requestAPI<unknown>(
-        'events',
-        {
-          method: 'POST',
-          body: JSON.stringify({ events: batch.map(([, wire]) => wire) }),
-          signal: Private.timeout(Private.REQUEST_TIMEOUT)
-        },
-        this.serverSettings
+      // The events socket, or POST: the same answers either way.
+      reply = await this._ingest.send(
+        JSON.stringify({ events: batch.map(([, wire]) => wire) }),
+        this._requestTimeout
       );
     } catch (error) {
       const status =
@@ -444,7 +451,7 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * The events of a batch as they are posted. Those queued before the schema
+   * The events of a batch as they are sent. Those queued before the schema
    * list arrived are validated now, fetching the list if need be; the invalid
    * ones are refused without a request.
    */
@@ -506,7 +513,7 @@ export class EventsClient implements IEventsClient {
   private _fetchSchemas(): Promise<ReadonlyArray<IEventsClient.ISchema>> {
     const fetching = requestAPI<{ schemas: IEventsClient.ISchema[] }>(
       'schemas',
-      { signal: Private.timeout(Private.REQUEST_TIMEOUT) },
+      { signal: Private.timeout(this._requestTimeout) },
       this.serverSettings
     ).then(
       reply => {
@@ -595,11 +602,12 @@ export class EventsClient implements IEventsClient {
 
   /**
    * Leaving the page: post what waits with `keepalive`, which outlives the
-   * page, in bodies of 64 KiB at most (what a browser allows in flight), as
-   * many as the browser takes; it refuses the rest, which the next page sends.
+   * page (a socket does not), in bodies of 64 KiB at most (what a browser
+   * allows in flight), as many as the browser takes; it refuses the rest,
+   * which the next page sends.
    * The events stay stored; the server ignores those it already has when they
-   * are sent again. Nothing is posted when the last request failed, nor what
-   * a request in flight holds: it would be posted twice.
+   * are sent again. Nothing is posted when the last batch failed, nor what
+   * the batch in flight holds: it would be sent twice.
    */
   private _onPageHide = (): void => {
     void this._queue.persist();
@@ -664,12 +672,14 @@ export class EventsClient implements IEventsClient {
   private _delivery: Poll;
   private _fetched = false;
   private _fetchedAt = 0;
+  private _ingest: EventsIngest;
   private _inFlight: ReadonlySet<string> = new Set();
   private _limit: number;
   private _queue: EventQueue;
   private _refreshing = false;
   private _reason: IEventsClient.IReason | null = null;
   private _rejected = 0;
+  private _requestTimeout: number;
   private _schemas: Promise<ReadonlyArray<IEventsClient.ISchema>> | null = null;
   private _sending: Promise<void> | null = null;
   private _statePending = false;
@@ -689,7 +699,7 @@ export namespace EventsClient {
    */
   export interface IConfig {
     /**
-     * How many events one request posts at most; a full batch is sent at once.
+     * How many events one batch holds at most; a full batch is sent at once.
      */
     batchSize: number;
     /**
@@ -735,6 +745,17 @@ export namespace EventsClient {
      * by default).
      */
     adoptInterval?: number;
+    /**
+     * Milliseconds before a request, or a batch on the events socket, is
+     * given up and retried (30 s by default).
+     */
+    requestTimeout?: number;
+    /**
+     * How long the events socket stays open with nothing to send, and how
+     * long batches go by POST after it failed to open (`EventsIngest`'s
+     * defaults when omitted).
+     */
+    socket?: Partial<EventsIngest.ITimings>;
   }
 }
 
@@ -769,7 +790,7 @@ namespace Private {
   export const BATCH_OVERHEAD = 13;
 
   /**
-   * Milliseconds before a request is given up (and retried).
+   * Milliseconds before a request is given up (and retried), by default.
    */
   export const REQUEST_TIMEOUT = 30 * 1000;
 
@@ -796,7 +817,7 @@ namespace Private {
   }
 
   /**
-   * An event as it is posted, with the version validation chose.
+   * An event as it is sent, with the version validation chose.
    */
   export function wire(
     record: IEventsClient.IRecord,

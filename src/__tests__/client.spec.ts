@@ -5,6 +5,12 @@ import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 
 const started = (n: number) => ({ phase: 'started', cell_id: `c${n}` });
 
+/**
+ * The ways batches reach the server: the events socket (the default), and
+ * POST, which the client falls back to when the socket cannot open.
+ */
+const TRANSPORTS = ['events socket', 'POST, the socket refused'] as const;
+
 function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
 }
@@ -41,6 +47,16 @@ describe('EventsClient', () => {
     server = await FakeServer.start();
     factory = new IDBFactory();
   });
+
+  /**
+   * Make the tests of a describe block run over this transport.
+   */
+  function refuseSocketsFor(transport: (typeof TRANSPORTS)[number]): void {
+    beforeEach(() => {
+      // As a server without the route, or a proxy without WebSockets.
+      server.refuseEventSockets = transport === 'events socket' ? null : 404;
+    });
+  }
 
   afterEach(async () => {
     for (const c of clients.splice(0)) {
@@ -214,32 +230,6 @@ describe('EventsClient', () => {
       await server.waitFor(5);
     });
 
-    it('splits a batch the server finds too large, and grows back after successes', async () => {
-      server.maxBatch = 3;
-      const events = client({ batchSize: 8, batchInterval: 100 });
-      await events.listSchemas();
-      for (let i = 0; i < 8; i++) {
-        void events.emit(CELL_SCHEMA.id, started(i));
-      }
-      await server.waitFor(8);
-      const sizes = server.posts.map(p => p.events.length);
-      expect(sizes.slice(0, 3)).toEqual([8, 4, 2]);
-      expect(Math.max(...sizes.slice(3))).toBeLessThanOrEqual(4);
-      expect(events.state.reason).toBeNull();
-
-      // The limit was the server's at that moment: later batches are whole again.
-      server.maxBatch = Infinity;
-      server.posts.length = 0;
-      for (let i = 8; i < 24; i++) {
-        void events.emit(CELL_SCHEMA.id, started(i));
-      }
-      await server.waitFor(24);
-      expect(server.posts.map(p => p.events.length)).toContain(8);
-      expect(server.recorded.map(e => e.data.cell_id)).toEqual(
-        Array.from({ length: 24 }, (_, i) => `c${i}`)
-      );
-    });
-
     it('emits cheaply: 10,000 events take well under 0.05 ms each', async () => {
       const events = client({ batchSize: 1000, queueBound: 20000 });
       await events.listSchemas();
@@ -254,257 +244,553 @@ describe('EventsClient', () => {
     });
   });
 
-  describe('durable queue and retries', () => {
-    it('keeps events while the server fails and delivers each once when it is back', async () => {
-      server.mode = 'unavailable';
+  for (const transport of TRANSPORTS) {
+    describe(`durable queue and retries (${transport})`, () => {
+      refuseSocketsFor(transport);
+
+      it('splits a batch the server finds too large, and grows back after successes', async () => {
+        server.maxBatch = 3;
+        const events = client({ batchSize: 8, batchInterval: 100 });
+        await events.listSchemas();
+        for (let i = 0; i < 8; i++) {
+          void events.emit(CELL_SCHEMA.id, started(i));
+        }
+        await server.waitFor(8);
+        const sizes = server.posts.map(p => p.events.length);
+        expect(sizes.slice(0, 3)).toEqual([8, 4, 2]);
+        expect(Math.max(...sizes.slice(3))).toBeLessThanOrEqual(4);
+        expect(events.state.reason).toBeNull();
+
+        // The limit was the server's at that moment: later batches are whole again.
+        server.maxBatch = Infinity;
+        server.posts.length = 0;
+        for (let i = 8; i < 24; i++) {
+          void events.emit(CELL_SCHEMA.id, started(i));
+        }
+        await server.waitFor(24);
+        expect(server.posts.map(p => p.events.length)).toContain(8);
+        expect(server.recorded.map(e => e.data.cell_id)).toEqual(
+          Array.from({ length: 24 }, (_, i) => `c${i}`)
+        );
+      });
+
+      it('keeps events while the server fails and delivers each once when it is back', async () => {
+        server.mode = 'unavailable';
+        const events = client({ batchSize: 2 });
+        await events.listSchemas();
+        for (let i = 0; i < 5; i++) {
+          void events.emit(CELL_SCHEMA.id, started(i));
+        }
+        await until(() => server.posts.length > 1);
+        expect(server.recorded).toHaveLength(0);
+        expect(events.state).toMatchObject({ connected: false, waiting: 5 });
+
+        server.mode = 'ok';
+        await server.waitFor(5);
+        await until(() => events.state.waiting === 0);
+        await sleep(100);
+        expect(server.recorded).toHaveLength(5);
+        expect(events.state).toMatchObject({ connected: true, waiting: 0 });
+      });
+
+      it('retries a batch whose reply was lost with the same ids; the server records it once', async () => {
+        server.mode = 'lost';
+        const events = client();
+        await events.listSchemas();
+        void events.emit(CELL_SCHEMA.id, started(1));
+        void events.emit(CELL_SCHEMA.id, started(2));
+        await server.waitFor(2);
+        await sleep(100);
+        server.mode = 'ok';
+        await events.flush();
+        await until(() => events.state.waiting === 0);
+
+        expect(server.recorded).toHaveLength(2);
+        for (const { id } of server.recorded) {
+          expect(server.arrivals.get(id)).toBeGreaterThanOrEqual(2);
+        }
+        expect(events.state.waiting).toBe(0);
+      });
+
+      it('retries when the connection is refused', async () => {
+        server.mode = 'refused';
+        const events = client();
+        await events.listSchemas();
+        void events.emit(CELL_SCHEMA.id, started(1));
+        await until(() => server.posts.length === 0 && !events.state.connected);
+        expect(events.state).toMatchObject({ connected: false, waiting: 1 });
+        server.mode = 'ok';
+        await server.waitFor(1);
+      });
+
+      it('delivers after a reload what an earlier page could not send', async () => {
+        server.mode = 'refused';
+        const first = client();
+        await first.listSchemas();
+        await first.emit(CELL_SCHEMA.id, started(1));
+        await first.emit(CELL_SCHEMA.id, started(2));
+        first.dispose();
+        await expect(first.emit(CELL_SCHEMA.id, started(3))).rejects.toThrow(
+          'disposed'
+        );
+
+        server.mode = 'ok';
+        const second = client();
+        await server.waitFor(2);
+        expect(server.recorded.map(e => e.data.cell_id)).toEqual(['c1', 'c2']);
+        await until(() => second.state.waiting === 0);
+      });
+
+      it('drops the oldest events when the queue is full, and counts them', async () => {
+        server.mode = 'unavailable';
+        const events = client({ queueBound: 3, batchSize: 100 });
+        await events.listSchemas();
+        for (let i = 0; i < 5; i++) {
+          void events.emit(CELL_SCHEMA.id, started(i));
+        }
+        const states: number[] = [];
+        events.stateChanged.connect((_, state) => states.push(state.dropped));
+        await sleep(150);
+        expect(events.state).toMatchObject({ waiting: 3, dropped: 2 });
+        expect(states).toContain(2);
+
+        server.mode = 'ok';
+        await server.waitFor(3);
+        expect(server.recorded.map(e => e.data.cell_id)).toEqual([
+          'c2',
+          'c3',
+          'c4'
+        ]);
+      });
+
+      it('drops, counts and does not retry the events the server refuses', async () => {
+        const events = client({ batchSize: 100 });
+        await events.listSchemas();
+        const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+        server.schemas = [SERVER_SCHEMA];
+        void events.emit(CELL_SCHEMA.id, started(1));
+        await until(() => events.state.rejected === 1);
+        expect(events.state).toMatchObject({ waiting: 0, rejected: 1 });
+        expect(warn).toHaveBeenCalledWith(
+          expect.stringContaining('Unknown schema')
+        );
+        warn.mockRestore();
+      });
+
+      it('posts what waits with keepalive when the page is hidden for good', async () => {
+        server.mode = 'refused';
+        const events = client({ batchInterval: 60 * 1000, batchSize: 100 });
+        await events.listSchemas();
+        void events.emit(CELL_SCHEMA.id, started(1));
+        server.mode = 'ok';
+        window.dispatchEvent(new Event('pagehide'));
+        await server.waitFor(1);
+        // Still stored: the next page sends it again and the server ignores it.
+        expect(events.state.waiting).toBe(1);
+      });
+    });
+
+    describe(`what each answer means (${transport})`, () => {
+      refuseSocketsFor(transport);
+
+      const cases: [string, number | null, string, string | RegExp][] = [
+        [
+          '401',
+          401,
+          'not-authorized',
+          'Not authorized to record events (401: No).'
+        ],
+        [
+          '403',
+          403,
+          'not-authorized',
+          'Not authorized to record events (403: No).'
+        ],
+        [
+          '404',
+          404,
+          'not-installed',
+          'The jupyter_events_ext server extension is not installed or not enabled on this server (404).'
+        ],
+        ['500', 500, 'server-error', 'The server failed (500: No); retrying.'],
+        ['503', 503, 'server-error', 'The server failed (503: No); retrying.'],
+        [
+          'no answer',
+          null,
+          'unreachable',
+          'The server cannot be reached; retrying.'
+        ]
+      ];
+      for (const [name, status, kind, message] of cases) {
+        it(`${name}: the state says why, the events wait and are sent once it is over`, async () => {
+          let failing = true;
+          let attempts = 0;
+          server.override = (route, method) => {
+            if (
+              status === null ||
+              !failing ||
+              route !== 'events' ||
+              method !== 'POST'
+            ) {
+              return undefined;
+            }
+            attempts++;
+            return status === 404
+              ? {
+                  status,
+                  body: '<html>404 Not Found</html>',
+                  contentType: 'text/html'
+                }
+              : { status: status!, body: JSON.stringify({ message: 'No' }) };
+          };
+          if (status === null) {
+            server.mode = 'refused';
+          }
+          // The server refuses the socket itself when not authorized, and has
+          // no socket route when the extension is not there: the browser falls
+          // back to POST, whose status says why.
+          const upgrade =
+            transport === 'events socket' && status !== null && status < 500;
+          if (upgrade) {
+            server.refuseEventSockets = status;
+          }
+          const events = client();
+          await events.listSchemas();
+          await events.emit(CELL_SCHEMA.id, started(1));
+          await until(() => events.state.reason !== null);
+          expect(events.state).toMatchObject({
+            connected: false,
+            reason: { kind, status, message },
+            waiting: 1,
+            rejected: 0
+          });
+          // Retried with backoff, not dropped.
+          const before = attempts;
+          await sleep(300);
+          if (status !== null) {
+            expect(attempts).toBeGreaterThan(before);
+          }
+          failing = false;
+          server.mode = 'ok';
+          if (upgrade) {
+            server.refuseEventSockets = null;
+          }
+          await server.waitFor(1);
+          await until(() => events.state.reason === null);
+          expect(events.state).toMatchObject({ connected: true, waiting: 0 });
+        });
+      }
+
+      it('learns the reason from the schema list too', async () => {
+        server.override = route =>
+          route === 'schemas'
+            ? { status: 403, body: JSON.stringify({ message: 'Forbidden' }) }
+            : undefined;
+        const events = client();
+        await expect(events.listSchemas()).rejects.toThrow();
+        await until(() => events.state.reason !== null);
+        expect(events.state.reason).toMatchObject({
+          kind: 'not-authorized',
+          status: 403
+        });
+      });
+
+      const replies: [string, number, string][] = [
+        ['a proxy’s HTML page', 200, '<html><body>Welcome</body></html>'],
+        ['an empty reply', 204, ''],
+        [
+          'a count short of the batch',
+          200,
+          JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] })
+        ],
+        [
+          'a rejected index out of the batch',
+          200,
+          JSON.stringify({
+            accepted: 1,
+            duplicates: 0,
+            rejected: [{ index: 7, message: 'x' }]
+          })
+        ]
+      ];
+      for (const [name, status, body] of replies) {
+        it(`keeps and retries a batch after ${name}: a 2xx must account for every event`, async () => {
+          let answering = true;
+          server.override = (route, method) =>
+            answering && route === 'events' && method === 'POST'
+              ? { status, body, contentType: 'text/html' }
+              : undefined;
+          const events = client({ batchSize: 2 });
+          await events.listSchemas();
+          void events.emit(CELL_SCHEMA.id, started(1));
+          await events.emit(CELL_SCHEMA.id, started(2));
+          await until(() => events.state.reason !== null);
+          expect(events.state).toMatchObject({
+            waiting: 2,
+            rejected: 0,
+            reason: { kind: 'server-error' }
+          });
+          answering = false;
+          await server.waitFor(2);
+          await until(() => events.state.waiting === 0);
+          expect(server.recorded.map(e => e.data.cell_id)).toEqual([
+            'c1',
+            'c2'
+          ]);
+          expect(events.state.reason).toBeNull();
+        });
+      }
+    });
+  }
+
+  describe('the events socket', () => {
+    const ids = () => server.recorded.map(e => e.data.cell_id);
+
+    it('sends batches on one socket, with the token, and each event is recorded once', async () => {
       const events = client({ batchSize: 2 });
       await events.listSchemas();
       for (let i = 0; i < 5; i++) {
         void events.emit(CELL_SCHEMA.id, started(i));
       }
-      await until(() => server.posts.length > 1);
-      expect(server.recorded).toHaveLength(0);
-      expect(events.state).toMatchObject({ connected: false, waiting: 5 });
-
-      server.mode = 'ok';
       await server.waitFor(5);
       await until(() => events.state.waiting === 0);
-      await sleep(100);
-      expect(server.recorded).toHaveLength(5);
-      expect(events.state).toMatchObject({ connected: true, waiting: 0 });
+      expect(ids()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+      expect(server.posts.map(p => p.transport)).toEqual([
+        'socket',
+        'socket',
+        'socket'
+      ]);
+      expect(server.eventSocketUrls).toEqual([
+        '/a%40b/jupyter-events-ext/events/socket?token=secret'
+      ]);
+      expect([...server.arrivals.values()]).toEqual([1, 1, 1, 1, 1]);
+      expect(events.state).toMatchObject({ connected: true, rejected: 0 });
     });
 
-    it('retries a batch whose reply was lost with the same ids; the server records it once', async () => {
+    it('opens no socket while there is nothing to send', async () => {
+      const events = client();
+      await events.listSchemas();
+      await sleep(200);
+      expect(server.eventSockets).toHaveLength(0);
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      expect(server.eventSockets).toHaveLength(1);
+    });
+
+    it('sends again on a new socket a batch whose socket closed before its answer; the server counts the duplicate', async () => {
       server.mode = 'lost';
       const events = client();
       await events.listSchemas();
-      void events.emit(CELL_SCHEMA.id, started(1));
-      void events.emit(CELL_SCHEMA.id, started(2));
-      await server.waitFor(2);
-      await sleep(100);
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      expect(server.eventSockets).toHaveLength(1);
+      await until(() => events.state.reason !== null);
+      expect(events.state.reason).toMatchObject({ kind: 'unreachable' });
       server.mode = 'ok';
-      await events.flush();
       await until(() => events.state.waiting === 0);
-
-      expect(server.recorded).toHaveLength(2);
-      for (const { id } of server.recorded) {
-        expect(server.arrivals.get(id)).toBeGreaterThanOrEqual(2);
-      }
-      expect(events.state.waiting).toBe(0);
+      expect(ids()).toEqual(['c1']);
+      expect(server.arrivals.get(server.recorded[0].id)).toBe(2);
+      expect(server.eventSockets.length).toBeGreaterThanOrEqual(2);
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
     });
 
-    it('retries when the connection is refused', async () => {
-      server.mode = 'refused';
-      const events = client();
+    it('gives up an answer that does not come in time, on a socket of its own: a late answer is never taken for another’s', async () => {
+      let hang = true;
+      server.override = (route, method) =>
+        hang && route === 'events' && method === 'POST' ? 'hang' : undefined;
+      const events = client({ requestTimeout: 300 });
       await events.listSchemas();
-      void events.emit(CELL_SCHEMA.id, started(1));
-      await until(() => server.posts.length === 0 && !events.state.connected);
-      expect(events.state).toMatchObject({ connected: false, waiting: 1 });
-      server.mode = 'ok';
-      await server.waitFor(1);
-    });
-
-    it('delivers after a reload what an earlier page could not send', async () => {
-      server.mode = 'refused';
-      const first = client();
-      await first.listSchemas();
-      await first.emit(CELL_SCHEMA.id, started(1));
-      await first.emit(CELL_SCHEMA.id, started(2));
-      first.dispose();
-      await expect(first.emit(CELL_SCHEMA.id, started(3))).rejects.toThrow(
-        'disposed'
-      );
-
-      server.mode = 'ok';
-      const second = client();
-      await server.waitFor(2);
-      expect(server.recorded.map(e => e.data.cell_id)).toEqual(['c1', 'c2']);
-      await until(() => second.state.waiting === 0);
-    });
-
-    it('drops the oldest events when the queue is full, and counts them', async () => {
-      server.mode = 'unavailable';
-      const events = client({ queueBound: 3, batchSize: 100 });
-      await events.listSchemas();
-      for (let i = 0; i < 5; i++) {
-        void events.emit(CELL_SCHEMA.id, started(i));
-      }
-      const states: number[] = [];
-      events.stateChanged.connect((_, state) => states.push(state.dropped));
-      await sleep(150);
-      expect(events.state).toMatchObject({ waiting: 3, dropped: 2 });
-      expect(states).toContain(2);
-
-      server.mode = 'ok';
-      await server.waitFor(3);
-      expect(server.recorded.map(e => e.data.cell_id)).toEqual([
-        'c2',
-        'c3',
-        'c4'
-      ]);
-    });
-
-    it('drops, counts and does not retry the events the server refuses', async () => {
-      const events = client({ batchSize: 100 });
-      await events.listSchemas();
-      const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
-      server.schemas = [SERVER_SCHEMA];
-      void events.emit(CELL_SCHEMA.id, started(1));
-      await until(() => events.state.rejected === 1);
-      expect(events.state).toMatchObject({ waiting: 0, rejected: 1 });
-      expect(warn).toHaveBeenCalledWith(
-        expect.stringContaining('Unknown schema')
-      );
-      warn.mockRestore();
-    });
-
-    it('posts what waits with keepalive when the page is hidden for good', async () => {
-      server.mode = 'refused';
-      const events = client({ batchInterval: 60 * 1000, batchSize: 100 });
-      await events.listSchemas();
-      void events.emit(CELL_SCHEMA.id, started(1));
-      server.mode = 'ok';
-      window.dispatchEvent(new Event('pagehide'));
-      await server.waitFor(1);
-      // Still stored: the next page sends it again and the server ignores it.
-      expect(events.state.waiting).toBe(1);
-    });
-  });
-
-  describe('what each answer means', () => {
-    const cases: [string, number | null, string, string | RegExp][] = [
-      [
-        '401',
-        401,
-        'not-authorized',
-        'Not authorized to record events (401: No).'
-      ],
-      [
-        '403',
-        403,
-        'not-authorized',
-        'Not authorized to record events (403: No).'
-      ],
-      [
-        '404',
-        404,
-        'not-installed',
-        'The jupyter_events_ext server extension is not installed or not enabled on this server (404).'
-      ],
-      ['500', 500, 'server-error', 'The server failed (500: No); retrying.'],
-      ['503', 503, 'server-error', 'The server failed (503: No); retrying.'],
-      [
-        'no answer',
-        null,
-        'unreachable',
-        'The server cannot be reached; retrying.'
-      ]
-    ];
-    for (const [name, status, kind, message] of cases) {
-      it(`${name}: the state says why, the events wait and are sent once it is over`, async () => {
-        let failing = true;
-        let attempts = 0;
-        server.override = (route, method) => {
-          if (
-            status === null ||
-            !failing ||
-            route !== 'events' ||
-            method !== 'POST'
-          ) {
-            return undefined;
-          }
-          attempts++;
-          return status === 404
-            ? {
-                status,
-                body: '<html>404 Not Found</html>',
-                contentType: 'text/html'
-              }
-            : { status: status!, body: JSON.stringify({ message: 'No' }) };
-        };
-        if (status === null) {
-          server.mode = 'refused';
-        }
-        const events = client();
-        await events.listSchemas();
-        await events.emit(CELL_SCHEMA.id, started(1));
-        await until(() => events.state.reason !== null);
-        expect(events.state).toMatchObject({
-          connected: false,
-          reason: { kind, status, message },
-          waiting: 1,
-          rejected: 0
-        });
-        // Retried with backoff, not dropped.
-        const before = attempts;
-        await sleep(300);
-        if (status !== null) {
-          expect(attempts).toBeGreaterThan(before);
-        }
-        failing = false;
-        server.mode = 'ok';
-        await server.waitFor(1);
-        await until(() => events.state.reason === null);
-        expect(events.state).toMatchObject({ connected: true, waiting: 0 });
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await until(() => events.state.reason !== null);
+      expect(events.state).toMatchObject({
+        waiting: 1,
+        reason: { kind: 'unreachable' }
       });
-    }
+      // The client closed the socket it gave up on.
+      const first = server.eventSockets[0];
+      await until(() => first.readyState === first.CLOSED);
+      hang = false;
+      await server.waitFor(1);
+      await until(() => events.state.waiting === 0);
+      expect(server.eventSockets.length).toBeGreaterThanOrEqual(2);
 
-    it('learns the reason from the schema list too', async () => {
-      server.override = route =>
-        route === 'schemas'
-          ? { status: 403, body: JSON.stringify({ message: 'Forbidden' }) }
+      // A late answer, were it read, would refuse the next event.
+      first.send(JSON.stringify({ status: 400, message: 'late' }));
+      server.release();
+      await events.emit(CELL_SCHEMA.id, started(2));
+      await server.waitFor(2);
+      await until(() => events.state.waiting === 0);
+      expect(ids()).toEqual(['c1', 'c2']);
+      expect(events.state).toMatchObject({ rejected: 0, reason: null });
+    });
+
+    it('posts when the socket cannot open, for a while, then tries the socket again', async () => {
+      server.refuseEventSockets = 404;
+      const events = client({ socket: { fallbackPeriod: 700 } });
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      expect(server.refusedEventSockets).toBe(1);
+      // The socket would open now, but the client does not try it yet.
+      server.refuseEventSockets = null;
+      await events.emit(CELL_SCHEMA.id, started(2));
+      await server.waitFor(2);
+      expect(server.eventSockets).toHaveLength(0);
+
+      await sleep(800);
+      await events.emit(CELL_SCHEMA.id, started(3));
+      await server.waitFor(3);
+      await until(() => events.state.waiting === 0);
+      expect(server.posts.map(p => p.transport)).toEqual([
+        'post',
+        'post',
+        'socket'
+      ]);
+      expect(ids()).toEqual(['c1', 'c2', 'c3']);
+      expect([...server.arrivals.values()]).toEqual([1, 1, 1]);
+      expect(server.refusedEventSockets).toBe(1);
+      expect(server.eventSockets).toHaveLength(1);
+    });
+
+    it('says why from a refusal answered on the socket, as from a POST’s', async () => {
+      let refusing = true;
+      server.override = (route, method) =>
+        refusing && route === 'events' && method === 'POST'
+          ? { status: 403, body: JSON.stringify({ message: 'No' }) }
           : undefined;
       const events = client();
-      await expect(events.listSchemas()).rejects.toThrow();
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
       await until(() => events.state.reason !== null);
-      expect(events.state.reason).toMatchObject({
-        kind: 'not-authorized',
-        status: 403
+      expect(events.state).toMatchObject({
+        waiting: 1,
+        reason: {
+          kind: 'not-authorized',
+          status: 403,
+          message: 'Not authorized to record events (403: No).'
+        }
       });
+      expect(server.refusedEventSockets).toBe(0);
+      refusing = false;
+      await server.waitFor(1);
+      await until(() => events.state.reason === null);
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
     });
 
-    const replies: [string, number, string][] = [
-      ['a proxy’s HTML page', 200, '<html><body>Welcome</body></html>'],
-      ['an empty reply', 204, ''],
-      [
-        'a count short of the batch',
-        200,
-        JSON.stringify({ accepted: 1, duplicates: 0, rejected: [] })
-      ],
-      [
-        'a rejected index out of the batch',
-        200,
-        JSON.stringify({
-          accepted: 1,
-          duplicates: 0,
-          rejected: [{ index: 7, message: 'x' }]
-        })
-      ]
-    ];
-    for (const [name, status, body] of replies) {
-      it(`keeps and retries a batch after ${name}: a 2xx must account for every event`, async () => {
-        let answering = true;
-        server.override = (route, method) =>
-          answering && route === 'events' && method === 'POST'
-            ? { status, body, contentType: 'text/html' }
-            : undefined;
-        const events = client({ batchSize: 2 });
-        await events.listSchemas();
-        void events.emit(CELL_SCHEMA.id, started(1));
-        await events.emit(CELL_SCHEMA.id, started(2));
-        await until(() => events.state.reason !== null);
-        expect(events.state).toMatchObject({
-          waiting: 2,
-          rejected: 0,
-          reason: { kind: 'server-error' }
-        });
-        answering = false;
-        await server.waitFor(2);
-        await until(() => events.state.waiting === 0);
-        expect(server.recorded.map(e => e.data.cell_id)).toEqual(['c1', 'c2']);
-        expect(events.state.reason).toBeNull();
+    it('splits a batch the socket answers 400 for, as a POST’s', async () => {
+      let refusals = 2;
+      server.override = (route, method) =>
+        route === 'events' && method === 'POST' && refusals-- > 0
+          ? { status: 400, body: JSON.stringify({ message: 'Malformed' }) }
+          : undefined;
+      const events = client({ batchSize: 4, batchInterval: 100 });
+      await events.listSchemas();
+      for (let i = 0; i < 4; i++) {
+        void events.emit(CELL_SCHEMA.id, started(i));
+      }
+      await server.waitFor(4);
+      await until(() => events.state.waiting === 0);
+      // Four refused, then two refused: the first batch recorded holds one.
+      expect(server.posts[0].events).toHaveLength(1);
+      expect(ids()).toEqual(['c0', 'c1', 'c2', 'c3']);
+      expect(events.state).toMatchObject({ rejected: 0, reason: null });
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
+    });
+
+    it('splits a batch too large for the socket to read (closed with 1009)', async () => {
+      server.maxMessageBytes = 700;
+      const events = client({ batchSize: 8, batchInterval: 100 });
+      await events.listSchemas();
+      for (let i = 0; i < 8; i++) {
+        void events.emit(CELL_SCHEMA.id, started(i));
+      }
+      await server.waitFor(8);
+      await until(() => events.state.waiting === 0);
+      expect(ids()).toEqual(Array.from({ length: 8 }, (_, i) => `c${i}`));
+      expect(events.state).toMatchObject({ rejected: 0, reason: null });
+      // Each batch that was read fits; the socket was closed for the others.
+      for (const { events: batch } of server.posts) {
+        expect(batch.length).toBeLessThan(8);
+      }
+      expect(server.eventSockets.length).toBeGreaterThan(1);
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
+    });
+
+    it('closes the socket after a while with nothing to send, and opens another for the next batch', async () => {
+      const events = client({ socket: { idleTimeout: 200 } });
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      const first = server.eventSockets[0];
+      expect(first.readyState).toBe(first.OPEN);
+      await until(() => first.readyState === first.CLOSED, 2000);
+
+      await events.emit(CELL_SCHEMA.id, started(2));
+      await server.waitFor(2);
+      expect(server.eventSockets).toHaveLength(2);
+      expect(events.state.reason).toBeNull();
+    });
+
+    it('keeps the socket open while batches follow each other', async () => {
+      const events = client({ socket: { idleTimeout: 300 } });
+      await events.listSchemas();
+      for (let i = 0; i < 6; i++) {
+        await events.emit(CELL_SCHEMA.id, started(i));
+        await server.waitFor(i + 1);
+        await sleep(100);
+      }
+      expect(server.eventSockets).toHaveLength(1);
+    });
+
+    it('closes the socket when disposed', async () => {
+      const events = client();
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      const first = server.eventSockets[0];
+      expect(first.readyState).toBe(first.OPEN);
+      events.dispose();
+      await until(() => first.readyState === first.CLOSED, 2000);
+    });
+
+    it('leaves out of the keepalive POST on leaving the page what waits for its answer on the socket', async () => {
+      const keepalive: Promise<string>[] = [];
+      const settings = server.settings;
+      server.delay = 500;
+      const events = client({
+        batchInterval: 60 * 1000,
+        serverSettings: {
+          ...settings,
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              keepalive.push((request as Request).clone().text());
+            }
+            return settings.fetch(request);
+          }
+        }
       });
-    }
+      await events.listSchemas();
+      const { id: sent } = await events.emit(CELL_SCHEMA.id, started(1));
+      const flushed = events.flush();
+      await until(() => server.posts.length === 1);
+      const { id: waiting } = await events.emit(CELL_SCHEMA.id, started(2));
+      window.dispatchEvent(new Event('pagehide'));
+      await server.waitFor(2);
+      const bodies = await Promise.all(keepalive);
+      expect(bodies).toHaveLength(1);
+      expect(JSON.parse(bodies[0]).events.map((e: any) => e.id)).toEqual([
+        waiting
+      ]);
+      // The flush goes on with the second event, still stored: a duplicate.
+      await flushed;
+      expect(server.posts.map(p => p.transport)).toEqual([
+        'socket',
+        'post',
+        'socket'
+      ]);
+      expect(server.arrivals.get(sent)).toBe(1);
+      expect(server.arrivals.get(waiting)).toBe(2);
+    });
   });
 
   describe('storage', () => {

@@ -8,8 +8,8 @@ import type { IEventsClient } from '../tokens';
 
 /**
  * A loopback HTTP and WebSocket server that speaks the server extension's
- * contract (`GET schemas`, `POST events`, `WS stream`), records what it
- * accepts once per client id, and can be told to fail.
+ * contract (`GET schemas`, `POST events`, `WS events/socket`, `WS stream`),
+ * records what it accepts once per client id, and can be told to fail.
  */
 export class FakeServer {
   private constructor(
@@ -37,6 +37,23 @@ export class FakeServer {
         fake.schemas = schemas;
         server.on('request', (req, res) => fake._handle(req, res));
         server.on('upgrade', (req, socket, head) => {
+          const url = new URL(req.url ?? '', 'http://localhost');
+          if (url.pathname.endsWith('/jupyter-events-ext/events/socket')) {
+            const refusal =
+              fake.refuseEventSockets ??
+              (url.searchParams.get('token') === 'secret' ? null : 403);
+            if (refusal !== null) {
+              fake.refusedEventSockets++;
+              socket.end(
+                `HTTP/1.1 ${refusal} Refused\r\nContent-Length: 0\r\n\r\n`
+              );
+              return;
+            }
+            sockets.handleUpgrade(req, socket, head, ws =>
+              fake._acceptEventSocket(ws, req.url ?? '')
+            );
+            return;
+          }
           if (fake.refuseStreams !== null) {
             socket.end(
               `HTTP/1.1 ${fake.refuseStreams} Refused\r\nContent-Length: 0\r\n\r\n`
@@ -54,11 +71,14 @@ export class FakeServer {
   }
 
   /**
-   * What the server answers to `POST events`:
+   * What the server answers to `POST events`, and to each message on the
+   * events socket:
    * - `ok`: records and answers as the contract says
    * - `unavailable`: 503, records nothing
-   * - `lost`: records, then drops the connection before answering
-   * - `refused`: drops the connection without reading or recording
+   * - `lost`: records, then drops the connection (or closes the socket)
+   *   before answering
+   * - `refused`: drops the connection (closes the socket) without reading
+   *   or recording
    */
   mode: 'ok' | 'unavailable' | 'lost' | 'refused' = 'ok';
 
@@ -70,7 +90,10 @@ export class FakeServer {
   /**
    * Answer a request of this path (after `/jupyter-events-ext/`) before the
    * contract does: a status and a body (JSON unless told), or `hang` to never
-   * answer; nothing is recorded.
+   * answer (until `release`); nothing is recorded. A message on the events
+   * socket is asked about as `('events', 'POST')`, and answered with the
+   * status and the body's fields (a body that is not a JSON object as the
+   * `message`): what the server would answer on the socket to that POST.
    */
   override: (
     route: string,
@@ -86,12 +109,29 @@ export class FakeServer {
   refuseStreams: number | null = null;
 
   /**
-   * Milliseconds `POST events` waits before answering.
+   * The status an events socket upgrade is refused with, `null` to accept
+   * it (when it has the token).
+   */
+  refuseEventSockets: number | null = null;
+
+  /**
+   * How many events socket upgrades were refused.
+   */
+  refusedEventSockets = 0;
+
+  /**
+   * The largest message the events socket reads; a larger one closes it
+   * with code 1009, as the server does beyond twice its `max_body_size`.
+   */
+  maxMessageBytes = Infinity;
+
+  /**
+   * Milliseconds `POST events` (or a socket message) waits before answering.
    */
   delay = 0;
 
   /**
-   * The most `POST events` requests that were in flight at once.
+   * The most `POST events` requests (or socket messages) in flight at once.
    */
   maxInFlight = 0;
 
@@ -106,14 +146,24 @@ export class FakeServer {
   readonly recorded: IEventsClient.IRecord[] = [];
 
   /**
-   * Every `POST events` body received, recorded or not.
+   * Every batch received (`POST events` body or socket message), recorded or
+   * not, and how it came.
    */
-  readonly posts: { events: IEventsClient.IRecord[] }[] = [];
+  readonly posts: {
+    events: IEventsClient.IRecord[];
+    transport: 'post' | 'socket';
+  }[] = [];
 
   /**
    * How many times each id arrived.
    */
   readonly arrivals = new Map<string, number>();
+
+  /**
+   * The events sockets accepted, in order, open or not, and their URLs.
+   */
+  readonly eventSockets: WebSocket[] = [];
+  readonly eventSocketUrls: string[] = [];
 
   /**
    * The open stream sockets and the URLs they asked for.
@@ -151,8 +201,8 @@ export class FakeServer {
    * Answer the requests left hanging, as `override` now says.
    */
   release(): void {
-    for (const [req, res] of this._hanging.splice(0)) {
-      void this._handle(req, res);
+    for (const answer of this._hanging.splice(0)) {
+      answer(false);
     }
   }
 
@@ -172,10 +222,10 @@ export class FakeServer {
   answered: string[] = [];
 
   close(): Promise<void> {
-    for (const [, res] of this._hanging) {
-      res.destroy();
+    for (const answer of this._hanging.splice(0)) {
+      answer(true);
     }
-    for (const ws of this.streams) {
+    for (const ws of [...this.streams, ...this.eventSockets]) {
       ws.terminate();
     }
     this._sockets.close();
@@ -188,7 +238,9 @@ export class FakeServer {
     const route = path.split('/jupyter-events-ext/')[1] ?? '';
     const override = this.override(route, req.method ?? 'GET');
     if (override === 'hang') {
-      this._hanging.push([req, res]);
+      this._hanging.push(drop =>
+        drop ? res.destroy() : void this._handle(req, res)
+      );
       return;
     }
     if (override) {
@@ -225,9 +277,87 @@ export class FakeServer {
     for await (const chunk of req) {
       text += chunk;
     }
+    const answer = await this._ingest(text, 'post');
+    if (answer === 'lost') {
+      req.socket.destroy();
+      return;
+    }
+    if (answer.status === 204) {
+      res.writeHead(204);
+      res.end();
+      return;
+    }
+    this._reply(res, answer.status, answer.body);
+  }
+
+  /**
+   * An events socket: each message is answered in turn, the next read once
+   * the one before is answered, as the server does.
+   */
+  private _acceptEventSocket(ws: WebSocket, url: string): void {
+    this.eventSocketUrls.push(url);
+    this.eventSockets.push(ws);
+    let turn = Promise.resolve();
+    ws.on('message', (data: Buffer) => {
+      turn = turn.then(() => this._onEventMessage(ws, data.toString()));
+    });
+  }
+
+  private async _onEventMessage(ws: WebSocket, text: string): Promise<void> {
+    if (ws.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    if (Buffer.byteLength(text) > this.maxMessageBytes) {
+      ws.close(1009, 'Message too big');
+      return;
+    }
+    const override = this.override('events', 'POST');
+    if (override === 'hang') {
+      // The socket waits for this answer, as the server's does.
+      return new Promise(resolve =>
+        this._hanging.push(drop => {
+          resolve(drop ? undefined : this._onEventMessage(ws, text));
+        })
+      );
+    }
+    if (override) {
+      let fields: Record<string, unknown> = {};
+      try {
+        const parsed = JSON.parse(override.body);
+        fields =
+          typeof parsed === 'object' && parsed && !Array.isArray(parsed)
+            ? parsed
+            : { message: override.body };
+      } catch {
+        fields = override.body ? { message: override.body } : {};
+      }
+      ws.send(JSON.stringify({ ...fields, status: override.status }));
+      return;
+    }
+    if (this.mode === 'refused') {
+      ws.terminate();
+      return;
+    }
+    const answer = await this._ingest(text, 'socket');
+    if (answer === 'lost') {
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify({ status: answer.status, ...answer.body }));
+  }
+
+  /**
+   * Record a batch as `POST events` and the events socket both do: the
+   * status and body of the answer, or `lost` when the mode says to give
+   * none.
+   */
+  private async _ingest(
+    text: string,
+    transport: 'post' | 'socket'
+  ): Promise<{ status: number; body?: Record<string, unknown> } | 'lost'> {
     const body = JSON.parse(text);
     const events: IEventsClient.IRecord[] = body.events ?? [body];
-    this.posts.push({ events });
+    this.posts.push({ events, transport });
     this._inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this._inFlight);
     if (this.delay) {
@@ -235,12 +365,13 @@ export class FakeServer {
     }
     this._inFlight--;
     if (this.mode === 'unavailable') {
-      return this._reply(res, 503, { message: 'Unavailable' });
+      return { status: 503, body: { message: 'Unavailable' } };
     }
     if (events.length > this.maxBatch) {
-      return this._reply(res, 413, {
-        message: `A batch holds at most ${this.maxBatch} events.`
-      });
+      return {
+        status: 413,
+        body: { message: `A batch holds at most ${this.maxBatch} events.` }
+      };
     }
     const reply = { accepted: 0, duplicates: 0, rejected: [] as any[] };
     events.forEach((event, index) => {
@@ -258,13 +389,15 @@ export class FakeServer {
       }
     });
     if (this.mode === 'lost') {
-      req.socket.destroy();
-      return;
+      return 'lost';
     }
-    this._reply(res, 200, reply);
+    return { status: 200, body: reply };
   }
 
-  private _hanging: [IncomingMessage, ServerResponse][] = [];
+  /**
+   * The answers held back by `hang`: each answers (or, with `drop`, gives up).
+   */
+  private _hanging: ((drop: boolean) => void)[] = [];
   private _inFlight = 0;
 
   private _reply(res: ServerResponse, status: number, body: unknown) {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { expect, galata, test } from '@jupyterlab/galata';
 import type { Page } from '@playwright/test';
 
-import { EVENTS_ROUTE, flush } from './client';
+import { EVENTS_ROUTE, EventsSocketRoute, flush } from './client';
 import { JupyterServer } from './server';
 import { IEnvelope, SCHEMA, Sink } from './sink';
 
@@ -231,9 +231,16 @@ test.describe('the status-bar item', () => {
   test('shows what waits while the server refuses events, and opens the Event Viewer', async ({
     page
   }) => {
+    // The page takes the routed WebSocket class when it loads.
+    const socket = await EventsSocketRoute.install(page);
+    await page.reload();
     const item = statusItem(page);
     await expect(item).toHaveText(/^Recording · 0 waiting · connected$/);
 
+    // Busy, on the events socket and by POST alike.
+    await socket.set({
+      answer: () => JSON.stringify({ status: 503, message: 'Busy' })
+    });
     await page.route(EVENTS_ROUTE, route =>
       route.request().method() === 'POST'
         ? route.fulfill({ status: 503, body: '{"message": "Busy"}' })
@@ -249,8 +256,10 @@ test.describe('the status-bar item', () => {
       }
     );
     await expect(item).toHaveAttribute('title', /The server failed \(503/);
+    expect(socket.messages.length).toBeGreaterThan(0);
 
     await page.unroute(EVENTS_ROUTE);
+    await socket.set('pass');
     await flush(page);
     await expect(item).toHaveText(/^Recording · 0 waiting · connected$/, {
       timeout: 20000

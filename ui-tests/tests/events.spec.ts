@@ -7,7 +7,13 @@ import {
   test
 } from '@jupyterlab/galata';
 
-import { clientState, EVENTS_ROUTE, flush } from './client';
+import {
+  clientState,
+  EVENTS_ROUTE,
+  EVENTS_SOCKET_ROUTE,
+  EventsSocketRoute,
+  flush
+} from './client';
 import { SCHEMA, Sink } from './sink';
 
 async function openViewer(page: IJupyterLabPageFixture) {
@@ -145,7 +151,15 @@ test.describe('the token', () => {
     page
   }) => {
     const sink = new Sink();
+    // What goes by POST, and on the events socket (which opens in sight
+    // once the page loads again).
     const bodies: string[] = [];
+    page.on('websocket', ws => {
+      if (EVENTS_SOCKET_ROUTE.test(ws.url())) {
+        ws.on('framesent', frame => bodies.push(frame.payload.toString()));
+      }
+    });
+    await page.reload();
     page.on('request', request => {
       if (request.url().includes('/jupyter-events-ext/events')) {
         bodies.push(request.postData() ?? '');
@@ -176,6 +190,7 @@ test.describe('the token', () => {
     expect(JSON.stringify(sink.events())).not.toContain(
       'from-extension-invalid'
     );
+    expect(bodies.join('\n')).toContain('from-extension');
     expect(bodies.join('\n')).not.toContain('from-extension-invalid');
   });
 });
@@ -186,6 +201,11 @@ test.describe('delivery', () => {
   test('with the events endpoint unreachable the UI goes on; every event arrives once when it is back, across a reload', async ({
     page
   }) => {
+    // Unreachable both ways: the events socket and its POST fallback. The
+    // page takes the routed WebSocket class when it loads.
+    const socket = await EventsSocketRoute.install(page.context());
+    await socket.set('refuse');
+    await page.reload();
     const sink = new Sink();
     await page.context().route(EVENTS_ROUTE, route => route.abort());
 
@@ -236,7 +256,10 @@ test.describe('delivery', () => {
     // At most the two events of before the reload (see above), none of after it.
     expect(sink.events(SCHEMA.cellExecution).length).toBeLessThanOrEqual(2);
 
+    expect(socket.refused).toBeGreaterThan(0);
+    expect(socket.messages).toEqual([]);
     await page.context().unroute(EVENTS_ROUTE);
+    await socket.set('pass');
     await expect
       .poll(() => sink.events(SCHEMA.cellExecution).length, { timeout: 60000 })
       .toBe(4);

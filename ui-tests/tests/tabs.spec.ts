@@ -6,7 +6,13 @@ import {
 } from '@jupyterlab/galata';
 import type { Request } from '@playwright/test';
 
-import { clientState, EVENTS_ROUTE, flush } from './client';
+import {
+  batchIds,
+  clientState,
+  EVENTS_ROUTE,
+  EventsSocketRoute,
+  flush
+} from './client';
 import { SCHEMA, Sink } from './sink';
 
 /**
@@ -50,7 +56,7 @@ async function runCell(
 test.describe('two tabs', () => {
   test.setTimeout(240 * 1000);
 
-  test('both run cells offline, one reloads offline: each event is recorded once and posted in one request only', async ({
+  test('both run cells offline, one reloads offline: each event is recorded once and sent in one request or socket message only', async ({
     page,
     baseURL,
     tmpPath,
@@ -75,6 +81,11 @@ test.describe('two tabs', () => {
       }
     });
     await context.route(EVENTS_ROUTE, route => route.abort());
+    // The events socket refused too; the first tab takes the routed
+    // WebSocket class when it loads again.
+    const socket = await EventsSocketRoute.install(context);
+    await socket.set('refuse');
+    await page.reload();
 
     // A workspace of its own: JupyterLab moves a second tab off one in use.
     const second = await galata.initTestPage(
@@ -114,7 +125,9 @@ test.describe('two tabs', () => {
     await page.waitForTimeout(1500);
     expect(sink.events(SCHEMA.cellExecution)).toEqual([]);
 
+    expect(socket.messages).toEqual([]);
     await context.unroute(EVENTS_ROUTE);
+    await socket.set('pass');
     await expect
       .poll(
         async () => {
@@ -138,6 +151,13 @@ test.describe('two tabs', () => {
       ...Array(4).fill('finished'),
       ...Array(4).fill('started')
     ]);
+    // What went on the events socket counts as posts do.
+    for (const { message, answer } of socket.messages) {
+      batchIds(message).forEach(id => attempted.add(id));
+      if (answer !== null) {
+        answered.push(batchIds(message));
+      }
+    }
     // Every event the tabs tried to send is recorded exactly once, and
     // nothing else is.
     const recorded = sink

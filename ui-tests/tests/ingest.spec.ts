@@ -1,0 +1,114 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+import {
+  batchIds,
+  clientState,
+  emitCellRuns,
+  EVENTS_SOCKET_ROUTE,
+  EventsSocketRoute,
+  flush
+} from './client';
+import { SCHEMA, Sink } from './sink';
+
+const EVENTS_POST = /\/jupyter-events-ext\/events(\?|$)/;
+
+/**
+ * The bodies of the `POST events` requests the page makes from now on.
+ */
+function watchPosts(page: IJupyterLabPageFixture): string[] {
+  const posts: string[] = [];
+  page.on('request', request => {
+    if (request.method() === 'POST' && EVENTS_POST.test(request.url())) {
+      posts.push(request.postData() ?? '');
+    }
+  });
+  return posts;
+}
+
+/**
+ * The cell-execution events of these cells the server recorded.
+ */
+function recordedCells(sink: Sink, cells: string[]) {
+  return sink
+    .events(SCHEMA.cellExecution)
+    .filter(event => cells.includes(event.cell_id));
+}
+
+test.describe('how events reach the server', () => {
+  test('events emitted in the page go over the events socket and are recorded once each', async ({
+    page
+  }) => {
+    const frames: string[] = [];
+    const answers: string[] = [];
+    page.on('websocket', ws => {
+      if (EVENTS_SOCKET_ROUTE.test(ws.url())) {
+        ws.on('framesent', frame => frames.push(frame.payload.toString()));
+        ws.on('framereceived', frame => answers.push(frame.payload.toString()));
+      }
+    });
+    // A page of its own, whose socket opens in sight.
+    await page.reload();
+    const posts = watchPosts(page);
+    const sink = new Sink();
+    const cells = ['socket-1', 'socket-2', 'socket-3'];
+
+    await emitCellRuns(page, cells);
+    await flush(page);
+    await expect
+      .poll(() => recordedCells(sink, cells).length, { timeout: 20000 })
+      .toBe(3);
+    await page.waitForTimeout(1000);
+
+    const recorded = recordedCells(sink, cells);
+    expect(recorded.map(event => event.cell_id).sort()).toEqual(cells);
+    const ids = recorded.map(event => event.__id__!);
+    expect(new Set(ids).size).toBe(3);
+    const sent = frames.flatMap(frame => batchIds(frame));
+    for (const id of ids) {
+      expect(sent).toContain(id);
+    }
+    expect(answers.length).toBe(frames.length);
+    expect(JSON.parse(answers[answers.length - 1])).toMatchObject({
+      status: 200
+    });
+    expect(posts).toEqual([]);
+    expect(await clientState(page)).toMatchObject({
+      connected: true,
+      waiting: 0
+    });
+  });
+
+  test('with the events socket refused, events go by POST and are recorded once each', async ({
+    page
+  }) => {
+    const route = await EventsSocketRoute.install(page);
+    await route.set('refuse');
+    await page.reload();
+    const posts = watchPosts(page);
+    const sink = new Sink();
+    const cells = ['post-1', 'post-2', 'post-3'];
+
+    await emitCellRuns(page, cells);
+    await flush(page);
+    await expect
+      .poll(() => recordedCells(sink, cells).length, { timeout: 20000 })
+      .toBe(3);
+    await page.waitForTimeout(1000);
+
+    const recorded = recordedCells(sink, cells);
+    expect(recorded.map(event => event.cell_id).sort()).toEqual(cells);
+    const ids = recorded.map(event => event.__id__!);
+    expect(new Set(ids).size).toBe(3);
+    const posted = posts.flatMap(body => batchIds(body));
+    for (const id of ids) {
+      expect(posted).toContain(id);
+    }
+    expect(route.refused).toBeGreaterThan(0);
+    expect(route.opened).toBe(0);
+    expect(route.messages).toEqual([]);
+    expect(await clientState(page)).toMatchObject({
+      connected: true,
+      waiting: 0
+    });
+  });
+});
