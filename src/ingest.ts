@@ -24,7 +24,9 @@ import { API_NAMESPACE, requestAPI } from './request';
  * server without the route, a proxy that does not pass WebSockets, a refused
  * upgrade: the browser cannot see why) sends that batch by POST instead, and
  * the next ones for a while, so that such a deployment still delivers, and a
- * failing server still says its HTTP status.
+ * failing server still says its HTTP status. So does a socket that opens
+ * but fails before its first answer (a proxy that passes the upgrade, not
+ * the messages).
  */
 export class EventsIngest implements IDisposable {
   /**
@@ -122,6 +124,7 @@ export class EventsIngest implements IDisposable {
       socket.onopen = () => {
         clearTimeout(timer);
         this._opening = null;
+        this._answered = false;
         socket.onclose = event => this._onClose(socket, event);
         socket.onmessage = message => this._onAnswer(socket, message);
         resolve(socket);
@@ -149,6 +152,7 @@ export class EventsIngest implements IDisposable {
     }
     return new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
+        this._unusable();
         this._fail(
           Private.networkError('No answer on the events socket in time.')
         );
@@ -173,6 +177,7 @@ export class EventsIngest implements IDisposable {
       return;
     }
     this._waiting = null;
+    this._answered = true;
     clearTimeout(waiting.timer);
     this._idleTimer = setTimeout(() => this._close(), this._idleTimeout);
     const answer = Private.parse(message.data);
@@ -215,11 +220,24 @@ export class EventsIngest implements IDisposable {
       );
       return;
     }
+    this._unusable();
     this._fail(
       Private.networkError(
         `The events socket closed before its answer (${event.code}).`
       )
     );
+  }
+
+  /**
+   * After a failure on the socket: one that never answered anything is taken
+   * for one that cannot work (a proxy that passes the upgrade, not the
+   * messages), and batches go by POST for a while. One that answered before
+   * (a server restarting) is opened again.
+   */
+  private _unusable(): void {
+    if (!this._answered) {
+      this._postUntil = Date.now() + this._fallbackPeriod;
+    }
   }
 
   /**
@@ -277,6 +295,7 @@ export class EventsIngest implements IDisposable {
       : url;
   }
 
+  private _answered = false;
   private _fallbackPeriod: number;
   private _idleTimeout: number;
   private _idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;

@@ -578,28 +578,37 @@ describe('EventsClient', () => {
     });
 
     it('sends again on a new socket a batch whose socket closed before its answer; the server counts the duplicate', async () => {
-      server.mode = 'lost';
       const events = client();
       await events.listSchemas();
-      await events.emit(CELL_SCHEMA.id, started(1));
+      await events.emit(CELL_SCHEMA.id, started(0));
       await server.waitFor(1);
+      await until(() => events.state.waiting === 0);
+      server.mode = 'lost';
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(2);
       expect(server.eventSockets).toHaveLength(1);
       await until(() => events.state.reason !== null);
       expect(events.state.reason).toMatchObject({ kind: 'unreachable' });
       server.mode = 'ok';
       await until(() => events.state.waiting === 0);
-      expect(ids()).toEqual(['c1']);
-      expect(server.arrivals.get(server.recorded[0].id)).toBe(2);
+      expect(ids()).toEqual(['c0', 'c1']);
+      expect(server.arrivals.get(server.recorded[1].id)).toBe(2);
       expect(server.eventSockets.length).toBeGreaterThanOrEqual(2);
       expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
     });
 
     it('gives up an answer that does not come in time, on a socket of its own: a late answer is never taken for another’s', async () => {
-      let hang = true;
+      let hang = false;
       server.override = (route, method) =>
         hang && route === 'events' && method === 'POST' ? 'hang' : undefined;
       const events = client({ requestTimeout: 300 });
       await events.listSchemas();
+      // The socket answers once, so that a silence later is taken for a lost
+      // answer, not for a socket that cannot work.
+      await events.emit(CELL_SCHEMA.id, started(0));
+      await server.waitFor(1);
+      await until(() => events.state.waiting === 0);
+      hang = true;
       await events.emit(CELL_SCHEMA.id, started(1));
       await until(() => events.state.reason !== null);
       expect(events.state).toMatchObject({
@@ -610,17 +619,18 @@ describe('EventsClient', () => {
       const first = server.eventSockets[0];
       await until(() => first.readyState === first.CLOSED);
       hang = false;
-      await server.waitFor(1);
+      await server.waitFor(2);
       await until(() => events.state.waiting === 0);
       expect(server.eventSockets.length).toBeGreaterThanOrEqual(2);
+      expect(server.posts.every(p => p.transport === 'socket')).toBe(true);
 
       // A late answer, were it read, would refuse the next event.
       first.send(JSON.stringify({ status: 400, message: 'late' }));
       server.release();
       await events.emit(CELL_SCHEMA.id, started(2));
-      await server.waitFor(2);
+      await server.waitFor(3);
       await until(() => events.state.waiting === 0);
-      expect(ids()).toEqual(['c1', 'c2']);
+      expect(ids()).toEqual(['c0', 'c1', 'c2']);
       expect(events.state).toMatchObject({ rejected: 0, reason: null });
     });
 
@@ -650,6 +660,20 @@ describe('EventsClient', () => {
       expect([...server.arrivals.values()]).toEqual([1, 1, 1]);
       expect(server.refusedEventSockets).toBe(1);
       expect(server.eventSockets).toHaveLength(1);
+    });
+
+    it('posts, for a while, when sockets open but never answer (a proxy that passes the upgrade, not the messages)', async () => {
+      server.dropEventSockets = true;
+      const events = client({ socket: { fallbackPeriod: 60 * 1000 } });
+      await events.listSchemas();
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await server.waitFor(1);
+      await events.emit(CELL_SCHEMA.id, started(2));
+      await server.waitFor(2);
+      await until(() => events.state.waiting === 0);
+      expect(server.eventSockets).toHaveLength(1);
+      expect(server.posts.map(p => p.transport)).toEqual(['post', 'post']);
+      expect([...server.arrivals.values()]).toEqual([1, 1]);
     });
 
     it('says why from a refusal answered on the socket, as from a POST’s', async () => {

@@ -115,6 +115,12 @@ export class FakeServer {
   refuseEventSockets: number | null = null;
 
   /**
+   * Accept events socket upgrades, then close each socket at its first
+   * message, unread: a proxy that passes the upgrade but not the messages.
+   */
+  dropEventSockets = false;
+
+  /**
    * How many events socket upgrades were refused.
    */
   refusedEventSockets = 0;
@@ -305,6 +311,10 @@ export class FakeServer {
 
   private async _onEventMessage(ws: WebSocket, text: string): Promise<void> {
     if (ws.readyState !== WebSocket.OPEN) {
+      return;
+    }
+    if (this.dropEventSockets) {
+      ws.terminate();
       return;
     }
     if (Buffer.byteLength(text) > this.maxMessageBytes) {
