@@ -1,12 +1,15 @@
-"""Ingest: events/s through this extension's POST events, against jupyter_server's
-POST /api/events and against the in-process emit of the same logger and sinks.
+"""Ingest: events/s through this extension's events socket and POST events, against
+jupyter_server's POST /api/events and against the in-process emit of the same logger and
+sinks.
 
 One real ``jupyter server`` process on a free loopback port. Both HTTP paths validate the
 same schema (five required properties: three strings, two integers; registered under two
 $ids, since a schema jupyter_server emits is never postable to this extension) and write
 JSON lines to a file of their own: /api/events through a ``logging.FileHandler``, this
 extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
-event of this extension's carries a client id, as the browser's do. The in-process row
+event of this extension's carries a client id, as the browser's do. The browser sends on
+the events socket (one message, one answer) and POSTs only when the socket cannot open;
+both are measured. The in-process row
 runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process. Every row
 is measured in the same ten interleaved rounds, its rate over its time summed across them.
 Events carry the time they happened, as a browser's do, in the form each path reads; the
@@ -18,7 +21,7 @@ root, after ``./scripts/test.sh`` or ``./scripts/lab.sh`` set up ``.venv``::
 
 Goals (issue 12): batched >= 0.5 x in-process emit; batched >= 30 x /api/events; one per
 request >= 1.5 x /api/events; p99 of a 100-event request with 8 clients reported; the hub
-run's server RSS flat.
+run's server RSS flat. They are reported for the browser's path (the socket) and for POST.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import websocket
 from benchmark_event import DATA, SCHEMA, SCHEMA_ID
 
 TOKEN = "bench-token"
@@ -204,15 +208,42 @@ def post_all(port: int, path: str, bodies: list[bytes], expected: int) -> list[f
     return times
 
 
-def concurrently(port: int, bodies_per_client: list[list[bytes]]) -> tuple[float, list[float]]:
-    """Each client POSTs its batches on its own connection, all at once; return the wall
-    time and every request's latency."""
+def send_all(port: int, bodies: list[bytes], expected: int) -> list[float]:
+    """Send every body on one events socket, each after the answer to the one before (as
+    the browser does); return each message's seconds, from sending to its answer."""
+    ws = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/jupyter-events-ext/events/socket",
+        header=[f"Authorization: token {TOKEN}"],
+        timeout=60,
+    )
+    texts = [body.decode() for body in bodies]
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        ws.send(text)
+        answer = ws.recv()
+        times.append(time.perf_counter() - start)
+        status = json.loads(answer)["status"]
+        if status != expected:
+            raise RuntimeError(f"events socket: {answer[:300]}")
+    ws.close()
+    return times
+
+
+def concurrently(
+    port: int, bodies_per_client: list[list[bytes]], transport: str
+) -> tuple[float, list[float]]:
+    """Each client sends its batches on its own connection ("post" or "socket"), all at
+    once; return the wall time and every request's latency."""
     latencies: list[list[float]] = [[] for _ in bodies_per_client]
     start = threading.Barrier(len(bodies_per_client) + 1)
 
     def client(n: int) -> None:
         start.wait()
-        latencies[n] = post_all(port, "/jupyter-events-ext/events", bodies_per_client[n], 200)
+        if transport == "socket":
+            latencies[n] = send_all(port, bodies_per_client[n], 200)
+        else:
+            latencies[n] = post_all(port, "/jupyter-events-ext/events", bodies_per_client[n], 200)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(len(bodies_per_client))]
     for thread in threads:
@@ -280,129 +311,152 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else 0
 
 
+EVENTS = "/jupyter-events-ext/events"
+
+
 def table(port: int, work: Path, pid: int) -> None:
     singles, batches, rounds = 3000, 300, 10
     peer_bodies = [single_body(PEER_SCHEMA_ID, i, with_id=False) for i in range(singles)]
-    ext_bodies = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
-    batch_bodies = [batch_body("batch", b * 100) for b in range(batches)]
+    post_singles = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
+    post_batches = [batch_body("batch", b * 100) for b in range(batches)]
+    socket_singles = [single_body(SCHEMA_ID, singles + i, with_id=True) for i in range(singles)]
+    socket_batches = [batch_body("socket", b * 100) for b in range(batches)]
     in_process = InProcess(work)
     # Warm up every path (imports, validator compilation, connection set-up, the
     # allocator's first pages) for about as long as a round.
     post_all(port, "/api/events", [single_body(PEER_SCHEMA_ID, 0, False)] * 300, 204)
-    post_all(port, "/jupyter-events-ext/events", [single_body(SCHEMA_ID, singles, True)] * 300, 204)
-    post_all(port, "/jupyter-events-ext/events", [batch_body("warm", 0)] * 30, 200)
+    post_all(port, EVENTS, [single_body(SCHEMA_ID, 2 * singles, True)] * 300, 204)
+    post_all(port, EVENTS, [batch_body("warm", 0)] * 30, 200)
+    send_all(port, [single_body(SCHEMA_ID, 2 * singles, True)] * 300, 204)
+    send_all(port, [batch_body("warm", 0)] * 30, 200)
     in_process.emit(batches * 100 // rounds)
     peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
 
     # Interleaved rounds, so that a slow moment of the machine hits every path alike;
     # every path's rate is its events over its time summed across the rounds. The CPU
     # time is the server's (the in-process row's own), which the client's does not blur.
-    totals = {"peer": 0.0, "single": 0.0, "batch": 0.0, "emit": 0.0}
+    paths = {
+        "peer": (post_all, "/api/events", peer_bodies, 204),
+        "post single": (post_all, EVENTS, post_singles, 204),
+        "post batch": (post_all, EVENTS, post_batches, 200),
+        "socket single": (send_all, None, socket_singles, 204),
+        "socket batch": (send_all, None, socket_batches, 200),
+    }
+    totals = dict.fromkeys([*paths, "emit"], 0.0)
     cpu = dict.fromkeys(totals, 0.0)
-
-    def timed(name: str, path: str, bodies: list[bytes], expected: int) -> None:
-        before = cpu_seconds(pid)
-        totals[name] += sum(post_all(port, path, bodies, expected))
-        cpu[name] += cpu_seconds(pid) - before
-
     for r in range(rounds):
-        part = slice(r * singles // rounds, (r + 1) * singles // rounds)
-        bpart = slice(r * batches // rounds, (r + 1) * batches // rounds)
-        timed("peer", "/api/events", peer_bodies[part], 204)
-        timed("single", "/jupyter-events-ext/events", ext_bodies[part], 204)
-        timed("batch", "/jupyter-events-ext/events", batch_bodies[bpart], 200)
+        for name, (send, path, bodies, expected) in paths.items():
+            part = bodies[r * len(bodies) // rounds : (r + 1) * len(bodies) // rounds]
+            before = cpu_seconds(pid)
+            if path is None:
+                totals[name] += sum(send(port, part, expected))
+            else:
+                totals[name] += sum(send(port, path, part, expected))
+            cpu[name] += cpu_seconds(pid) - before
         seconds, cpu_used = in_process.emit(batches * 100 // rounds)
         totals["emit"] += seconds
         cpu["emit"] += cpu_used
-    emit_rate = batches * 100 / totals["emit"]
     in_process.sink.close()
+    events = {
+        "peer": singles,
+        "post single": singles,
+        "post batch": batches * 100,
+        "socket single": singles,
+        "socket batch": batches * 100,
+        "emit": batches * 100,
+    }
 
     clients = 8
-    per_client = [[batch_body(f"c{n}", k * 100) for k in range(40)] for n in range(clients)]
-    before = cpu_seconds(pid)
-    wall, latencies = concurrently(port, per_client)
-    concurrent_cpu = cpu_seconds(pid) - before
+    concurrent: dict[str, tuple[float, float, list[float]]] = {}
+    for transport in ("post", "socket"):
+        per_client = [
+            [batch_body(f"{transport}-c{n}", k * 100) for k in range(40)] for n in range(clients)
+        ]
+        before = cpu_seconds(pid)
+        wall, latencies = concurrently(port, per_client, transport)
+        concurrent[transport] = (wall, cpu_seconds(pid) - before, latencies)
+        events[f"{transport} concurrent"] = clients * 40 * 100
 
     peer_lines = line_count(work / "peer.jsonl") - peer_before
     ext_lines = line_count(work / "ext.jsonl") - ext_before
     assert peer_lines == singles, peer_lines
-    assert ext_lines == singles + batches * 100 + clients * 40 * 100, ext_lines
+    assert ext_lines == sum(count for key, count in events.items() if key not in ("peer", "emit"))
 
-    peer_rate = singles / totals["peer"]
-    single_rate = singles / totals["single"]
-    batch_rate = batches * 100 / totals["batch"]
-    concurrent_rate = clients * 40 * 100 / wall
+    rate = {key: events[key] / totals[key] for key in totals}
+    for transport, (wall, seconds, _) in concurrent.items():
+        rate[f"{transport} concurrent"] = events[f"{transport} concurrent"] / wall
+        cpu[f"{transport} concurrent"] = seconds
     print(f"Ingest: one jupyter server on 127.0.0.1:{port}; the same schema on every path")
     print()
-    print("| path | events/s | x /api/events | x in-process emit | CPU µs per event |")
+    print("| path | events/s | x /api/events | x in-process emit | server CPU µs per event |")
     print("|---|---:|---:|---:|---:|")
-    events = {"peer": singles, "single": singles, "batch": batches * 100, "emit": batches * 100}
     rows = [
-        ("in-process `emit(durable=True)`, same logger and sinks", emit_rate, cpu["emit"], "emit"),
-        ("jupyter_server `POST /api/events`, 1 per request", peer_rate, cpu["peer"], "peer"),
-        ("`POST jupyter-events-ext/events`, 1 per request", single_rate, cpu["single"], "single"),
-        ("`POST jupyter-events-ext/events`, 100 per request", batch_rate, cpu["batch"], "batch"),
-        (
-            f"`POST jupyter-events-ext/events`, 100 per request, {clients} clients",
-            concurrent_rate,
-            concurrent_cpu,
-            None,
-        ),
+        ("emit", "in-process `emit(durable=True)`, same logger and sinks"),
+        ("peer", "jupyter_server `POST /api/events`, 1 per request"),
+        ("post single", "`POST jupyter-events-ext/events`, 1 per request"),
+        ("post batch", "`POST jupyter-events-ext/events`, 100 per request"),
+        ("post concurrent", f"`POST ...events`, 100 per request, {clients} clients"),
+        ("socket single", "events socket, 1 per message"),
+        ("socket batch", "events socket, 100 per message"),
+        ("socket concurrent", f"events socket, 100 per message, {clients} clients"),
     ]
-    for name, rate, seconds, key in rows:
-        count = events[key] if key else clients * 40 * 100
+    for key, name in rows:
         print(
-            f"| {name} | {rate:,.0f} | {rate / peer_rate:.2f} | {rate / emit_rate:.2f} | "
-            f"{seconds / count * 1e6:.1f} |"
+            f"| {name} | {rate[key]:,.0f} | {rate[key] / rate['peer']:.2f} | "
+            f"{rate[key] / rate['emit']:.2f} | {cpu[key] / events[key] * 1e6:.1f} |"
         )
     print()
-    print(
-        f"100-event requests, {clients} concurrent clients: p50 "
-        f"{percentile(latencies, 50) * 1000:.1f} ms, p99 {percentile(latencies, 99) * 1000:.1f} ms"
-    )
-    print(
-        f"batched / in-process emit = {batch_rate / emit_rate:.2f} (goal >= 0.5); "
-        f"batched / /api/events = {batch_rate / peer_rate:.1f} (goal >= 30); "
-        f"single / /api/events = {single_rate / peer_rate:.2f} (goal >= 1.5)"
-    )
-    per_event = {key: cpu[key] / count for key, count in events.items()}
-    print(
-        f"CPU per event: batched over HTTP (server) / in-process emit = "
-        f"{per_event['batch'] / per_event['emit']:.2f}; /api/events / batched = "
-        f"{per_event['peer'] / per_event['batch']:.1f}"
-    )
+    for transport, (_, _, latencies) in concurrent.items():
+        print(
+            f"100-event {'requests' if transport == 'post' else 'messages'} ({transport}), "
+            f"{clients} concurrent clients: p50 {percentile(latencies, 50) * 1000:.1f} ms, "
+            f"p99 {percentile(latencies, 99) * 1000:.1f} ms"
+        )
+    for transport in ("socket", "post"):
+        print(
+            f"{transport}: batched / in-process emit = "
+            f"{rate[f'{transport} batch'] / rate['emit']:.2f} (goal >= 0.5); "
+            f"batched / /api/events = {rate[f'{transport} batch'] / rate['peer']:.1f} "
+            f"(goal >= 30); single / /api/events = "
+            f"{rate[f'{transport} single'] / rate['peer']:.2f} (goal >= 1.5)"
+        )
     print(f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension)")
 
 
 def hub(port: int, work: Path, pid: int, clients: int = 50, total: int = 1_000_000) -> None:
-    """50 clients posting batches at once, for a million events, in five rounds; the
-    server's RSS after each round shows whether it stays flat once its windows are full
-    (the last 100,000 ids, the stream's 10,000 events)."""
+    """50 clients sending batches at once, for a million events, in five rounds, on the
+    events socket and then by POST; the server's RSS after each round shows whether it
+    stays flat once its windows are full (the last 100,000 ids, the stream's 10,000
+    events)."""
     rounds = 5
     per_client = total // rounds // clients // 100
-    before = line_count(work / "ext.jsonl")
-    rss = [rss_mb(pid)]
-    wall = 0.0
-    latencies: list[float] = []
-    for r in range(rounds):
-        bodies = [
-            [batch_body(f"hub{r}-{n}", k * 100) for k in range(per_client)] for n in range(clients)
-        ]
-        seconds, round_latencies = concurrently(port, bodies)
-        wall += seconds
-        latencies += round_latencies
-        rss.append(rss_mb(pid))
-    written = line_count(work / "ext.jsonl") - before
-    assert written == rounds * clients * per_client * 100, written
     print()
-    print(f"Hub-scale: {clients} concurrent clients, {written:,} events in batches of 100")
-    print("| events/s | p50 per request | p99 per request | server RSS: start, after each fifth |")
-    print("|---:|---:|---:|---|")
-    print(
-        f"| {written / wall:,.0f} | {percentile(latencies, 50) * 1000:.1f} ms | "
-        f"{percentile(latencies, 99) * 1000:.1f} ms | "
-        f"{', '.join(f'{mb:.0f}' for mb in rss)} MB |"
-    )
+    print(f"Hub-scale: {clients} concurrent clients, {total:,} events in batches of 100, per path")
+    print()
+    print("| path | events/s | p50 per batch | p99 per batch | server RSS: start, each fifth |")
+    print("|---|---:|---:|---:|---|")
+    for transport in ("socket", "post"):
+        before = line_count(work / "ext.jsonl")
+        rss = [rss_mb(pid)]
+        wall = 0.0
+        latencies: list[float] = []
+        for r in range(rounds):
+            bodies = [
+                [batch_body(f"hub-{transport}{r}-{n}", k * 100) for k in range(per_client)]
+                for n in range(clients)
+            ]
+            seconds, round_latencies = concurrently(port, bodies, transport)
+            wall += seconds
+            latencies += round_latencies
+            rss.append(rss_mb(pid))
+        written = line_count(work / "ext.jsonl") - before
+        assert written == rounds * clients * per_client * 100, written
+        name = "events socket" if transport == "socket" else "`POST jupyter-events-ext/events`"
+        print(
+            f"| {name} | {written / wall:,.0f} | {percentile(latencies, 50) * 1000:.1f} ms | "
+            f"{percentile(latencies, 99) * 1000:.1f} ms | "
+            f"{', '.join(f'{mb:.0f}' for mb in rss)} MB |"
+        )
 
 
 def main() -> None:
