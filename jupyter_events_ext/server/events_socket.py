@@ -12,6 +12,7 @@ from tornado import websocket
 
 from .event_shape import EventRejected
 from .ingest import record_body
+from .metrics import EVENTS_SOCKET_ANSWERS, EVENTS_SOCKETS
 from .sockets import JsonRefusingWebSocket
 
 if TYPE_CHECKING:
@@ -44,12 +45,23 @@ class EventsWebSocket(JsonRefusingWebSocket):
     def max_message_size(self) -> int:
         return OVERSIZE_READ * self.limits.max_body_size
 
+    _counted = False
+
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
         self._user = self.current_user.username
+        EVENTS_SOCKETS.inc()
+        self._counted = True
+
+    def on_close(self) -> None:
+        if self._counted:
+            EVENTS_SOCKETS.dec()
+            self._counted = False
+        super().on_close()
 
     async def on_message(self, message: str | bytes) -> None:
         answer = self._answer(message)
+        _answers(answer["status"]).inc()
         # Gone before its answer: the client sends the events again, as duplicates.
         with contextlib.suppress(websocket.WebSocketClosedError):
             await self.write_message(json.dumps(answer))
@@ -67,6 +79,17 @@ class EventsWebSocket(JsonRefusingWebSocket):
         if account.failure is not None:
             self.log.error("jupyter_events_ext: %s", account.failure)
         return {"status": account.status, **(account.reply or {})}
+
+
+_answer_counters: dict[int, Any] = {}
+
+
+def _answers(status: int) -> Any:
+    """The answer counter of ``status``, looked up once."""
+    counter = _answer_counters.get(status)
+    if counter is None:
+        counter = _answer_counters[status] = EVENTS_SOCKET_ANSWERS.labels(str(status))
+    return counter
 
 
 default_handlers = [(r"/jupyter-events-ext/events/socket", EventsWebSocket)]

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import REGISTRY, Counter
+from prometheus_client import REGISTRY, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from ..events.errors import SinkError
@@ -61,6 +61,17 @@ SINK_WRITE_FAILURES = Counter(
     f"{PREFIX}sink_write_failures",
     "Client events a sink failed to write (the client was answered 503), by sink.",
     ["sink"],
+)
+
+EVENTS_SOCKETS = Gauge(
+    f"{PREFIX}events_sockets",
+    "Events sockets open now: browsers sending events on a WebSocket rather than by POST.",
+)
+EVENTS_SOCKET_ANSWERS = Counter(
+    f"{PREFIX}events_socket_answers",
+    "Messages answered on the events socket, by the status of the answer (what jupyter_server's "
+    "http_request_duration_seconds counts for POST events).",
+    ["status"],
 )
 
 

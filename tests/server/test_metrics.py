@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import socket
 
@@ -118,6 +119,31 @@ async def test_stream_subscribers_and_buffer_bytes(jp_fetch, jp_ws_fetch, post, 
             break
         await asyncio.sleep(0.02)
     assert value(await scrape(jp_fetch), "jupyter_events_ext_stream_subscribers") == 0
+
+
+async def test_events_sockets_and_their_answers_by_status(jp_fetch, jp_ws_fetch):
+    before = await scrape(jp_fetch)
+    assert value(before, "jupyter_events_ext_events_sockets") == 0
+    ws = await jp_ws_fetch("jupyter-events-ext", "events", "socket")
+    try:
+        for body in ('{"events": []}', "not json", json.dumps(command()), json.dumps(command())):
+            await ws.write_message(body)
+            await ws.read_message()
+        during = await scrape(jp_fetch)
+        assert value(during, "jupyter_events_ext_events_sockets") == 1
+        answers = "jupyter_events_ext_events_socket_answers_total"
+        assert delta(before, during, answers, status="200") == 1
+        assert delta(before, during, answers, status="400") == 1
+        assert delta(before, during, answers, status="204") == 2
+        recorded = "jupyter_events_ext_events_recorded_total"
+        assert delta(before, during, recorded, schema=COMMAND) == 2
+    finally:
+        ws.close()
+    for _ in range(100):  # the server hears the close asynchronously
+        if value(await scrape(jp_fetch), "jupyter_events_ext_events_sockets") == 0:
+            break
+        await asyncio.sleep(0.02)
+    assert value(await scrape(jp_fetch), "jupyter_events_ext_events_sockets") == 0
 
 
 def closed_port() -> int:
