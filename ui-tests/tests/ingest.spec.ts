@@ -26,12 +26,29 @@ function watchPosts(page: IJupyterLabPageFixture): string[] {
 }
 
 /**
- * The cell-execution events of these cells the server recorded.
+ * Emit a cell-execution event for each of `cells` in the page, send them,
+ * and check that the server recorded each exactly once; return their ids.
  */
-function recordedCells(sink: Sink, cells: string[]) {
-  return sink
-    .events(SCHEMA.cellExecution)
-    .filter(event => cells.includes(event.cell_id));
+async function recordedOnce(
+  page: IJupyterLabPageFixture,
+  cells: string[]
+): Promise<string[]> {
+  const sink = new Sink();
+  const recorded = () =>
+    sink
+      .events(SCHEMA.cellExecution)
+      .filter(event => cells.includes(event.cell_id));
+  await emitCellRuns(page, cells);
+  await flush(page);
+  await expect
+    .poll(() => recorded().length, { timeout: 20000 })
+    .toBe(cells.length);
+  await page.waitForTimeout(1000); // time for a copy to arrive, were one sent
+  const events = recorded();
+  expect(events.map(event => event.cell_id).sort()).toEqual(cells);
+  const ids = events.map(event => event.__id__!);
+  expect(new Set(ids).size).toBe(cells.length);
+  return ids;
 }
 
 test.describe('how events reach the server', () => {
@@ -49,20 +66,8 @@ test.describe('how events reach the server', () => {
     // A page of its own, whose socket opens in sight.
     await page.reload();
     const posts = watchPosts(page);
-    const sink = new Sink();
-    const cells = ['socket-1', 'socket-2', 'socket-3'];
 
-    await emitCellRuns(page, cells);
-    await flush(page);
-    await expect
-      .poll(() => recordedCells(sink, cells).length, { timeout: 20000 })
-      .toBe(3);
-    await page.waitForTimeout(1000);
-
-    const recorded = recordedCells(sink, cells);
-    expect(recorded.map(event => event.cell_id).sort()).toEqual(cells);
-    const ids = recorded.map(event => event.__id__!);
-    expect(new Set(ids).size).toBe(3);
+    const ids = await recordedOnce(page, ['socket-1', 'socket-2', 'socket-3']);
     const sent = frames.flatMap(frame => batchIds(frame));
     for (const id of ids) {
       expect(sent).toContain(id);
@@ -85,20 +90,8 @@ test.describe('how events reach the server', () => {
     await route.set('refuse');
     await page.reload();
     const posts = watchPosts(page);
-    const sink = new Sink();
-    const cells = ['post-1', 'post-2', 'post-3'];
 
-    await emitCellRuns(page, cells);
-    await flush(page);
-    await expect
-      .poll(() => recordedCells(sink, cells).length, { timeout: 20000 })
-      .toBe(3);
-    await page.waitForTimeout(1000);
-
-    const recorded = recordedCells(sink, cells);
-    expect(recorded.map(event => event.cell_id).sort()).toEqual(cells);
-    const ids = recorded.map(event => event.__id__!);
-    expect(new Set(ids).size).toBe(3);
+    const ids = await recordedOnce(page, ['post-1', 'post-2', 'post-3']);
     const posted = posts.flatMap(body => batchIds(body));
     for (const id of ids) {
       expect(posted).toContain(id);
