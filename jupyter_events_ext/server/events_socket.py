@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
@@ -62,6 +63,9 @@ class EventsWebSocket(JsonRefusingWebSocket):
     async def on_message(self, message: str | bytes) -> None:
         answer = self._answer(message)
         _answers(answer["status"]).inc()
+        # As every API request does (POST events included): JupyterHub's idle culler reads
+        # it, and a browser sending events one way is as active as one sending them the other.
+        self.settings["api_last_activity"] = datetime.now(timezone.utc)
         # Gone before its answer: the client sends the events again, as duplicates.
         with contextlib.suppress(websocket.WebSocketClosedError):
             await self.write_message(json.dumps(answer))

@@ -154,3 +154,18 @@ async def test_a_client_that_does_not_read_its_answers_is_not_read_either(
     opcode, _ = await asyncio.wait_for(read_frame(reader), 10)
     assert opcode == CLOSE
     writer.close()
+
+
+async def test_a_message_counts_as_activity_as_a_post_does(
+    open_socket, post, jp_serverapp, read_sink
+):
+    """JupyterHub's idle culler reads api_last_activity: sending events on the socket keeps
+    a server as active as posting them."""
+    settings = jp_serverapp.web_app.settings
+    assert (await post(command("posted"))).code == 204
+    after_post = settings["api_last_activity"]
+    events_socket = await open_socket()
+    await asyncio.sleep(0.01)
+    await events_socket.write_message(json.dumps(command("sent")))
+    assert await answer(events_socket) == {"status": 204}
+    assert settings["api_last_activity"] > after_post
