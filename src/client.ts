@@ -141,7 +141,8 @@ export class EventsClient implements IEventsClient {
       durable: this._queue.isDurable,
       waiting: this._queue.size,
       dropped: this._queue.dropped,
-      rejected: this._rejected
+      rejected: this._rejected,
+      transport: this._ingest.transport
     };
   }
 
@@ -399,6 +400,7 @@ export class EventsClient implements IEventsClient {
     }
     let reply: unknown;
     this._inFlight = new Set(batch.map(([record]) => record.id));
+    const transport = this._ingest.transport;
     try {
       // The events socket, or POST: the same answers either way.
       reply = await this._ingest.send(
@@ -425,6 +427,9 @@ export class EventsClient implements IEventsClient {
       throw error;
     } finally {
       this._inFlight = new Set();
+      if (this._ingest.transport !== transport) {
+        this._changed();
+      }
     }
     if (!Private.accountsFor(reply, batch.length)) {
       // A proxy's page, or a server that does not speak this API: nothing

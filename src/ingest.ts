@@ -3,6 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
 import { API_NAMESPACE, requestAPI } from './request';
+import type { IEventsClient } from './tokens';
 
 /**
  * The way event batches reach the server: the events socket
@@ -44,6 +45,13 @@ export class EventsIngest implements IDisposable {
    * The server settings of the socket and the POST.
    */
   readonly serverSettings: ServerConnection.ISettings;
+
+  /**
+   * How the last batch was sent, `null` before the first.
+   */
+  get transport(): IEventsClient.Transport | null {
+    return this._transport;
+  }
 
   /**
    * Whether the transport is disposed.
@@ -144,6 +152,7 @@ export class EventsIngest implements IDisposable {
     timeout: number
   ): Promise<unknown> {
     clearTimeout(this._idleTimer);
+    this._transport = 'socket';
     if (socket.readyState !== Private.OPEN) {
       this._close();
       return Promise.reject(
@@ -275,6 +284,7 @@ export class EventsIngest implements IDisposable {
   }
 
   private _post(body: string, timeout: number): Promise<unknown> {
+    this._transport = 'post';
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeout);
     return requestAPI<unknown>(
@@ -304,6 +314,7 @@ export class EventsIngest implements IDisposable {
   private _opening: (() => void) | null = null;
   private _postUntil = 0;
   private _socket: WebSocket | null = null;
+  private _transport: IEventsClient.Transport | null = null;
   private _waiting: Private.IWaiting | null = null;
 }
 

@@ -98,9 +98,13 @@ export class EventsStatus extends Widget {
     const connection = state.connected
       ? trans.__('connected')
       : Private.shortReason(state.reason, trans);
-    const connectionTitle = state.connected
-      ? trans.__('The server takes events.')
-      : (state.reason?.message ?? trans.__('The server does not answer.'));
+    const connectionTitle = !state.connected
+      ? (state.reason?.message ?? trans.__('The server does not answer.'))
+      : state.transport === 'post'
+        ? trans.__(
+            'The server takes events, by HTTP POST: the events socket could not be used (a proxy that does not pass WebSockets?).'
+          )
+        : trans.__('The server takes events.');
 
     const text = [capture, waiting, connection].join(' · ');
     const title = [

@@ -189,7 +189,18 @@ export namespace IEventsClient {
      * How many events the server refused (they are not retried).
      */
     readonly rejected: number;
+    /**
+     * How the last batch was sent: on the events socket, by `POST` (the
+     * socket could not open, or failed before its first answer), or `null`
+     * before the first.
+     */
+    readonly transport: Transport | null;
   }
+
+  /**
+   * A way batches reach the server.
+   */
+  export type Transport = 'socket' | 'post';
 
   /**
    * An event as the server records and streams it.

@@ -564,7 +564,11 @@ describe('EventsClient', () => {
         '/a%40b/jupyter-events-ext/events/socket?token=secret'
       ]);
       expect([...server.arrivals.values()]).toEqual([1, 1, 1, 1, 1]);
-      expect(events.state).toMatchObject({ connected: true, rejected: 0 });
+      expect(events.state).toMatchObject({
+        connected: true,
+        rejected: 0,
+        transport: 'socket'
+      });
     });
 
     it('opens no socket while there is nothing to send', async () => {
@@ -641,6 +645,7 @@ describe('EventsClient', () => {
       await events.emit(CELL_SCHEMA.id, started(1));
       await server.waitFor(1);
       expect(server.refusedEventSockets).toBe(1);
+      await until(() => events.state.transport === 'post');
       // The socket would open now, but the client does not try it yet.
       server.refuseEventSockets = null;
       await events.emit(CELL_SCHEMA.id, started(2));
@@ -658,6 +663,7 @@ describe('EventsClient', () => {
       ]);
       expect(ids()).toEqual(['c1', 'c2', 'c3']);
       expect([...server.arrivals.values()]).toEqual([1, 1, 1]);
+      await until(() => events.state.transport === 'socket');
       expect(server.refusedEventSockets).toBe(1);
       expect(server.eventSockets).toHaveLength(1);
     });

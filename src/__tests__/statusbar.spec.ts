@@ -65,6 +65,22 @@ describe('EventsStatus', () => {
     expect(status.node.getAttribute('role')).toBe('button');
   });
 
+  it('says when events go by POST because the events socket cannot be used', async () => {
+    server.refuseEventSockets = 404;
+    status = new EventsStatus({ client, commands, trans });
+    await client.emit(COMMAND, { command_id: 'test:run' });
+    await server.waitFor(1);
+    await until(
+      () => client.state.transport === 'post' && client.state.waiting === 0
+    );
+    status.refresh();
+
+    expect(status.node.textContent).toBe('Recording · 0 waiting · connected');
+    expect(status.node.title.split('\n')[2]).toBe(
+      'The server takes events, by HTTP POST: the events socket could not be used (a proxy that does not pass WebSockets?).'
+    );
+  });
+
   it('counts the events waiting while the server fails, and says why', async () => {
     status = new EventsStatus({ client, commands, trans });
     server.mode = 'unavailable';

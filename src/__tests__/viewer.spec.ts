@@ -317,7 +317,8 @@ describe('EventViewer', () => {
       durable: true,
       waiting: 12,
       dropped: 3,
-      rejected: 0
+      rejected: 0,
+      transport: 'socket'
     };
     client.stateChanged.emit(client.state);
     expect(text('.jp-EventViewer-delivery')).toBe(

@@ -37,7 +37,8 @@ export class FakeClient {
     durable: true,
     waiting: 0,
     dropped: 0,
-    rejected: 0
+    rejected: 0,
+    transport: null
   };
   stateChanged = new Signal<this, IEventsClient.IState>(this);
   subscribe() {
