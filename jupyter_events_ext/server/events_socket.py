@@ -32,6 +32,8 @@ class EventsWebSocket(JsonRefusingWebSocket):
     every sink has what it recorded. The next message is read once the answer is
     written: a client that does not read its answers is not read either."""
 
+    _counted = False  # in the open-sockets gauge (a refused upgrade never is)
+
     def initialize(self, recorder: ClientEventRecorder, limits: Limits) -> None:
         self.recorder = recorder
         self.limits = limits
@@ -45,8 +47,6 @@ class EventsWebSocket(JsonRefusingWebSocket):
     @property
     def max_message_size(self) -> int:
         return OVERSIZE_READ * self.limits.max_body_size
-
-    _counted = False
 
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)

@@ -9,10 +9,11 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .event_shape import EventRejected
-from .ingest import Limits, record_body
+from .ingest import record_body
 
 if TYPE_CHECKING:
     from ..events.schema_registry import SchemaRegistry
+    from .ingest import Limits
     from .policy import ClientSchemaPolicy
     from .recorder import ClientEventRecorder
     from .stream import EventStream
