@@ -1,6 +1,12 @@
 import { readFileSync } from 'fs';
 
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
+import type { Locator } from '@playwright/test';
 
 import { clientState, emitCellRuns, flush } from './client';
 import { JupyterServer } from './server';
@@ -33,15 +39,50 @@ function button(page: IJupyterLabPageFixture, command: string) {
   );
 }
 
+/**
+ * Resolve once the number of `rows` has not changed for 1.5 s (longer than
+ * the client's batch interval).
+ */
+async function settled(rows: Locator): Promise<void> {
+  let last = -1;
+  await expect
+    .poll(
+      async () => {
+        const count = await rows.count();
+        const same = count === last;
+        last = count;
+        return same;
+      },
+      { intervals: [1500], timeout: 30000 }
+    )
+    .toBe(true);
+}
+
 async function openViewer(page: IJupyterLabPageFixture) {
   await execute(page, 'jupyter-events-ext:open-viewer');
   const panel = page.locator(PANEL);
   await expect(panel.locator('.jp-EventViewer-connection')).toHaveText('Live');
-  // The viewer opens on the server's recent history: start from a clean list.
+  // The viewer opens on the server's recent history, and what the page
+  // captured so far may still be on its way: send it, let the list settle,
+  // then start from a clean list.
+  const rows = panel.locator('.jp-EventViewer-row');
+  await flush(page);
+  await settled(rows);
   await button(page, 'viewer-clear').click();
-  await expect(panel.locator('.jp-EventViewer-row')).toHaveCount(0);
+  await expect(rows).toHaveCount(0);
   return panel;
 }
+
+// The Viewer's own commands (clear, pause, ...) are not captured here, so that
+// the list a test cleared stays clear.
+test.use({
+  mockSettings: {
+    ...galata.DEFAULT_SETTINGS,
+    'jupyter-events-ext:plugin': {
+      commandDeny: ['helpmenu:get-kernel', 'jupyter-events-ext:*']
+    }
+  }
+});
 
 test.describe('the Event Viewer', () => {
   test('its commands are in the palette, under "Events", and act on the Viewer', async ({
