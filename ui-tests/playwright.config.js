@@ -12,24 +12,18 @@ process.env.JUPYTER_EVENTS_EXT_GALATA_PORT = port;
 process.env.TARGET_URL = process.env.TARGET_URL || `http://localhost:${port}`;
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
+// This run's files, which workers find through the environment (they load this
+// file too, and inherit the paths rather than make new ones).
+const runDir = path.join(
+  os.tmpdir(),
+  `jupyter-events-ext-galata-${process.pid}`
+);
 // The server's JSON-lines sink, which the tests read (jupyter_server_test_config.py).
-// Workers load this file too: they inherit the path rather than make a new one.
 process.env.JUPYTER_EVENTS_EXT_SINK =
-  process.env.JUPYTER_EVENTS_EXT_SINK ||
-  path.join(
-    os.tmpdir(),
-    `jupyter-events-ext-galata-${process.pid}`,
-    'events.jsonl'
-  );
-
+  process.env.JUPYTER_EVENTS_EXT_SINK || path.join(runDir, 'events.jsonl');
 // The server's snapshot store, which the snapshot test reads.
 process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS =
-  process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS ||
-  path.join(
-    os.tmpdir(),
-    `jupyter-events-ext-galata-${process.pid}`,
-    'snapshots'
-  );
+  process.env.JUPYTER_EVENTS_EXT_SNAPSHOTS || path.join(runDir, 'snapshots');
 
 const chromium =
   process.env.CHROMIUM_PATH ||
