@@ -18,7 +18,7 @@ from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
-from . import events_socket, handlers, snapshots, websocket
+from . import events_socket, rest, snapshots, stream_socket
 from .forwarding import ServerEventForwarder
 from .ingest import Limits
 from .metrics import MeteredRecorder, ServerMetrics
@@ -402,23 +402,23 @@ class EventsExtensionApp(ExtensionApp):
         # Each handler is given the few objects it works with, and nothing else.
         limits = Limits(max_body_size=self.max_body_size, max_batch_size=self.max_batch_size)
         needs = {
-            handlers.SchemasHandler: {
+            rest.SchemasHandler: {
                 "registry": self.event_logger.schemas,
                 "policy": self.policy,
             },
-            handlers.EventsHandler: {"recorder": self.recorder, "limits": limits},
+            rest.EventsHandler: {"recorder": self.recorder, "limits": limits},
             events_socket.EventsWebSocket: {"recorder": self.recorder, "limits": limits},
-            handlers.InfoHandler: {"info": self.info(), "stream": self.stream},
-            websocket.StreamWebSocket: {"stream": self.stream},
+            rest.InfoHandler: {"info": self.info(), "stream": self.stream},
+            stream_socket.StreamWebSocket: {"stream": self.stream},
             snapshots.SnapshotsHandler: {
                 "store": snapshots.SnapshotStore(self.snapshot_dir) if self.snapshot_dir else None,
                 "max_bytes": self.snapshot_max_bytes,
             },
         }
         routes = [
-            *handlers.default_handlers,
+            *rest.default_handlers,
             *events_socket.default_handlers,
-            *websocket.default_handlers,
+            *stream_socket.default_handlers,
             *snapshots.default_handlers,
         ]
         for pattern, handler in routes:

@@ -19,7 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from .event_shape import clip
-from .handlers import AUTH_RESOURCE
+from .rest import AUTH_RESOURCE
 
 
 class SnapshotStore:

@@ -11,7 +11,7 @@ from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web, websocket
 
-from .handlers import AUTH_RESOURCE
+from .rest import AUTH_RESOURCE
 
 # The kernel's send buffer for a socket, fixed rather than autotuned (up to megabytes): what
 # a client has not read waits where it is counted (a subscriber's queue; the events socket

@@ -16,7 +16,7 @@ from posted_events import CELL, COMMAND, DOCUMENT, command
 from referencing import Registry, Resource
 
 import jupyter_events_ext.server
-from jupyter_events_ext.server import events_socket, handlers, snapshots, websocket
+from jupyter_events_ext.server import events_socket, rest, snapshots, stream_socket
 from jupyter_events_ext.server.app import SHIPPED_SCHEMAS
 
 SPEC_PATH = Path(jupyter_events_ext.server.__file__).parent / "rest-api.yml"
@@ -52,9 +52,9 @@ def test_spec_is_valid_openapi():
 
 def test_spec_names_every_route_and_no_other():
     every = [
-        *handlers.default_handlers,
+        *rest.default_handlers,
         *events_socket.default_handlers,
-        *websocket.default_handlers,
+        *stream_socket.default_handlers,
         *snapshots.default_handlers,
     ]
     routes = {pattern for pattern, _ in every}
