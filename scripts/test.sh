@@ -26,6 +26,9 @@ jlpm eslint:check
 step "Python tests (pytest)"
 python -m pytest
 
+step "jupyter_events 0.12.1's own test suite against the drop-in (scripts/upstream_suite.py)"
+python scripts/upstream_suite.py
+
 step "TypeScript tests (jest)"
 jlpm test
 
