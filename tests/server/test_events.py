@@ -205,6 +205,7 @@ HOSTILE = [
         400,
         "clients may not post schema",
     ),
+    ({**command("x" * 257)}, 400, "is too long"),
     ({"events": {"a": 1}}, 400, "'events' must be an array of events"),
     ({"events": [], "extra": 1}, 400, "unknown field 'extra': a batch has only 'events'"),
 ]
