@@ -179,7 +179,7 @@ HOSTILE = [
         400,
         "unknown schema_id 'https://example.org/nope/v1'",
     ),
-    ({**command(), "version": 2}, 400, "has no version 2 in the schema registry"),
+    ({**command(), "version": 2}, 400, "has no version '2' in the schema registry"),
     (
         {**command(), "data": {"command_id": "x", "__schema__": "forged"}},
         400,
