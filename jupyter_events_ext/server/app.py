@@ -227,6 +227,13 @@ class EventsExtensionApp(ExtensionApp):
         Default: 5000.""",
     ).tag(config=True)
 
+    subscriber_queue_bytes = Int(
+        4 * 1024 * 1024,
+        help="""How many bytes of events may wait for one stream subscriber that does not
+        read them, whatever subscriber_queue_size says; beyond that it is closed (code
+        4429) and may resume with after=<seq>. Default: 4194304 (4 MiB).""",
+    ).tag(config=True)
+
     # Items unchecked by the trait: RedactionPolicy says what is wrong with a rule.
     redactions = List(
         default_value=[],
@@ -314,6 +321,7 @@ class EventsExtensionApp(ExtensionApp):
             buffer_size=self.stream_buffer_size,
             buffer_bytes=self.stream_buffer_bytes,
             queue_size=self.subscriber_queue_size,
+            queue_bytes=self.subscriber_queue_bytes,
             max_subscribers=self.max_subscribers,
         )
         event_logger.handlers = [*self.sinks, self.stream]
@@ -384,6 +392,7 @@ class EventsExtensionApp(ExtensionApp):
                 "buffer_size": self.stream_buffer_size,
                 "buffer_bytes": self.stream_buffer_bytes,
                 "subscriber_queue_size": self.subscriber_queue_size,
+                "subscriber_queue_bytes": self.subscriber_queue_bytes,
                 "max_subscribers": self.max_subscribers,
             },
         }
