@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from .bodies import BoundedBodyHandler
 from .event_shape import clip
 from .rest import AUTH_RESOURCE
 
@@ -76,14 +76,16 @@ def check_notebook(payload: Any) -> None:
         raise ValueError("a snapshot is a notebook: 'metadata' must be an object")
 
 
-class SnapshotsHandler(APIHandler):
+class SnapshotsHandler(BoundedBodyHandler):
     """Stores a notebook snapshot (201) and answers with its id and hash."""
 
     auth_resource = AUTH_RESOURCE
+    body_name = "snapshot"
+    limit_name = "snapshot_max_bytes"
 
     def initialize(self, store: SnapshotStore | None, max_bytes: int) -> None:
         self.store = store
-        self.max_bytes = max_bytes
+        self.max_bytes = self.body_limit = max_bytes
 
     @web.authenticated
     @authorized
@@ -94,7 +96,7 @@ class SnapshotsHandler(APIHandler):
                 "notebook snapshots are off on this server: "
                 "set c.EventsExtensionApp.snapshot_dir to store them",
             )
-        body = self.request.body
+        body = self.body
         if len(body) > self.max_bytes:
             raise web.HTTPError(
                 413,
