@@ -274,6 +274,13 @@ class EventsExtensionApp(ExtensionApp):
         Default: None: snapshots are off, and the route answers 404.""",
     ).tag(config=True)
 
+    snapshot_quota_bytes = Int(
+        1024 * 1024 * 1024,
+        help="""The most bytes of snapshots snapshot_dir may hold; a new snapshot that would
+        pass it is answered 413 (the browser records it as not stored). 0 means no quota.
+        Default: 1073741824 (1 GiB).""",
+    ).tag(config=True)
+
     snapshot_max_bytes = Int(
         10 * 1024 * 1024,
         help="""The largest notebook snapshot accepted, in bytes; a larger one is answered
@@ -420,7 +427,11 @@ class EventsExtensionApp(ExtensionApp):
             rest.InfoHandler: {"info": self.info(), "stream": self.stream},
             stream_socket.StreamWebSocket: {"stream": self.stream},
             snapshots.SnapshotsHandler: {
-                "store": snapshots.SnapshotStore(self.snapshot_dir) if self.snapshot_dir else None,
+                "store": snapshots.SnapshotStore(
+                    self.snapshot_dir, quota_bytes=self.snapshot_quota_bytes or None
+                )
+                if self.snapshot_dir
+                else None,
                 "max_bytes": self.snapshot_max_bytes,
             },
         }
