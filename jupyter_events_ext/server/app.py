@@ -214,6 +214,13 @@ class EventsExtensionApp(ExtensionApp):
         whatever stream_buffer_size says. Default: 33554432 (32 MiB).""",
     ).tag(config=True)
 
+    max_events_sockets_per_user = Int(
+        20,
+        help="""The most events sockets one user may have open at once (a browser tab opens
+        one); more are refused with 429, and the browser sends by POST events instead.
+        Default: 20.""",
+    ).tag(config=True)
+
     max_subscribers = Int(
         100,
         help="""The most live-stream subscribers at once; more are refused with 429.
@@ -373,6 +380,7 @@ class EventsExtensionApp(ExtensionApp):
                 schema_id,
             )
 
+        self.events_sockets = events_socket.UserSockets(self.max_events_sockets_per_user)
         self.metrics = ServerMetrics(self.stream, self.sinks)
         self.metrics.open()
         for sink in self.sinks:
@@ -394,6 +402,7 @@ class EventsExtensionApp(ExtensionApp):
                 "max_event_size": self.max_event_size,
                 "max_event_age": self.max_event_age,
                 "max_timestamp_skew": self.max_timestamp_skew,
+                "max_events_sockets_per_user": self.max_events_sockets_per_user,
             },
             "stream": {
                 "buffer_size": self.stream_buffer_size,
@@ -423,7 +432,11 @@ class EventsExtensionApp(ExtensionApp):
                 "policy": self.policy,
             },
             rest.EventsHandler: {"recorder": self.recorder, "limits": limits},
-            events_socket.EventsWebSocket: {"recorder": self.recorder, "limits": limits},
+            events_socket.EventsWebSocket: {
+                "recorder": self.recorder,
+                "limits": limits,
+                "sockets": self.events_sockets,
+            },
             rest.InfoHandler: {"info": self.info(), "stream": self.stream},
             stream_socket.StreamWebSocket: {"stream": self.stream},
             snapshots.SnapshotsHandler: {
