@@ -17,6 +17,7 @@ from ..events.handlers import describe_handler
 from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
+from ..sinks.batching import BatchingHandler
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import events_socket, rest, snapshots, stream_socket
 from .forwarding import ServerEventForwarder
@@ -38,6 +39,10 @@ def default_sink_path() -> str:
 
 def default_path_key_path() -> str:
     return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "path-hash.key")
+
+
+def default_dead_letter_path() -> str:
+    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "dead-letter.jsonl")
 
 
 def default_recent_ids_path() -> str:
@@ -81,6 +86,19 @@ class EventsExtensionApp(ExtensionApp):
         20,
         help="""How many rotated files of the default sink are kept (events.jsonl.1 to .N);
         the oldest beyond is deleted. Default: 20 (with 64 MiB files, at most 1.3 GiB).""",
+    ).tag(config=True)
+
+    dead_letter_path = Unicode(
+        None,
+        allow_none=True,
+        help="""The JSON-lines file (readable by its owner only) where a network sink in
+        event_handlers (Redis, CloudEvents over HTTP) that has no dead_letter_path of its
+        own writes the events its destination refused for good (an HTTP 4xx such as 400 or
+        413), instead of sending them again forever; counted in /metrics as
+        jupyter_events_ext_sink_events_dead_lettered_total.
+
+        Default: None, which means {jupyter_data_dir}/jupyter_events_ext/dead-letter.jsonl.
+        "" gives them none (such events are dropped, counted).""",
     ).tag(config=True)
 
     extra_schemas = List(
@@ -331,6 +349,12 @@ class EventsExtensionApp(ExtensionApp):
             redaction_secret_file=self.redaction_secret_file,
         )
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
+        dead_letters = (
+            default_dead_letter_path() if self.dead_letter_path is None else self.dead_letter_path
+        )
+        for sink in self.sinks:
+            if isinstance(sink, BatchingHandler) and sink.dead_letter_path is None:
+                sink.dead_letter_path = dead_letters or None
         self.stream = EventStream(
             buffer_size=self.stream_buffer_size,
             buffer_bytes=self.stream_buffer_bytes,
