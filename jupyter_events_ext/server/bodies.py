@@ -32,11 +32,9 @@ class BoundedBodyHandler(APIHandler):
         self._chunks: list[bytes] = []
         length = self.request.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > self.body_limit:
-            bound = (
-                f"{self.limit_name} ({self.body_limit} bytes)"
-                if self.limit_name
-                else (f"{self.body_limit} bytes")
-            )
+            bound = f"{self.body_limit} bytes"
+            if self.limit_name:
+                bound = f"{self.limit_name} ({bound})"
             raise web.HTTPError(413, f"{self.body_name} is {int(length)} bytes, over {bound}")
         self.request.connection.set_max_body_size(self.body_limit)  # type: ignore[union-attr]
 
