@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir, jupyter_path
+from jupyter_core.paths import jupyter_path
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Bytes, Dict, Float, Int, List, Tuple, Unicode, Union, default
 from traitlets.config import Config
@@ -19,6 +20,7 @@ from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import events_socket, rest, snapshots, stream_socket
+from .data_dir import RECENT_IDS, SINK, ServerFiles, default_directory
 from .forwarding import ServerEventForwarder
 from .ingest import Limits
 from .metrics import MeteredRecorder, ServerMetrics
@@ -30,18 +32,6 @@ from .stream import EventStream
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
 SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
 CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
-
-
-def default_sink_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "events.jsonl")
-
-
-def default_path_key_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "path-hash.key")
-
-
-def default_recent_ids_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "recent-ids.jsonl")
 
 
 class EventsExtensionApp(ExtensionApp):
@@ -67,7 +57,11 @@ class EventsExtensionApp(ExtensionApp):
 
         Default: one jupyter_events_ext.sinks.jsonl.JsonLinesFileHandler appending to
         {jupyter_data_dir}/jupyter_events_ext/events.jsonl (it never leaves half a line
-        behind when the disk fills). None records nothing (the live stream still works).
+        behind when the disk fills); a JupyterHub named server writes events-<name>.jsonl
+        instead, and a server whose file another server of the same user writes takes
+        events-2.jsonl (or -3, ...). None records nothing (the live stream still works).
+        A JsonLinesFileHandler given here that another process writes stops the
+        extension from loading, saying so.
         """,
     ).tag(config=True)
 
@@ -198,8 +192,10 @@ class EventsExtensionApp(ExtensionApp):
         help="""The file where recorded client ids are saved (one JSON string per line,
         rewritten with only the last recent_ids_size when it holds twice as many).
 
-        Default: {jupyter_data_dir}/jupyter_events_ext/recent-ids.jsonl. "" keeps them in
-        memory only.""",
+        Default: {jupyter_data_dir}/jupyter_events_ext/recent-ids.jsonl (named and
+        further servers: as for the default sink, recent-ids-<name>.jsonl or
+        recent-ids-2.jsonl, ...). "" keeps them in memory only. A file given here that
+        another server writes stops the extension from loading, saying so.""",
     ).tag(config=True)
 
     stream_buffer_size = Int(
@@ -275,12 +271,20 @@ class EventsExtensionApp(ExtensionApp):
 
     @default("event_handlers")
     def _default_event_handlers(self) -> list[logging.Handler]:
-        path = default_sink_path()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._default_sink = JsonLinesFileHandler(
+        self._default_sink = self._files.claim(SINK, self._open_default_sink)
+        return [self._default_sink]
+
+    def _open_default_sink(self, path: str) -> JsonLinesFileHandler:
+        sink = JsonLinesFileHandler(
             path, max_bytes=self.default_sink_max_bytes, backup_count=self.default_sink_backups
         )
-        return [self._default_sink]
+        sink.claim()  # FileInUse: another server's; the next path is tried
+        return sink
+
+    @functools.cached_property
+    def _files(self) -> ServerFiles:
+        name = os.environ.get("JUPYTERHUB_SERVER_NAME", "")
+        return ServerFiles(default_directory(), name, self.log)
 
     def _find_my_config(self, cfg: Config) -> Any:
         my_config = super()._find_my_config(cfg)
@@ -310,6 +314,7 @@ class EventsExtensionApp(ExtensionApp):
             redaction_secret_file=self.redaction_secret_file,
         )
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
+        _claim(self.sinks)  # FileInUse: the extension does not load, and says why
         self.stream = EventStream(
             buffer_size=self.stream_buffer_size,
             buffer_bytes=self.stream_buffer_bytes,
@@ -324,13 +329,16 @@ class EventsExtensionApp(ExtensionApp):
             [*shipped, *(_allowlist_entry(entry) for entry in self.allowed_client_schemas)],
             server_registry=getattr(server_logger, "schemas", None),
         )
-        ids_path = (
-            default_recent_ids_path() if self.recent_ids_path is None else self.recent_ids_path
-        )
+        if self.recent_ids_path is None:
+            seen = self._files.claim(
+                RECENT_IDS, lambda path: SeenIds(self.recent_ids_size, path, self.log)
+            )
+        else:
+            seen = SeenIds(self.recent_ids_size, self.recent_ids_path or None, self.log)
         self.recorder = MeteredRecorder(
             self.event_logger,
             self.policy,
-            SeenIds(self.recent_ids_size, ids_path or None, self.log),
+            seen,
             self.sinks,
             max_event_size=self.max_event_size,
             max_event_age=self.max_event_age,
@@ -338,13 +346,17 @@ class EventsExtensionApp(ExtensionApp):
             stamp_user=self.stamp_user,
         )
         # A browser retries what it sent just before a restart: recognize what was
-        # recorded, also when the server died before saving the ids.
+        # recorded, also when the server died before saving the ids, and also in the
+        # default file another server of this user took meanwhile.
         for sink in self.sinks:
             path = getattr(sink, "baseFilename", None)
-            # The file rotated last holds the ids just before the current one's.
-            for candidate in (f"{path}.1", path) if path is not None else ():
-                if is_regular_file(candidate):
-                    self.recorder.seen.add(recorded_ids(candidate), save=False)
+            if path is None:
+                continue
+            for current in self._files.sink_set() if sink is self._default_sink else [path]:
+                # The file rotated last holds the ids just before the current one's.
+                for candidate in (f"{current}.1", current):
+                    if is_regular_file(candidate):
+                        self.recorder.seen.add(recorded_ids(candidate), save=False)
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
@@ -389,7 +401,7 @@ class EventsExtensionApp(ExtensionApp):
         }
 
     def _path_hash_key(self) -> str | None:
-        key_file = self.path_hash_key_file or default_path_key_path()
+        key_file = self.path_hash_key_file or self._files.path_key
         try:
             return load_or_create_key(key_file)
         except (OSError, ValueError) as err:
@@ -471,6 +483,22 @@ class EventsExtensionApp(ExtensionApp):
             self.log.debug(
                 "jupyter_events_ext: registered %s v%s from %s", schema.id, schema.version, source
             )
+
+
+def _claim(sinks: list[logging.Handler]) -> None:
+    """Take the files of the sinks that write one (``JsonLinesFileHandler.claim``), or
+    none of them."""
+    claimed: list[logging.Handler] = []
+    try:
+        for sink in sinks:
+            claim = getattr(sink, "claim", None)
+            if claim is not None:
+                claim()
+                claimed.append(sink)
+    except BaseException:
+        for sink in claimed:
+            sink.close()
+        raise
 
 
 def _allowlist_entry(entry: str | tuple[str, str]) -> tuple[str, str | None]:

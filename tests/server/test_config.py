@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import logging
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -174,6 +175,26 @@ async def test_default_sink_is_a_json_lines_file_in_the_data_dir(capfd, jp_fetch
     await post(command())
     (line,) = sink_path.read_text().splitlines()
     assert json.loads(line)["__schema__"] == COMMAND
+
+
+@pytest.fixture
+def usual_umask():
+    """The umask most users have (022), which leaves new files readable by everyone."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+async def test_the_data_directory_and_its_files_are_the_owners_only(
+    usual_umask, jp_fetch, post, sink_path
+):
+    await post(command("mine", id="mine-1"))  # with an id, which recent-ids.jsonl keeps
+    await jp_fetch("jupyter-events-ext", "info")
+    directory = sink_path.parent
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in directory.iterdir()}
+    made = ("events.jsonl", "recent-ids.jsonl", "path-hash.key")
+    assert {name: modes[name] for name in made} == dict.fromkeys(made, oct(0o600))
+    assert oct(directory.stat().st_mode & 0o777) == oct(0o700)
 
 
 @pytest.mark.parametrize("events_config", [{"event_handlers": None}])
