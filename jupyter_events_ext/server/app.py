@@ -10,7 +10,19 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_path
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Bytes, Dict, Float, Int, List, Tuple, Unicode, Union, default
+from traitlets import (
+    Bool,
+    Bytes,
+    Dict,
+    Enum,
+    Float,
+    Int,
+    List,
+    Tuple,
+    Unicode,
+    Union,
+    default,
+)
 from traitlets.config import Config
 
 from .. import __version__
@@ -18,7 +30,7 @@ from ..events.handlers import describe_handler
 from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
-from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
+from ..sinks.jsonl import FSYNC_MODES, JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import events_socket, rest, snapshots, stream_socket
 from .data_dir import RECENT_IDS, SINK, ServerFiles, default_directory
 from .forwarding import ServerEventForwarder
@@ -75,6 +87,22 @@ class EventsExtensionApp(ExtensionApp):
         20,
         help="""How many rotated files of the default sink are kept (events.jsonl.1 to .N);
         the oldest beyond is deleted. Default: 20 (with 64 MiB files, at most 1.3 GiB).""",
+    ).tag(config=True)
+
+    sink_fsync = Enum(
+        FSYNC_MODES,
+        default_value="never",
+        help="""When an event the default sink (events.jsonl) wrote is on the disk, so that
+        a crash of the machine or a power cut cannot lose it once acknowledged. "never":
+        the operating system writes it on its own schedule (Linux: within about 30 s), so
+        an acknowledged event survives the server's crash but not the machine's. "batch":
+        every request or events-socket message is put on the disk (one fsync for all of
+        its events) before it is answered, and so is every forwarded server event; the
+        price is in the README's benchmarks. Either way, the directory is synced when a
+        file is made or renamed. For a JsonLinesFileHandler you configure, pass it
+        fsync="batch" instead.
+
+        Default: "never".""",
     ).tag(config=True)
 
     extra_schemas = List(
@@ -276,7 +304,10 @@ class EventsExtensionApp(ExtensionApp):
 
     def _open_default_sink(self, path: str) -> JsonLinesFileHandler:
         sink = JsonLinesFileHandler(
-            path, max_bytes=self.default_sink_max_bytes, backup_count=self.default_sink_backups
+            path,
+            fsync=self.sink_fsync,
+            max_bytes=self.default_sink_max_bytes,
+            backup_count=self.default_sink_backups,
         )
         sink.claim()  # FileInUse: another server's; the next path is tried
         return sink

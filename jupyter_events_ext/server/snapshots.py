@@ -18,6 +18,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from ..sinks.owned_files import PRIVATE_DIRECTORY, PRIVATE_FILE, fsync_directory
 from .event_shape import clip
 from .rest import AUTH_RESOURCE
 
@@ -27,7 +28,7 @@ class SnapshotStore:
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
 
     def path_of(self, digest: str) -> Path:
         return self.directory / f"{digest}.ipynb"
@@ -35,8 +36,9 @@ class SnapshotStore:
     def put(self, content: bytes) -> tuple[str, bool]:
         """Store ``content`` under its SHA-256; return it and whether it was new.
 
-        Written to a temporary file and renamed, so that a reader never sees half a
-        snapshot and a crash leaves none.
+        Written to a temporary file, put on the disk and renamed, so that a reader never
+        sees half a snapshot and a crash leaves none; the directory is synced after the
+        rename, so that a stored snapshot is still there after a power cut.
         """
         digest = hashlib.sha256(content).hexdigest()
         target = self.path_of(digest)
@@ -48,11 +50,12 @@ class SnapshotStore:
                 file.write(content)
                 file.flush()
                 os.fsync(file.fileno())
-            os.chmod(temporary, 0o600)
+            os.chmod(temporary, PRIVATE_FILE)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        fsync_directory(str(self.directory))  # and its name: stored means found after a crash
         return digest, True
 
 

@@ -77,3 +77,13 @@ def test_an_empty_key_file_says_what_to_do(tmp_path):
     key_file.write_text("")
     with pytest.raises(ValueError, match=r"is empty.*delete it"):
         load_or_create_key(str(key_file))
+
+
+def test_the_key_and_its_name_are_on_the_disk_before_it_is_used(tmp_path, fsyncs):
+    key_file = tmp_path / "path-hash.key"
+    load_or_create_key(str(key_file))
+    assert len(fsyncs) == 2
+    assert fsyncs[0].startswith(str(tmp_path / ".path-hash-"))  # the whole key, then...
+    assert fsyncs[1] == str(tmp_path)  # ...the name it was linked to
+    load_or_create_key(str(key_file))
+    assert len(fsyncs) == 2  # made once, then only read

@@ -213,3 +213,43 @@ def test_one_writer_per_file_until_it_lets_go(tmp_path):
     logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 2}, durable=True)
     second.close()
     assert [json.loads(line)["n"] for line in sink.read_bytes().splitlines()] == [2]
+
+
+def test_batch_puts_each_write_on_the_disk_before_it_counts(tmp_path, fsyncs):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, fsync="batch")
+    handler.claim()
+    assert fsyncs == [str(tmp_path)]  # the new file's name is on the disk too
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    with handler.holding():  # a request's 100 events: one write, one fsync
+        for n in range(100):
+            logger.emit(schema_id=N_SCHEMA["$id"], data={"n": n}, durable=True)
+    assert fsyncs == [str(tmp_path), str(sink)]
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 100}, durable=True)  # alone: its own
+    assert fsyncs == [str(tmp_path), str(sink), str(sink)]
+    handler.close()
+    assert len(sink.read_bytes().splitlines()) == 101
+
+
+def test_never_leaves_writes_to_the_system_but_syncs_renames(tmp_path, fsyncs):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, max_bytes=500, backup_count=2)  # fsync="never"
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    for n in range(20):
+        logger.emit(schema_id=N_SCHEMA["$id"], data={"n": n, "pad": "x" * 40}, durable=True)
+    handler.close()
+    assert (tmp_path / "events.jsonl.2").exists()  # rotated, more than once
+    assert set(fsyncs) == {str(tmp_path)}  # the directory after each rotation, no event
+    assert len(fsyncs) >= 3
+
+
+@pytest.mark.parametrize(("fsync", "mode"), [(True, "batch"), (False, "never")])
+def test_fsync_takes_the_old_booleans(tmp_path, fsync, mode):
+    assert JsonLinesFileHandler(tmp_path / "events.jsonl", fsync=fsync).fsync == mode
+
+
+def test_an_unknown_fsync_mode_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="fsync must be one of never, batch, not 'always'"):
+        JsonLinesFileHandler(tmp_path / "events.jsonl", fsync="always")
