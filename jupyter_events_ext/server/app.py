@@ -31,7 +31,7 @@ from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.jsonl import FSYNC_MODES, JsonLinesFileHandler, is_regular_file, recorded_ids
-from . import events_socket, rest, snapshots, stream_socket
+from . import api_events, events_socket, rest, snapshots, stream_socket
 from .data_dir import RECENT_IDS, SINK, ServerFiles, default_directory
 from .forwarding import ServerEventForwarder
 from .ingest import Limits
@@ -151,6 +151,24 @@ class EventsExtensionApp(ExtensionApp):
         these make most of the forwarded events and say little about what the user did
         (opening a document is captured in the browser). [] forwards everything.
         """,
+    ).tag(config=True)
+
+    api_events = Enum(
+        ["mark", "refuse"],
+        default_value="mark",
+        help="""What becomes of the events clients post to jupyter_server's own
+        POST /api/events, which lets any client with write on events emit any schema
+        jupyter_server's logger knows (JupyterLab's IEventManager posts there).
+
+        "mark": jupyter_server's own schemas (https://events.jupyter.org/jupyter_server/...:
+        contents, kernel actions, gateway), which only the server emits, are refused (400);
+        so is event data over max_event_size (413) and a timestamp outside max_event_age
+        or max_timestamp_skew (400); the rest is emitted as jupyter_server does, and what
+        this extension forwards of it carries "__client_posted__": true (and, with
+        stamp_user, "__user__"). "refuse": every event posted there is refused (400);
+        clients post to jupyter-events-ext/events.
+
+        Default: "mark".""",
     ).tag(config=True)
 
     path_hash_key_file = Unicode(
@@ -359,6 +377,7 @@ class EventsExtensionApp(ExtensionApp):
         self.policy = ClientSchemaPolicy(
             [*shipped, *(_allowlist_entry(entry) for entry in self.allowed_client_schemas)],
             server_registry=getattr(server_logger, "schemas", None),
+            api_events=self.api_events,
         )
         if self.recent_ids_path is None:
             seen = self._files.claim(
@@ -391,7 +410,12 @@ class EventsExtensionApp(ExtensionApp):
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
-                server_logger, self.event_logger, self.policy, self.log, self.forward_exclude
+                server_logger,
+                self.event_logger,
+                self.policy,
+                self.log,
+                self.forward_exclude,
+                stamp_user=self.stamp_user,
             )
             self.forwarder.start(self.sinks)
         for schema_id in self.policy.allowed_server_schemas():
@@ -457,8 +481,10 @@ class EventsExtensionApp(ExtensionApp):
                 "store": snapshots.SnapshotStore(self.snapshot_dir) if self.snapshot_dir else None,
                 "max_bytes": self.snapshot_max_bytes,
             },
+            api_events.GuardedEventHandler: {"policy": self.policy, "recorder": self.recorder},
         }
         routes = [
+            *api_events.default_handlers,
             *rest.default_handlers,
             *events_socket.default_handlers,
             *stream_socket.default_handlers,

@@ -8,6 +8,9 @@ import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .api_events import CLIENT_POSTED_FIELD, posted_by
+from .recorder import USER_FIELD
+
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
     from .policy import ClientSchemaPolicy
@@ -41,6 +44,10 @@ class ServerEventForwarder(logging.Handler):
     extension registers later, in the order they are emitted. Sinks that both loggers
     write to are taken off jupyter_server's logger while forwarding, so that each
     server event reaches them once (with this extension's envelope).
+
+    An event a client posted to ``POST /api/events`` is forwarded marked
+    ``"__client_posted__": true`` (and, with ``stamp_user``, with the poster's
+    ``__user__``): it never passes for one the server emitted.
     """
 
     def __init__(
@@ -50,12 +57,15 @@ class ServerEventForwarder(logging.Handler):
         policy: ClientSchemaPolicy,
         log: logging.Logger,
         exclude: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        *,
+        stamp_user: bool = False,
     ) -> None:
         super().__init__()
         self.source = source
         self.target = target
         self.policy = policy
         self.log = log
+        self.stamp_user = stamp_user
         # schema $id -> the data each excluded event matches: {field: allowed values}
         self._exclude: dict[str, list[dict[str, tuple[Any, ...]]]] = {}
         for entry in exclude:
@@ -98,6 +108,16 @@ class ServerEventForwarder(logging.Handler):
         for handler in self._lent_sinks:
             self.source.register_handler(handler)
         self._lent_sinks.clear()
+
+    def _client_metadata(self) -> dict[str, Any] | None:
+        """The envelope fields that mark an event a client posted to /api/events."""
+        user = posted_by()
+        if user is None:
+            return None  # the server emitted it
+        metadata: dict[str, Any] = {CLIENT_POSTED_FIELD: True}
+        if self.stamp_user:
+            metadata[USER_FIELD] = user
+        return metadata
 
     def _adopt(self, schema_id: str) -> bool:
         """Register the server's schema ``schema_id`` with the target, as server-only;
@@ -150,6 +170,7 @@ class ServerEventForwarder(logging.Handler):
                 data=data,
                 version=capsule["__schema_version__"],
                 timestamp_override=_parse_server_timestamp(capsule["__timestamp__"]),
+                metadata=self._client_metadata(),
             )
         except Exception as err:
             # Never raise into jupyter_server's emit: the event is already recorded there.

@@ -344,7 +344,7 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 26
+    assert len(own) == 27
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
 
