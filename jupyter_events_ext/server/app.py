@@ -37,6 +37,7 @@ from .forwarding import ServerEventForwarder
 from .ingest import Limits
 from .metrics import MeteredRecorder, ServerMetrics
 from .path_key import load_or_create_key
+from .path_policy import PATH_MODES, PathPolicy
 from .policy import ClientSchemaPolicy
 from .seen_ids import SeenIds
 from .stream import EventStream
@@ -169,6 +170,23 @@ class EventsExtensionApp(ExtensionApp):
         clients post to jupyter-events-ext/events.
 
         Default: "mark".""",
+    ).tag(config=True)
+
+    path_mode = Enum(
+        PATH_MODES,
+        default_value="hashed",
+        help="""How paths are recorded, the operator's one policy: "as-is"; "hashed", the
+        HMAC-SHA256 of the path under the deployment's key (path_hash_key_file), 64 hex
+        digits, so that the same path gives the same value without being readable;
+        "omitted", never recorded. It applies to jupyter_server's events this extension
+        forwards (every field whose name says it holds a path, such as the contents
+        service's path and source_path: hashed, or an empty string when omitted) and
+        GET jupyter-events-ext/info gives it to the browser, whose pathMode may be
+        stricter, never weaker. Sinks configured on jupyter_server's own logger
+        (c.EventLogger.handlers) are jupyter_server's, and get its events as it writes
+        them.
+
+        Default: "hashed".""",
     ).tag(config=True)
 
     path_hash_key_file = Unicode(
@@ -407,6 +425,7 @@ class EventsExtensionApp(ExtensionApp):
                 for candidate in (f"{current}.1", current):
                     if is_regular_file(candidate):
                         self.recorder.seen.add(recorded_ids(candidate), save=False)
+        self.paths = PathPolicy(self.path_mode, self._path_key())
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
@@ -415,6 +434,7 @@ class EventsExtensionApp(ExtensionApp):
                 self.policy,
                 self.log,
                 self.forward_exclude,
+                paths=self.paths,
                 stamp_user=self.stamp_user,
             )
             self.forwarder.start(self.sinks)
@@ -435,7 +455,8 @@ class EventsExtensionApp(ExtensionApp):
     def info(self) -> dict[str, Any]:
         """What ``GET info`` says besides the live stream's state."""
         return {
-            "path_hash_key": self._path_hash_key(),
+            "path_mode": self.path_mode,
+            "path_hash_key": self._path_hash_key,
             "version": __version__,
             "sinks": [describe_handler(sink) for sink in self.sinks],
             "forward_server_events": self.forward_server_events,
@@ -455,15 +476,17 @@ class EventsExtensionApp(ExtensionApp):
             },
         }
 
-    def _path_hash_key(self) -> str | None:
+    def _path_key(self) -> bytes | None:
+        """The deployment's key for hashing paths (made if missing), or None, logged,
+        when it cannot be had: paths to hash are then left out, here and in the browser."""
         key_file = self.path_hash_key_file or self._files.path_key
         try:
-            return load_or_create_key(key_file)
+            self._path_hash_key: str | None = load_or_create_key(key_file)
         except (OSError, ValueError) as err:
-            # Without a key the browser leaves hashed paths out rather than hash them
-            # guessably.
             self.log.error("jupyter_events_ext: no key to hash paths with: %s", err)
+            self._path_hash_key = None
             return None
+        return bytes.fromhex(self._path_hash_key)
 
     def initialize_handlers(self) -> None:
         # Each handler is given the few objects it works with, and nothing else.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -9,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .api_events import CLIENT_POSTED_FIELD, posted_by
+from .path_policy import PathPolicy
 from .recorder import USER_FIELD
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class ServerEventForwarder(logging.Handler):
     write to are taken off jupyter_server's logger while forwarding, so that each
     server event reaches them once (with this extension's envelope).
 
+    Paths in the forwarded events are as ``paths``, the operator's path policy, says.
     An event a client posted to ``POST /api/events`` is forwarded marked
     ``"__client_posted__": true`` (and, with ``stamp_user``, with the poster's
     ``__user__``): it never passes for one the server emitted.
@@ -58,6 +61,7 @@ class ServerEventForwarder(logging.Handler):
         log: logging.Logger,
         exclude: list[dict[str, Any]] = (),  # type: ignore[assignment]
         *,
+        paths: PathPolicy | None = None,
         stamp_user: bool = False,
     ) -> None:
         super().__init__()
@@ -65,6 +69,7 @@ class ServerEventForwarder(logging.Handler):
         self.target = target
         self.policy = policy
         self.log = log
+        self.paths = paths or PathPolicy("as-is", None)
         self.stamp_user = stamp_user
         # schema $id -> the data each excluded event matches: {field: allowed values}
         self._exclude: dict[str, list[dict[str, tuple[Any, ...]]]] = {}
@@ -152,9 +157,13 @@ class ServerEventForwarder(logging.Handler):
         version = str(capsule.get("__schema_version__"))
         if self._excluded(schema_id, capsule):
             # Not forwarded, but a sink lent by jupyter_server's logger still gets it, as
-            # it would have without this extension.
-            for sink in self._lent_sinks:
-                sink.handle(record)
+            # it would have without this extension; it writes where this extension's
+            # sinks do, so the path policy holds there too.
+            if self._lent_sinks:
+                treated = copy.copy(record)
+                treated.msg = self.paths.treat(capsule)
+                for sink in self._lent_sinks:
+                    sink.handle(treated)
             return
         if schema_id in self._refused:
             return
@@ -165,6 +174,7 @@ class ServerEventForwarder(logging.Handler):
             return
         try:
             data = {key: value for key, value in capsule.items() if not key.startswith("__")}
+            data = self.paths.treat(data)
             self.target.emit(
                 schema_id=schema_id,
                 data=data,

@@ -344,7 +344,7 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 27
+    assert len(own) == 28
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
 
@@ -375,7 +375,7 @@ def shared_key(tmp_path):
 @pytest.mark.parametrize("events_config", [{}])
 async def test_a_hub_shares_one_key_file(jp_fetch, shared_key, events_app, events_config):
     events_app.path_hash_key_file = shared_key
-    assert events_app._path_hash_key() == "ab" * 32
+    assert events_app._path_key() == bytes.fromhex("ab" * 32)
 
 
 def test_a_key_file_that_is_not_a_key_is_refused(tmp_path):
