@@ -99,9 +99,9 @@ class EventsExtensionApp(ExtensionApp):
         an acknowledged event survives the server's crash but not the machine's. "batch":
         every request or events-socket message is put on the disk (one fsync for all of
         its events) before it is answered, and so is every forwarded server event; the
-        price is in the README's benchmarks. Either way, the directory is synced when a
-        file is made or renamed. For a JsonLinesFileHandler you configure, pass it
-        fsync="batch" instead.
+        price is in the README's benchmarks. Either way, the directory is synced when the
+        sink makes its file (at start, and at each rotation). For a JsonLinesFileHandler
+        you configure, pass it fsync="batch" instead.
 
         Default: "never".""",
     ).tag(config=True)

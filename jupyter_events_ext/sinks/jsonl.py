@@ -41,8 +41,8 @@ class JsonLinesFileHandler(logging.FileHandler):
     as written: a request's or socket message's lines held by ``holding()`` (one disk
     round trip for all of them), or one line emitted outside it. (``True`` and ``False``
     are taken for ``"batch"`` and ``"never"``.) Either way, the directory is synced
-    whenever the handler makes a file (at start, in a rotation after its renames), so
-    that no file goes missing from it.
+    whenever the handler makes its file (at start, and in a rotation after the renames),
+    so that the file never goes missing from it.
 
     ``max_bytes`` (0: never) rotates the file before a write would take it past that
     size: ``<file>`` becomes ``<file>.1``, ``.1`` becomes ``.2`` and so on, and the
