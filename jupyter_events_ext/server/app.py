@@ -425,7 +425,7 @@ class EventsExtensionApp(ExtensionApp):
                 for candidate in (f"{current}.1", current):
                     if is_regular_file(candidate):
                         self.recorder.seen.add(recorded_ids(candidate), save=False)
-        self.paths = PathPolicy(self.path_mode, self._path_key())
+        self.paths = PathPolicy(self.path_mode, self._load_path_key())
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
@@ -456,7 +456,7 @@ class EventsExtensionApp(ExtensionApp):
         """What ``GET info`` says besides the live stream's state."""
         return {
             "path_mode": self.path_mode,
-            "path_hash_key": self._path_hash_key,
+            "path_hash_key": self.paths.key,
             "version": __version__,
             "sinks": [describe_handler(sink) for sink in self.sinks],
             "forward_server_events": self.forward_server_events,
@@ -476,17 +476,15 @@ class EventsExtensionApp(ExtensionApp):
             },
         }
 
-    def _path_key(self) -> bytes | None:
-        """The deployment's key for hashing paths (made if missing), or None, logged,
+    def _load_path_key(self) -> str | None:
+        """The deployment's key (hex) for hashing paths, made if missing; None, logged,
         when it cannot be had: paths to hash are then left out, here and in the browser."""
         key_file = self.path_hash_key_file or self._files.path_key
         try:
-            self._path_hash_key: str | None = load_or_create_key(key_file)
+            return load_or_create_key(key_file)
         except (OSError, ValueError) as err:
             self.log.error("jupyter_events_ext: no key to hash paths with: %s", err)
-            self._path_hash_key = None
             return None
-        return bytes.fromhex(self._path_hash_key)
 
     def initialize_handlers(self) -> None:
         # Each handler is given the few objects it works with, and nothing else.

@@ -22,18 +22,20 @@ class PathPolicy:
     UTF-8 under the deployment's ``key`` (what the browser computes with the key
     ``GET info`` gives it, so that a path hashes alike on both sides); or ``omitted``.
 
-    ``treat`` applies it to the data of a server event: every string in a field whose
+    ``key`` is the deployment's key (hex), or None when there is none. ``treat``
+    applies the mode to the data of a server event: every string in a field whose
     name says it holds a path (``PATH_FIELD``, at any depth; arrays of them too). An
     omitted path is an empty string rather than a missing field, so that the event
     stays valid against its schema, which may require it (jupyter_server's contents
     events do). Without a key, ``hashed`` omits: never weaker than asked.
     """
 
-    def __init__(self, mode: str, key: bytes | None) -> None:
+    def __init__(self, mode: str, key: str | None) -> None:
         if mode not in PATH_MODES:
             raise ValueError(f"path_mode must be one of {', '.join(PATH_MODES)}, not {mode!r}")
         self.mode = mode
-        self._key = key
+        self.key = key  # hex, as GET info gives it to the browser
+        self._key = None if key is None else bytes.fromhex(key)
         self._treat_path = {
             "as-is": None,
             "hashed": self._hash if key is not None else _omit,

@@ -375,7 +375,7 @@ def shared_key(tmp_path):
 @pytest.mark.parametrize("events_config", [{}])
 async def test_a_hub_shares_one_key_file(jp_fetch, shared_key, events_app, events_config):
     events_app.path_hash_key_file = shared_key
-    assert events_app._path_key() == bytes.fromhex("ab" * 32)
+    assert events_app._load_path_key() == "ab" * 32
 
 
 def test_a_key_file_that_is_not_a_key_is_refused(tmp_path):
