@@ -5,7 +5,8 @@ sinks.
 One real ``jupyter server`` process on a free loopback port. Both HTTP paths validate the
 same schema (five required properties: three strings, two integers; registered under two
 $ids, since a schema jupyter_server emits is never postable to this extension) and write
-JSON lines to a file of their own: /api/events through a ``logging.FileHandler``, this
+JSON lines to a file of their own: /api/events (jupyter_server's handler, behind this
+extension's checks: server/api_events.py) through a ``logging.FileHandler``, this
 extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
 event of this extension's carries a client id, as the browser's do. The browser sends on
 the events socket (one message, one answer) and POSTs only when the socket cannot open;
