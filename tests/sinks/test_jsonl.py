@@ -253,3 +253,11 @@ def test_fsync_takes_the_old_booleans(tmp_path, fsync, mode):
 def test_an_unknown_fsync_mode_is_refused(tmp_path):
     with pytest.raises(ValueError, match="fsync must be one of never, batch, not 'always'"):
         JsonLinesFileHandler(tmp_path / "events.jsonl", fsync="always")
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_an_operator_can_open_the_files_to_a_log_shippers_group(tmp_path):
+    handler = JsonLinesFileHandler(tmp_path / "events.jsonl", permissions=0o640)
+    handler.claim()
+    handler.close()
+    assert mode(tmp_path / "events.jsonl") == 0o640
