@@ -6,11 +6,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 
 # Events say what people did: as the snapshots and the path-hash key, owner-only.
 PRIVATE_FILE = 0o600
 PRIVATE_DIRECTORY = 0o700
+# What flock says on a file system that cannot lock at all (NFS mounted with nolock).
+_CANNOT_LOCK = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+log = logging.getLogger(__name__)
 
 
 class FileInUse(Exception):
@@ -31,12 +36,16 @@ class WriterLock:
     ``path`` (rotation, compaction) leaves in place. Released by ``release()`` or when
     the process ends, however it ends.
 
-    Raises ``FileInUse``, naming the holder's process id, when another holds it.
+    Raises ``FileInUse``, naming the holder's process id, when another holds it. On a
+    file system that cannot lock (NFS mounted without locking) it warns, and holds
+    nothing: no worse than without the lock, and a JupyterHub named server's default
+    file has a name of its own anyway.
     """
 
     def __init__(self, path: str) -> None:
         directory, name = os.path.split(os.path.abspath(path))
         self.path = os.path.join(directory, f".{name}.lock")
+        self._fd: int | None = None
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, PRIVATE_FILE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -44,13 +53,24 @@ class WriterLock:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
             os.close(fd)
             raise FileInUse(path, f"pid {holder}" if holder.isdigit() else "unknown") from None
+        except OSError as err:
+            os.close(fd)
+            if err.errno not in _CANNOT_LOCK:
+                raise
+            log.warning(
+                "%s cannot be locked (%s): nothing stops another process from writing it "
+                "too; make sure each server writes a file of its own",
+                path,
+                err.strerror or err,
+            )
+            return
         except BaseException:
             os.close(fd)
             raise
         # Who holds it, for the message of the next one that tries.
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd: int | None = fd
+        self._fd = fd
 
     def release(self) -> None:
         fd, self._fd = self._fd, None

@@ -13,6 +13,7 @@ import pytest
 
 from jupyter_events_ext.events import EventLogger
 from jupyter_events_ext.events.errors import SinkError
+from jupyter_events_ext.sinks import owned_files
 from jupyter_events_ext.sinks.jsonl import (
     TORN_SUFFIX,
     JsonLinesFileHandler,
@@ -261,3 +262,20 @@ def test_an_operator_can_open_the_files_to_a_log_shippers_group(tmp_path):
     handler.claim()
     handler.close()
     assert mode(tmp_path / "events.jsonl") == 0o640
+
+
+def test_a_file_system_that_cannot_lock_is_warned_about_not_fatal(tmp_path, monkeypatch, caplog):
+    # NFS mounted with "nolock" answers flock with ENOLCK; it cannot be made here for real.
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(owned_files.fcntl, "flock", no_locks)
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink)
+    handler.claim()
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
+    handler.close()
+    assert [json.loads(line)["n"] for line in sink.read_bytes().splitlines()] == [1]
+    assert f"{sink} cannot be locked (No locks available)" in caplog.text
