@@ -5,12 +5,15 @@ sinks.
 One real ``jupyter server`` process on a free loopback port. Both HTTP paths validate the
 same schema (five required properties: three strings, two integers; registered under two
 $ids, since a schema jupyter_server emits is never postable to this extension) and write
-JSON lines to a file of their own: /api/events through a ``logging.FileHandler``, this
+JSON lines to a file of their own: /api/events (jupyter_server's handler, behind this
+extension's checks: server/api_events.py) through a ``logging.FileHandler``, this
 extension through its default sink (``JsonLinesFileHandler``) and its live stream. Every
 event of this extension's carries a client id, as the browser's do. The browser sends on
 the events socket (one message, one answer) and POSTs only when the socket cannot open;
 both are measured. The in-process row
-runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process. Every row
+runs the same ``EventLogger``, sinks and ``emit(durable=True)`` in this process. A second
+server, the same but for its sink's ``fsync="batch"`` (``sink_fsync``: each message on the
+disk before its answer), gives the price of that on the events socket. Every row
 is measured in the same ten interleaved rounds, its rate over its time summed across them.
 Events carry the time they happened, as a browser's do, in the form each path reads; the
 in-process row passes it as ``timestamp_override``. Run from the repository
@@ -66,7 +69,7 @@ from jupyter_events_ext.sinks.jsonl import JsonLinesFileHandler
 c.ServerApp.jpserver_extensions = {{"jupyter_events_ext": True, "bench_peer_schema": True}}
 c.ServerApp.log_level = "WARN"
 c.EventLogger.handlers = [logging.FileHandler({peer_sink!r})]
-c.EventsExtensionApp.event_handlers = [JsonLinesFileHandler({ext_sink!r})]
+c.EventsExtensionApp.event_handlers = [JsonLinesFileHandler({ext_sink!r}, fsync={fsync!r})]
 c.EventsExtensionApp.extra_schemas = [{schema_file!r}]
 c.EventsExtensionApp.allowed_client_schemas = [{schema_id!r}]
 # Each path writes its own file once: no forwarding of the peer's events into ours.
@@ -83,9 +86,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_server(extra_config: str = ""):
-    """Start ``jupyter server`` on 127.0.0.1 with ``extra_config`` appended to its config;
-    yield (port, workdir, pid); stop it afterwards."""
+def running_server(extra_config: str = "", fsync: str = "never"):
+    """Start ``jupyter server`` on 127.0.0.1 with ``extra_config`` appended to its config
+    and its sink's ``fsync`` mode; yield (port, workdir, pid); stop it afterwards."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "root").mkdir()
@@ -98,6 +101,7 @@ def running_server(extra_config: str = ""):
                 ext_sink=str(work / "ext.jsonl"),
                 schema_file=str(work / "schema.json"),
                 schema_id=SCHEMA_ID,
+                fsync=fsync,
             )
             + extra_config
         )
@@ -318,8 +322,10 @@ def percentile(values: list[float], q: float) -> float:
 EVENTS = "/jupyter-events-ext/events"
 
 
-def table(port: int, work: Path, pid: int) -> None:
+def table(port: int, work: Path, pid: int, durable: tuple[int, Path, int]) -> None:
+    """The table; ``durable`` is a second server, whose sink fsyncs each message."""
     singles, batches, rounds = 3000, 300, 10
+    durable_port, durable_work, durable_pid = durable
     # The in-process row emits more per round: at its rate a round of 3,000 events lasts
     # 25 ms, where one slow moment of the machine would weigh on the whole row.
     emitted = 100_000
@@ -328,6 +334,8 @@ def table(port: int, work: Path, pid: int) -> None:
     post_batches = [batch_body("batch", b * 100) for b in range(batches)]
     socket_singles = [single_body(SCHEMA_ID, singles + i, with_id=True) for i in range(singles)]
     socket_batches = [batch_body("socket", b * 100) for b in range(batches)]
+    durable_singles = [single_body(SCHEMA_ID, i, with_id=True) for i in range(singles)]
+    durable_batches = [batch_body("durable", b * 100) for b in range(batches)]
     in_process = InProcess(work)
     # Warm up every path (imports, validator compilation, connection set-up, the
     # allocator's first pages) for about as long as a round.
@@ -336,30 +344,35 @@ def table(port: int, work: Path, pid: int) -> None:
     post_all(port, EVENTS, [batch_body("warm", 0)] * 30, 200)
     send_all(port, [single_body(SCHEMA_ID, 2 * singles, True)] * 300, 204)
     send_all(port, [batch_body("warm", 0)] * 30, 200)
+    send_all(durable_port, [single_body(SCHEMA_ID, 2 * singles, True)] * 300, 204)
+    send_all(durable_port, [batch_body("warm", 0)] * 30, 200)
     in_process.emit(emitted // rounds)
     peer_before, ext_before = line_count(work / "peer.jsonl"), line_count(work / "ext.jsonl")
+    durable_before = line_count(durable_work / "ext.jsonl")
 
     # Interleaved rounds, so that a slow moment of the machine hits every path alike;
     # every path's rate is its events over its time summed across the rounds. The CPU
     # time is the server's (the in-process row's own), which the client's does not blur.
     paths = {
-        "peer": (post_all, "/api/events", peer_bodies, 204),
-        "post single": (post_all, EVENTS, post_singles, 204),
-        "post batch": (post_all, EVENTS, post_batches, 200),
-        "socket single": (send_all, None, socket_singles, 204),
-        "socket batch": (send_all, None, socket_batches, 200),
+        "peer": (port, pid, post_all, "/api/events", peer_bodies, 204),
+        "post single": (port, pid, post_all, EVENTS, post_singles, 204),
+        "post batch": (port, pid, post_all, EVENTS, post_batches, 200),
+        "socket single": (port, pid, send_all, None, socket_singles, 204),
+        "socket batch": (port, pid, send_all, None, socket_batches, 200),
+        "durable single": (durable_port, durable_pid, send_all, None, durable_singles, 204),
+        "durable batch": (durable_port, durable_pid, send_all, None, durable_batches, 200),
     }
     totals = dict.fromkeys([*paths, "emit"], 0.0)
     cpu = dict.fromkeys(totals, 0.0)
     for r in range(rounds):
-        for name, (send, path, bodies, expected) in paths.items():
+        for name, (to, server, send, path, bodies, expected) in paths.items():
             part = bodies[r * len(bodies) // rounds : (r + 1) * len(bodies) // rounds]
-            before = cpu_seconds(pid)
+            before = cpu_seconds(server)
             if path is None:
-                totals[name] += sum(send(port, part, expected))
+                totals[name] += sum(send(to, part, expected))
             else:
-                totals[name] += sum(send(port, path, part, expected))
-            cpu[name] += cpu_seconds(pid) - before
+                totals[name] += sum(send(to, path, part, expected))
+            cpu[name] += cpu_seconds(server) - before
         seconds, cpu_used = in_process.emit(emitted // rounds)
         totals["emit"] += seconds
         cpu["emit"] += cpu_used
@@ -370,6 +383,8 @@ def table(port: int, work: Path, pid: int) -> None:
         "post batch": batches * 100,
         "socket single": singles,
         "socket batch": batches * 100,
+        "durable single": singles,
+        "durable batch": batches * 100,
         "emit": emitted,
     }
 
@@ -387,7 +402,12 @@ def table(port: int, work: Path, pid: int) -> None:
     peer_lines = line_count(work / "peer.jsonl") - peer_before
     ext_lines = line_count(work / "ext.jsonl") - ext_before
     assert peer_lines == singles, peer_lines
-    assert ext_lines == sum(count for key, count in events.items() if key not in ("peer", "emit"))
+    durable_lines = line_count(durable_work / "ext.jsonl") - durable_before
+    durable_keys = ("durable single", "durable batch")
+    assert ext_lines == sum(
+        count for key, count in events.items() if key not in ("peer", "emit", *durable_keys)
+    )
+    assert durable_lines == sum(events[key] for key in durable_keys)
 
     rate = {key: events[key] / totals[key] for key in totals}
     for transport, (wall, seconds, _) in concurrent.items():
@@ -406,6 +426,8 @@ def table(port: int, work: Path, pid: int) -> None:
         ("socket single", "events socket, 1 per message"),
         ("socket batch", "events socket, 100 per message"),
         ("socket concurrent", f"events socket, 100 per message, {clients} clients"),
+        ("durable single", 'events socket, 1 per message, `sink_fsync = "batch"`'),
+        ("durable batch", 'events socket, 100 per message, `sink_fsync = "batch"`'),
     ]
     for key, name in rows:
         print(
@@ -427,7 +449,16 @@ def table(port: int, work: Path, pid: int) -> None:
             f"(goal >= 30); single / /api/events = "
             f"{rate[f'{transport} single'] / rate['peer']:.2f} (goal >= 1.5)"
         )
-    print(f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension)")
+    for size in ("single", "batch"):
+        print(
+            f"fsync per message ({'1' if size == 'single' else '100'} per message): "
+            f"{rate[f'durable {size}']:,.0f} events/s against {rate[f'socket {size}']:,.0f} "
+            f"without ({rate[f'durable {size}'] / rate[f'socket {size}']:.2f}x)"
+        )
+    print(
+        f"every event written once: {peer_lines} lines (peer), {ext_lines} (extension), "
+        f"{durable_lines} (extension, fsync)"
+    )
 
 
 def hub(port: int, work: Path, pid: int, clients: int = 50, total: int = 1_000_000) -> None:
@@ -471,7 +502,8 @@ def main() -> None:
     parser.add_argument("--hub", action="store_true", help="also the 50-client, 1M-event run")
     args = parser.parse_args()
     with running_server() as (port, work, pid):
-        table(port, work, pid)
+        with running_server(fsync="batch") as durable:
+            table(port, work, pid, durable)
         if args.hub:
             hub(port, work, pid)
 

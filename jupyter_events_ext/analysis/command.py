@@ -83,7 +83,9 @@ def export(
     """Export recorded events to tables for analysis, one per schema version.
 
     SOURCE is a JSON-lines event file (rotated and gzipped ones too, such as
-    events.jsonl.1 or events.jsonl.2.gz) or a Redis stream, redis://host:port/db#stream.
+    events.jsonl.1 or events.jsonl.2.gz), a directory (its events*.jsonl* files: every
+    server's default sink in ~/.local/share/jupyter/jupyter_events_ext) or a Redis
+    stream, redis://host:port/db#stream.
     Bad lines are counted and reported, never fatal. Needs the [analysis] extra.
     """
     from .errors import AnalysisError, MissingExtraError, SourceNotFound

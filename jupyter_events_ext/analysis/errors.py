@@ -16,7 +16,7 @@ class SourceNotFound(AnalysisError, FileNotFoundError):
 
 
 class SourceError(AnalysisError):
-    """A source cannot be read: a directory, an unreadable file, a Redis that does not answer."""
+    """A source cannot be read: an unreadable file, a Redis that does not answer."""
 
 
 class OutputExistsError(AnalysisError, FileExistsError):

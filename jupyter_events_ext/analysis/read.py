@@ -33,7 +33,8 @@ def read_events(
 ) -> Any:
     """Read recorded events into a ``pyarrow.Table``, oldest first.
 
-    ``source`` is a JSON-lines file (rotated and gzipped ones too), a Redis stream URL
+    ``source`` is a JSON-lines file (rotated and gzipped ones too), a directory (its
+    ``events*.jsonl*`` files: every server's default sink), a Redis stream URL
     (``redis://host:port/db#stream``), or a list of them. ``schema`` keeps only events of
     that ``$id`` (or of any of a list of them); ``since`` (inclusive) and ``until``
     (exclusive) keep only events recorded in that window: ISO 8601 strings or datetimes,

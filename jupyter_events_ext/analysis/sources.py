@@ -2,8 +2,11 @@
 
 A source is a JSON-lines file (rotated or gzipped ones too: ``events.jsonl.1``,
 ``events.jsonl.2026-11-27``, ``events.jsonl.3.gz``; gzip is recognised by its magic
-bytes, whatever the name) or a Redis stream written by ``RedisStreamHandler``
-(``redis://host:port/db#stream``; ``rediss://`` and ``unix:///socket?db=0#stream`` too).
+bytes, whatever the name), a directory (the sink files in it: ``events*.jsonl*``, which
+is how the servers of one user name their default sinks in their shared data
+directory; not ``.torn`` files, which hold torn lines set aside) or a Redis stream
+written by ``RedisStreamHandler`` (``redis://host:port/db#stream``; ``rediss://`` and
+``unix:///socket?db=0#stream`` too).
 
 Every source yields record batches of ``batch_schema()``, one row per line or stream
 entry, without parsing any JSON: that is the engine's job. Lines that cannot even be
@@ -40,6 +43,8 @@ MAX_LINE_BYTES = 16 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _REDIS_URL = re.compile(r"^(redis|rediss|unix)://", re.IGNORECASE)
 DEFAULT_STREAM = "jupyter_events"
+# How the servers of one user name their default sinks: events.jsonl, events-<name>.jsonl.
+SINK_FILE_PREFIX = "events"
 
 Advance = Callable[[int], None]
 
@@ -136,8 +141,6 @@ class FileSource:
         """Raise ``SourceNotFound`` or ``SourceError`` now rather than halfway through."""
         if not self.path.exists():
             raise SourceNotFound(f"{self.path}: no such file")
-        if self.path.is_dir():
-            raise SourceError(f"{self.path}: a directory; pass the files in it instead")
         try:
             with open(self.path, "rb"):
                 pass
@@ -395,11 +398,31 @@ def parse_source(source: SourceLike) -> Source:
     return FileSource(pathlib.Path(source))
 
 
+def sink_files(directory: pathlib.Path) -> list[FileSource]:
+    """The JSON-lines sink files in ``directory``: ``events*.jsonl*`` but ``*.torn``."""
+    files = [
+        FileSource(path)
+        for path in sorted(directory.glob(f"{SINK_FILE_PREFIX}*.jsonl*"))
+        if not path.name.endswith(".torn") and path.is_file()
+    ]
+    if not files:
+        raise SourceNotFound(
+            f"{directory}: a directory without {SINK_FILE_PREFIX}*.jsonl files; "
+            "pass the files to read instead"
+        )
+    return files
+
+
 def parse_sources(sources: SourceLike | Iterable[SourceLike]) -> list[Source]:
-    """Every source, checked: a missing file or an unreachable Redis raises here."""
+    """Every source, checked: a missing file or an unreachable Redis raises here; a
+    directory stands for the sink files in it."""
     if isinstance(sources, (str, os.PathLike)):
         sources = [sources]
-    parsed = [parse_source(source) for source in sources]
+    parsed: list[Source] = []
+    for source in sources:
+        one = parse_source(source)
+        is_directory = isinstance(one, FileSource) and one.path.is_dir()
+        parsed.extend(sink_files(one.path) if is_directory else [one])  # type: ignore[union-attr]
     if not parsed:
         raise SourceError("no source given: pass at least one file or redis:// URL")
     for source in parsed:

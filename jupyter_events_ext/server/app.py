@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
 from typing import Any
 
-from jupyter_core.paths import jupyter_data_dir, jupyter_path
+from jupyter_core.paths import jupyter_path
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Bytes, Dict, Float, Int, List, Tuple, Unicode, Union, default
+from traitlets import (
+    Bool,
+    Bytes,
+    Dict,
+    Enum,
+    Float,
+    Int,
+    List,
+    Tuple,
+    Unicode,
+    Union,
+    default,
+)
 from traitlets.config import Config
 
 from .. import __version__
@@ -18,12 +31,14 @@ from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
 from ..sinks.batching import BatchingHandler
-from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
-from . import events_socket, rest, snapshots, stream_socket
+from ..sinks.jsonl import FSYNC_MODES, JsonLinesFileHandler, is_regular_file, recorded_ids
+from . import api_events, events_socket, rest, snapshots, stream_socket
+from .data_dir import RECENT_IDS, SINK, ServerFiles, default_directory
 from .forwarding import ServerEventForwarder
 from .ingest import Limits
 from .metrics import MeteredRecorder, ServerMetrics
 from .path_key import load_or_create_key
+from .path_policy import PATH_MODES, PathPolicy
 from .policy import ClientSchemaPolicy
 from .seen_ids import SeenIds
 from .stream import EventStream
@@ -31,22 +46,6 @@ from .stream import EventStream
 # The UI-action schemas this package ships, one file per version: <name>/v<N>.yaml.
 SHIPPED_SCHEMAS = Path(__file__).parent / "event_schemas"
 CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
-
-
-def default_sink_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "events.jsonl")
-
-
-def default_path_key_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "path-hash.key")
-
-
-def default_dead_letter_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "dead-letter.jsonl")
-
-
-def default_recent_ids_path() -> str:
-    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "recent-ids.jsonl")
 
 
 class EventsExtensionApp(ExtensionApp):
@@ -72,7 +71,11 @@ class EventsExtensionApp(ExtensionApp):
 
         Default: one jupyter_events_ext.sinks.jsonl.JsonLinesFileHandler appending to
         {jupyter_data_dir}/jupyter_events_ext/events.jsonl (it never leaves half a line
-        behind when the disk fills). None records nothing (the live stream still works).
+        behind when the disk fills); a JupyterHub named server writes events-<name>.jsonl
+        instead, and a server whose file another server of the same user writes takes
+        events-2.jsonl (or -3, ...). None records nothing (the live stream still works).
+        A JsonLinesFileHandler given here that another process writes stops the
+        extension from loading, saying so.
         """,
     ).tag(config=True)
 
@@ -88,6 +91,22 @@ class EventsExtensionApp(ExtensionApp):
         the oldest beyond is deleted. Default: 20 (with 64 MiB files, at most 1.3 GiB).""",
     ).tag(config=True)
 
+    sink_fsync = Enum(
+        FSYNC_MODES,
+        default_value="never",
+        help="""When an event the default sink (events.jsonl) wrote is on the disk, so that
+        a crash of the machine or a power cut cannot lose it once acknowledged. "never":
+        the operating system writes it on its own schedule (Linux: within about 30 s), so
+        an acknowledged event survives the server's crash but not the machine's. "batch":
+        every request or events-socket message is put on the disk (one fsync for all of
+        its events) before it is answered, and so is every forwarded server event; the
+        price is in the README's benchmarks. Either way, the directory is synced when the
+        sink makes its file (at start, and at each rotation). For a JsonLinesFileHandler
+        you configure, pass it fsync="batch" instead.
+
+        Default: "never".""",
+    ).tag(config=True)
+
     dead_letter_path = Unicode(
         None,
         allow_none=True,
@@ -97,8 +116,9 @@ class EventsExtensionApp(ExtensionApp):
         413), instead of sending them again forever; counted in /metrics as
         jupyter_events_ext_sink_events_dead_lettered_total.
 
-        Default: None, which means {jupyter_data_dir}/jupyter_events_ext/dead-letter.jsonl.
-        "" gives them none (such events are dropped, counted).""",
+        Default: None, which means {jupyter_data_dir}/jupyter_events_ext/dead-letter.jsonl
+        (dead-letter-<name>.jsonl for JupyterHub's named server <name>). "" gives them
+        none (such events are dropped, counted).""",
     ).tag(config=True)
 
     extra_schemas = List(
@@ -147,6 +167,41 @@ class EventsExtensionApp(ExtensionApp):
         these make most of the forwarded events and say little about what the user did
         (opening a document is captured in the browser). [] forwards everything.
         """,
+    ).tag(config=True)
+
+    api_events = Enum(
+        ["mark", "refuse"],
+        default_value="mark",
+        help="""What becomes of the events clients post to jupyter_server's own
+        POST /api/events, which lets any client with write on events emit any schema
+        jupyter_server's logger knows (JupyterLab's IEventManager posts there).
+
+        "mark": jupyter_server's own schemas (https://events.jupyter.org/jupyter_server/...:
+        contents, kernel actions, gateway), which only the server emits, are refused (400);
+        so is event data over max_event_size (413) and a timestamp outside max_event_age
+        or max_timestamp_skew (400); the rest is emitted as jupyter_server does, and what
+        this extension forwards of it carries "__client_posted__": true (and, with
+        stamp_user, "__user__"). "refuse": every event posted there is refused (400);
+        clients post to jupyter-events-ext/events.
+
+        Default: "mark".""",
+    ).tag(config=True)
+
+    path_mode = Enum(
+        PATH_MODES,
+        default_value="hashed",
+        help="""How paths are recorded, the operator's one policy: "as-is"; "hashed", the
+        HMAC-SHA256 of the path under the deployment's key (path_hash_key_file), 64 hex
+        digits, so that the same path gives the same value without being readable;
+        "omitted", never recorded. It applies to jupyter_server's events this extension
+        forwards (every field whose name says it holds a path, such as the contents
+        service's path and source_path: hashed, or an empty string when omitted) and
+        GET jupyter-events-ext/info gives it to the browser, whose pathMode may be
+        stricter, never weaker. Sinks configured on jupyter_server's own logger
+        (c.EventLogger.handlers) are jupyter_server's, and get its events as it writes
+        them.
+
+        Default: "hashed".""",
     ).tag(config=True)
 
     path_hash_key_file = Unicode(
@@ -216,8 +271,10 @@ class EventsExtensionApp(ExtensionApp):
         help="""The file where recorded client ids are saved (one JSON string per line,
         rewritten with only the last recent_ids_size when it holds twice as many).
 
-        Default: {jupyter_data_dir}/jupyter_events_ext/recent-ids.jsonl. "" keeps them in
-        memory only.""",
+        Default: {jupyter_data_dir}/jupyter_events_ext/recent-ids.jsonl (named and
+        further servers: as for the default sink, recent-ids-<name>.jsonl or
+        recent-ids-2.jsonl, ...). "" keeps them in memory only. A file given here that
+        another server writes stops the extension from loading, saying so.""",
     ).tag(config=True)
 
     stream_buffer_size = Int(
@@ -314,12 +371,23 @@ class EventsExtensionApp(ExtensionApp):
 
     @default("event_handlers")
     def _default_event_handlers(self) -> list[logging.Handler]:
-        path = default_sink_path()
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        self._default_sink = JsonLinesFileHandler(
-            path, max_bytes=self.default_sink_max_bytes, backup_count=self.default_sink_backups
-        )
+        self._default_sink = self._files.claim(SINK, self._open_default_sink)
         return [self._default_sink]
+
+    def _open_default_sink(self, path: str) -> JsonLinesFileHandler:
+        sink = JsonLinesFileHandler(
+            path,
+            fsync=self.sink_fsync,
+            max_bytes=self.default_sink_max_bytes,
+            backup_count=self.default_sink_backups,
+        )
+        sink.claim()  # FileInUse: another server's; the next path is tried
+        return sink
+
+    @functools.cached_property
+    def _files(self) -> ServerFiles:
+        name = os.environ.get("JUPYTERHUB_SERVER_NAME", "")
+        return ServerFiles(default_directory(), name, self.log)
 
     def _find_my_config(self, cfg: Config) -> Any:
         my_config = super()._find_my_config(cfg)
@@ -350,11 +418,12 @@ class EventsExtensionApp(ExtensionApp):
         )
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
         dead_letters = (
-            default_dead_letter_path() if self.dead_letter_path is None else self.dead_letter_path
+            self._files.dead_letters if self.dead_letter_path is None else self.dead_letter_path
         )
         for sink in self.sinks:
             if isinstance(sink, BatchingHandler) and sink.dead_letter_path is None:
                 sink.dead_letter_path = dead_letters or None
+        _claim(self.sinks)  # FileInUse: the extension does not load, and says why
         self.stream = EventStream(
             buffer_size=self.stream_buffer_size,
             buffer_bytes=self.stream_buffer_bytes,
@@ -369,14 +438,18 @@ class EventsExtensionApp(ExtensionApp):
         self.policy = ClientSchemaPolicy(
             [*shipped, *(_allowlist_entry(entry) for entry in self.allowed_client_schemas)],
             server_registry=getattr(server_logger, "schemas", None),
+            api_events=self.api_events,
         )
-        ids_path = (
-            default_recent_ids_path() if self.recent_ids_path is None else self.recent_ids_path
-        )
+        if self.recent_ids_path is None:
+            seen = self._files.claim(
+                RECENT_IDS, lambda path: SeenIds(self.recent_ids_size, path, self.log)
+            )
+        else:
+            seen = SeenIds(self.recent_ids_size, self.recent_ids_path or None, self.log)
         self.recorder = MeteredRecorder(
             self.event_logger,
             self.policy,
-            SeenIds(self.recent_ids_size, ids_path or None, self.log),
+            seen,
             self.sinks,
             max_event_size=self.max_event_size,
             max_event_age=self.max_event_age,
@@ -384,17 +457,28 @@ class EventsExtensionApp(ExtensionApp):
             stamp_user=self.stamp_user,
         )
         # A browser retries what it sent just before a restart: recognize what was
-        # recorded, also when the server died before saving the ids.
+        # recorded, also when the server died before saving the ids, and also in the
+        # default file another server of this user took meanwhile.
         for sink in self.sinks:
             path = getattr(sink, "baseFilename", None)
-            # The file rotated last holds the ids just before the current one's.
-            for candidate in (f"{path}.1", path) if path is not None else ():
-                if is_regular_file(candidate):
-                    self.recorder.seen.add(recorded_ids(candidate), save=False)
+            if path is None:
+                continue
+            for current in self._files.sink_set() if sink is self._default_sink else [path]:
+                # The file rotated last holds the ids just before the current one's.
+                for candidate in (f"{current}.1", current):
+                    if is_regular_file(candidate):
+                        self.recorder.seen.add(recorded_ids(candidate), save=False)
+        self.paths = PathPolicy(self.path_mode, self._load_path_key())
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(
-                server_logger, self.event_logger, self.policy, self.log, self.forward_exclude
+                server_logger,
+                self.event_logger,
+                self.policy,
+                self.log,
+                self.forward_exclude,
+                paths=self.paths,
+                stamp_user=self.stamp_user,
             )
             self.forwarder.start(self.sinks)
         for schema_id in self.policy.allowed_server_schemas():
@@ -415,7 +499,8 @@ class EventsExtensionApp(ExtensionApp):
     def info(self) -> dict[str, Any]:
         """What ``GET info`` says besides the live stream's state."""
         return {
-            "path_hash_key": self._path_hash_key(),
+            "path_mode": self.path_mode,
+            "path_hash_key": self.paths.key,
             "version": __version__,
             "sinks": [describe_handler(sink) for sink in self.sinks],
             "forward_server_events": self.forward_server_events,
@@ -437,13 +522,13 @@ class EventsExtensionApp(ExtensionApp):
             },
         }
 
-    def _path_hash_key(self) -> str | None:
-        key_file = self.path_hash_key_file or default_path_key_path()
+    def _load_path_key(self) -> str | None:
+        """The deployment's key (hex) for hashing paths, made if missing; None, logged,
+        when it cannot be had: paths to hash are then left out, here and in the browser."""
+        key_file = self.path_hash_key_file or self._files.path_key
         try:
             return load_or_create_key(key_file)
         except (OSError, ValueError) as err:
-            # Without a key the browser leaves hashed paths out rather than hash them
-            # guessably.
             self.log.error("jupyter_events_ext: no key to hash paths with: %s", err)
             return None
 
@@ -471,8 +556,10 @@ class EventsExtensionApp(ExtensionApp):
                 else None,
                 "max_bytes": self.snapshot_max_bytes,
             },
+            api_events.GuardedEventHandler: {"policy": self.policy, "recorder": self.recorder},
         }
         routes = [
+            *api_events.default_handlers,
             *rest.default_handlers,
             *events_socket.default_handlers,
             *stream_socket.default_handlers,
@@ -528,6 +615,22 @@ class EventsExtensionApp(ExtensionApp):
             self.log.debug(
                 "jupyter_events_ext: registered %s v%s from %s", schema.id, schema.version, source
             )
+
+
+def _claim(sinks: list[logging.Handler]) -> None:
+    """Take the files of the sinks that write one (``JsonLinesFileHandler.claim``), or
+    none of them."""
+    claimed: list[logging.Handler] = []
+    try:
+        for sink in sinks:
+            claim = getattr(sink, "claim", None)
+            if claim is not None:
+                claim()
+                claimed.append(sink)
+    except BaseException:
+        for sink in claimed:
+            sink.close()
+        raise
 
 
 def _allowlist_entry(entry: str | tuple[str, str]) -> tuple[str, str | None]:

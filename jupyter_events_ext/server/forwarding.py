@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from .api_events import CLIENT_POSTED_FIELD, posted_by
+from .path_policy import PathPolicy
+from .recorder import USER_FIELD
 
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
@@ -41,6 +46,11 @@ class ServerEventForwarder(logging.Handler):
     extension registers later, in the order they are emitted. Sinks that both loggers
     write to are taken off jupyter_server's logger while forwarding, so that each
     server event reaches them once (with this extension's envelope).
+
+    Paths in the forwarded events are as ``paths``, the operator's path policy, says.
+    An event a client posted to ``POST /api/events`` is forwarded marked
+    ``"__client_posted__": true`` (and, with ``stamp_user``, with the poster's
+    ``__user__``): it never passes for one the server emitted.
     """
 
     def __init__(
@@ -50,12 +60,17 @@ class ServerEventForwarder(logging.Handler):
         policy: ClientSchemaPolicy,
         log: logging.Logger,
         exclude: list[dict[str, Any]] = (),  # type: ignore[assignment]
+        *,
+        paths: PathPolicy | None = None,
+        stamp_user: bool = False,
     ) -> None:
         super().__init__()
         self.source = source
         self.target = target
         self.policy = policy
         self.log = log
+        self.paths = paths or PathPolicy("as-is", None)
+        self.stamp_user = stamp_user
         # schema $id -> the data each excluded event matches: {field: allowed values}
         self._exclude: dict[str, list[dict[str, tuple[Any, ...]]]] = {}
         for entry in exclude:
@@ -99,6 +114,16 @@ class ServerEventForwarder(logging.Handler):
             self.source.register_handler(handler)
         self._lent_sinks.clear()
 
+    def _client_metadata(self) -> dict[str, Any] | None:
+        """The envelope fields that mark an event a client posted to /api/events."""
+        user = posted_by()
+        if user is None:
+            return None  # the server emitted it
+        metadata: dict[str, Any] = {CLIENT_POSTED_FIELD: True}
+        if self.stamp_user:
+            metadata[USER_FIELD] = user
+        return metadata
+
     def _adopt(self, schema_id: str) -> bool:
         """Register the server's schema ``schema_id`` with the target, as server-only;
         ``False`` (logged once) if the target refuses it."""
@@ -132,9 +157,13 @@ class ServerEventForwarder(logging.Handler):
         version = str(capsule.get("__schema_version__"))
         if self._excluded(schema_id, capsule):
             # Not forwarded, but a sink lent by jupyter_server's logger still gets it, as
-            # it would have without this extension.
-            for sink in self._lent_sinks:
-                sink.handle(record)
+            # it would have without this extension; it writes where this extension's
+            # sinks do, so the path policy holds there too.
+            if self._lent_sinks:
+                treated = copy.copy(record)
+                treated.msg = self.paths.treat(capsule)
+                for sink in self._lent_sinks:
+                    sink.handle(treated)
             return
         if schema_id in self._refused:
             return
@@ -145,11 +174,13 @@ class ServerEventForwarder(logging.Handler):
             return
         try:
             data = {key: value for key, value in capsule.items() if not key.startswith("__")}
+            data = self.paths.treat(data)
             self.target.emit(
                 schema_id=schema_id,
                 data=data,
                 version=capsule["__schema_version__"],
                 timestamp_override=_parse_server_timestamp(capsule["__timestamp__"]),
+                metadata=self._client_metadata(),
             )
         except Exception as err:
             # Never raise into jupyter_server's emit: the event is already recorded there.

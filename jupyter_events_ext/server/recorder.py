@@ -49,6 +49,11 @@ class TimestampWindow:
     def parse(self, value: str) -> datetime:
         """``value``, an RFC 3339 date-time with a UTC offset, within the window."""
         moment = _browser_time(value) or _rfc3339_time(value)
+        self.check(moment, value)
+        return moment
+
+    def check(self, moment: datetime, value: str) -> None:
+        """Raise ``EventRejected`` unless ``moment`` (read from ``value``) is in the window."""
         if moment > self.latest:
             raise EventRejected(
                 f"'timestamp' {quote(value)} is in the future by more than "
@@ -58,7 +63,6 @@ class TimestampWindow:
             raise EventRejected(
                 f"'timestamp' {quote(value)} is older than max_event_age ({self.max_age:g} s)"
             )
-        return moment
 
 
 def _browser_time(value: str) -> datetime | None:
@@ -206,14 +210,7 @@ class ClientEventRecorder:
                     f"data key {quote(key)} is reserved: keys starting with '__' belong to "
                     "the envelope"
                 )
-        # One rule, alone or in a batch: the UTF-8 length of the data's compact JSON.
-        text = _compact(data)
-        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
-        if size > self.max_event_size:
-            raise EventRejected(
-                f"event data is {size} bytes, over max_event_size ({self.max_event_size} bytes)",
-                status=413,
-            )
+        self.check_size(data)
         moment = None if timestamp is None else self._window.parse(timestamp)
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
         if client_id is not None and (client_id in self.seen or client_id in self._pending):
@@ -255,6 +252,24 @@ class ClientEventRecorder:
         if client_id is not None:
             self._pending[client_id] = None
         return True
+
+    def check_size(self, data: Any) -> None:
+        """Raise ``EventRejected`` (413) when ``data`` is over ``max_event_size``. One
+        rule, alone or in a batch: the UTF-8 length of the data's compact JSON."""
+        text = _compact(data)
+        size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+        if size > self.max_event_size:
+            raise EventRejected(
+                f"event data is {size} bytes, over max_event_size ({self.max_event_size} bytes)",
+                status=413,
+            )
+
+    def check_timestamp(self, moment: datetime, value: str) -> None:
+        """Raise ``EventRejected`` unless ``moment`` is within ``max_event_age`` and
+        ``max_timestamp_skew`` of now."""
+        TimestampWindow(max_age=self.max_event_age, max_skew=self.max_timestamp_skew).check(
+            moment, value
+        )
 
     def _check_postable(self, schema_id: str, version: str | int) -> None:
         """Raise ``EventRejected`` unless a client may post ``schema_id`` at ``version``;

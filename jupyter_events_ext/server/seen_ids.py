@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii as json_string  # what json.dumps uses
 from typing import TextIO
 
+from ..sinks.owned_files import PRIVATE_FILE, WriterLock, fsync_directory, make_private_directory
+
 
 class SeenIds:
     """The last ``size`` client ids recorded, in memory and in an append-only file.
@@ -20,6 +22,10 @@ class SeenIds:
     start-up the file's last ``size`` ids are read back (a line torn by a crash is
     ignored), and the file is rewritten with only those whenever it holds twice as many.
     ``path=None`` keeps the ids in memory only.
+
+    One process writes the file: making a ``SeenIds`` takes its ``WriterLock`` (raising
+    ``FileInUse`` if another holds it) and ``close()`` lets it go. The file, and its
+    directory when made, are readable by their owner only.
     """
 
     def __init__(self, size: int, path: str | None, log: logging.Logger) -> None:
@@ -33,7 +39,10 @@ class SeenIds:
         self._unsaved: list[str] = []
         self._lines_in_file = 0
         self._file: TextIO | None = None  # kept open for appending between saves
+        self._writer: WriterLock | None = None
         if path is not None:
+            make_private_directory(os.path.dirname(path))
+            self._writer = WriterLock(path)
             self._load(path)
 
     def __contains__(self, client_id: str) -> bool:
@@ -66,11 +75,11 @@ class SeenIds:
         lines = "".join([json_string(client_id) + "\n" for client_id in self._unsaved])
         try:
             if self._file is None:
-                self._file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept)
+                self._file = open(self.path, "a", encoding="utf-8", opener=_private)  # noqa: SIM115 (kept)
             self._file.write(lines)
             self._file.flush()
         except OSError as err:
-            self.close()  # and reopen next time, rather than keep a failed buffer
+            self._close_file()  # and reopen next time, rather than keep a failed buffer
             self.log.warning(
                 "jupyter_events_ext: could not save %d recorded ids to %s (%s); a retry of "
                 "those events after a restart may be recorded again",
@@ -85,13 +94,19 @@ class SeenIds:
             self._compact()
 
     def close(self) -> None:
+        """Close the file and let it go (its ids stay known in memory)."""
+        self._close_file()
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
+
+    def _close_file(self) -> None:
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()
             self._file = None
 
     def _load(self, path: str) -> None:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         try:
             with open(path, encoding="utf-8", errors="replace") as file:
                 lines = file.read().split("\n")
@@ -122,11 +137,19 @@ class SeenIds:
         assert self.path is not None
         temporary = f"{self.path}.{os.getpid()}.tmp"
         try:
-            with open(temporary, "w", encoding="utf-8") as file:
+            with open(temporary, "w", encoding="utf-8", opener=_private) as file:
                 file.write("".join([json_string(client_id) + "\n" for client_id in self._order]))
+                file.flush()
+                os.fsync(file.fileno())  # whole before it takes the file's name
             os.replace(temporary, self.path)
-            self.close()  # the next save appends to the new file
+            fsync_directory(os.path.dirname(self.path))
+            self._close_file()  # the next save appends to the new file
         except OSError as err:
             self.log.warning("jupyter_events_ext: could not compact %s: %s", self.path, err)
             return
         self._lines_in_file = len(self._order)
+
+
+def _private(path: str, flags: int) -> int:
+    """Open (making it owner-only if new), for ``open(..., opener=_private)``."""
+    return os.open(path, flags, PRIVATE_FILE)

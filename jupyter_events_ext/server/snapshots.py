@@ -17,6 +17,7 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..sinks.owned_files import PRIVATE_DIRECTORY, PRIVATE_FILE, fsync_directory
 from .bodies import BoundedBodyHandler
 from .event_shape import clip
 from .rest import AUTH_RESOURCE
@@ -39,7 +40,7 @@ class SnapshotStore:
         self, directory: str | os.PathLike[str], *, quota_bytes: int | None = None
     ) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIRECTORY)
         self.quota_bytes = quota_bytes
         self.stored_bytes = sum(path.stat().st_size for path in self.directory.glob("*.ipynb"))
 
@@ -49,9 +50,10 @@ class SnapshotStore:
     def put(self, content: bytes) -> tuple[str, bool]:
         """Store ``content`` under its SHA-256; return it and whether it was new.
 
-        Written to a temporary file and renamed, so that a reader never sees half a
-        snapshot and a crash leaves none. Raises ``StoreFull`` when a new snapshot would
-        take the store past its quota.
+        Written to a temporary file, put on the disk and renamed, so that a reader never
+        sees half a snapshot and a crash leaves none; the directory is synced after the
+        rename, so that a stored snapshot is still there after a power cut. Raises
+        ``StoreFull`` when a new snapshot would take the store past its quota.
         """
         digest = hashlib.sha256(content).hexdigest()
         target = self.path_of(digest)
@@ -68,11 +70,12 @@ class SnapshotStore:
                 file.write(content)
                 file.flush()
                 os.fsync(file.fileno())
-            os.chmod(temporary, 0o600)
+            os.chmod(temporary, PRIVATE_FILE)
             os.replace(temporary, target)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        fsync_directory(str(self.directory))  # and its name: stored means found after a crash
         self.stored_bytes += len(content)
         return digest, True
 

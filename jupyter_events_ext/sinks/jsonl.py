@@ -12,10 +12,13 @@ import threading
 from collections.abc import Iterator
 
 from ..events.envelope import EVENT_ID_FIELD as ID_FIELD
+from .owned_files import PRIVATE_FILE, WriterLock, fsync_directory
 
 # How much of the end of a JSON-lines sink is read at start-up for ids already recorded.
 ID_SCAN_BYTES = 8 * 1024 * 1024
 TORN_SUFFIX = ".torn"
+# When a written event is on the disk: left to the operating system, or before it counts.
+FSYNC_MODES = ("never", "batch")
 
 log = logging.getLogger(__name__)
 
@@ -32,48 +35,83 @@ class JsonLinesFileHandler(logging.FileHandler):
     first attempt. A line torn by a crash mid-write is set aside at start-up (see
     ``repair``).
 
-    ``fsync=True`` also asks the operating system to put each line on the disk before
-    the event counts as written: it then survives a power cut too, at a cost of a disk
-    round trip per event. By default a written event survives the process, not the
-    machine.
+    ``fsync`` says when a written event survives a power cut, not only the process:
+    ``"never"`` (the default) leaves it to the operating system, which writes it to the
+    disk within seconds; ``"batch"`` puts each write on the disk before the event counts
+    as written: a request's or socket message's lines held by ``holding()`` (one disk
+    round trip for all of them), or one line emitted outside it. (``True`` and ``False``
+    are taken for ``"batch"`` and ``"never"``.) Either way, the directory is synced
+    whenever the handler makes its file (at start, and in a rotation after the renames),
+    so that the file never goes missing from it.
 
     ``max_bytes`` (0: never) rotates the file before a write would take it past that
     size: ``<file>`` becomes ``<file>.1``, ``.1`` becomes ``.2`` and so on, and the
     oldest beyond ``backup_count`` is deleted. A write (one line, or a request's held
     lines) never straddles two files.
 
-    One process writes to a file: cutting back after a failure assumes no one else
-    appended meanwhile. A FIFO is opened and written without blocking: with no reader, or
-    a reader too slow to take a line, the event fails (and a line longer than the pipe's
-    atomic size may reach the reader cut short, which nothing can take back).
+    One process writes a regular file: ``claim()`` (or the first write) takes a
+    ``WriterLock`` on it and opens it, and raises ``FileInUse`` if another process (or
+    another handler) writes it; ``close()`` lets it go. Files it makes are readable by
+    their owner only (``permissions``, 0o600). A FIFO is neither locked nor opened before
+    its first write, and written without blocking: with no reader, or a reader too slow
+    to take a line, the event fails (and a line longer than the pipe's atomic size may
+    reach the reader cut short, which nothing can take back).
     """
 
     def __init__(
         self,
         filename: str | os.PathLike[str],
         *,
-        fsync: bool = False,
+        fsync: str | bool = "never",
         max_bytes: int = 0,
         backup_count: int = 0,
+        permissions: int = PRIVATE_FILE,
     ) -> None:
         if max_bytes < 0 or backup_count < 0:
             raise ValueError("max_bytes and backup_count must not be negative")
-        self.fsync = fsync
+        self.fsync = {True: "batch", False: "never"}.get(fsync, fsync)  # type: ignore[call-overload]
+        if self.fsync not in FSYNC_MODES:
+            raise ValueError(f"fsync must be one of {', '.join(FSYNC_MODES)}, not {fsync!r}")
         self.max_bytes = max_bytes
         self.backup_count = backup_count
+        self.permissions = permissions
         self._held: tuple[int, list[bytes]] | None = None  # (thread, lines) in holding()
-        # A regular file is opened (and repaired) now; anything else when first written,
-        # so that making the handler never waits for, nor fails on, a FIFO's reader.
-        path = os.path.abspath(os.fspath(filename))
-        delay = os.path.exists(path) and not is_regular_file(path)
-        super().__init__(filename, mode="a", encoding="utf-8", delay=delay)
+        self._writer: WriterLock | None = None
+        # Opened by claim() or the first write, never here: making the handler (in a
+        # configuration file, say) neither waits for a FIFO's reader nor takes a file.
+        super().__init__(filename, mode="a", encoding="utf-8", delay=True)
+
+    def claim(self) -> None:
+        """Take a regular file (or one not made yet) for this process and open it now,
+        setting aside a torn last line; raises ``FileInUse`` if another writes it. Other
+        files (a FIFO, a device) are left to the first write."""
+        path = self.baseFilename
+        if os.path.exists(path) and not is_regular_file(path):
+            return
+        with self.lock:  # type: ignore[union-attr]
+            if self.stream is None:
+                self.stream = self._open()
 
     def _open(self):  # type: ignore[no-untyped-def]
-        repair(self.baseFilename)
+        path = self.baseFilename
+        regular = not os.path.exists(path) or is_regular_file(path)
+        if regular and self._writer is None:
+            self._writer = WriterLock(path)
+        repair(path)
+        created = regular and not os.path.exists(path)
         # Non-blocking, so that a FIFO without a reader (or with a full pipe) fails this
         # event instead of holding the server in open() or write(); regular files ignore it.
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK
-        return open(os.open(self.baseFilename, flags, 0o666), "ab", buffering=0)
+        stream = open(os.open(path, flags, self.permissions), "ab", buffering=0)  # noqa: SIM115 (kept)
+        if created:  # at start-up or in a rotation, after its renames: both on the disk
+            fsync_directory(os.path.dirname(path))
+        return stream
+
+    def close(self) -> None:
+        super().close()
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -128,7 +166,7 @@ class JsonLinesFileHandler(logging.FileHandler):
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            if self.fsync:
+            if self.fsync == "batch":
                 os.fsync(fd)
         except BaseException:
             # Take back what part of the line got written; the caller reports the error.
@@ -192,7 +230,8 @@ def repair(path: str) -> int:
             end = begin
         file.seek(start)
         fragment = file.read()
-        with open(path + TORN_SUFFIX, "ab") as torn:
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        with open(os.open(path + TORN_SUFFIX, flags, PRIVATE_FILE), "ab") as torn:
             torn.write(fragment + b"\n")
         file.truncate(start)
     log.warning(

@@ -326,10 +326,44 @@ def test_a_missing_source_writes_nothing(tmp_path, validated_events, export_cli)
     assert leftovers(tmp_path) == []
 
 
-def test_a_directory_source_is_refused(tmp_path, export_cli):
+def test_a_data_directory_is_read_as_every_servers_sink_files(
+    tmp_path, validated_events, export_cli
+):
+    # Servers of one user share {jupyter_data_dir}/jupyter_events_ext, each with a sink.
+    lines = validated_events.read_text(encoding="utf-8").splitlines(keepends=True)
+    directory = tmp_path / "jupyter_events_ext"
+    directory.mkdir()
+    parts = {
+        "events.jsonl.1": lines[0::4],
+        "events.jsonl": lines[1::4],
+        "events-lab.jsonl": lines[2::4],
+        "events-2.jsonl.3.gz": lines[3::4],
+    }
+    for name, part in parts.items():
+        opener = gzip.open if name.endswith(".gz") else open
+        with opener(directory / name, "wt", encoding="utf-8") as file:
+            file.write("".join(part))
+    # What else lives there is not an event.
+    (directory / "events.jsonl.torn").write_text('{"__timestamp__": "2026-11-27T1\n')
+    (directory / "recent-ids.jsonl").write_text('"an-id"\n')
+    (directory / ".events.jsonl.lock").write_text("1234\n")
+    (directory / "path-hash.key").write_text("ab" * 32 + "\n")
+    out = tmp_path / "out"
+    result = export_cli(directory, "-o", out)
+    assert result.exit_code == 0, result.output
+    found = manifest(out)
+    assert found["sources"] == [str(directory / name) for name in sorted(parts)]
+    assert found["lines"]["by_kind"] == {"ok": len(lines)}
+    assert {
+        key: pq.read_metadata(path).num_rows for key, path in table_files(out).items()
+    } == counts(envelopes(validated_events))
+
+
+def test_a_directory_without_sink_files_is_not_found(tmp_path, export_cli):
+    (tmp_path / "notes.txt").write_text("hello")
     result = export_cli(tmp_path, "-o", tmp_path / "out")
-    assert result.exit_code == 1
-    assert "a directory; pass the files in it instead" in result.output
+    assert result.exit_code == ExitCode.NOT_FOUND
+    assert f"{tmp_path}: a directory without events*.jsonl files" in result.output
 
 
 @pytest.mark.parametrize(

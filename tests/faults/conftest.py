@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import pytest
 from redis_server import RedisServer
@@ -16,8 +16,8 @@ def server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     """Make a ServerProcess with the given jupyter_server_config.py text (not started)."""
     made: list[ServerProcess] = []
 
-    def make(config: str = "", name: str = "server") -> ServerProcess:
-        process = ServerProcess(tmp_path / name, config)
+    def make(config: str = "", name: str = "server", **options: Any) -> ServerProcess:
+        process = ServerProcess(tmp_path / name, config, **options)
         made.append(process)
         return process
 

@@ -28,20 +28,31 @@ class ServerProcess:
 
     ``start(file_size_limit=N)`` lowers RLIMIT_FSIZE in the child and ignores SIGXFSZ, so
     that writing a file past N bytes fails with EFBIG as on a full disk, without root.
+
+    ``data_dir`` shares a Jupyter data directory with other servers, as servers of one
+    user share their home; ``env`` adds environment variables (JUPYTERHUB_SERVER_NAME).
     """
 
-    def __init__(self, home: Path, config: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        config: str,
+        *,
+        data_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.home = home
         self.config = config
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.data_dir = home / "data"
+        self.data_dir = data_dir or home / "data"
         self.sink = self.data_dir / "jupyter_events_ext" / "events.jsonl"
         self.recent_ids = self.data_dir / "jupyter_events_ext" / "recent-ids.jsonl"
         self.log_path = home / "server.log"
-        for directory in ("config", "data", "runtime", "root"):
-            (home / directory).mkdir(parents=True, exist_ok=True)
+        for directory in (home / "config", self.data_dir, home / "runtime", home / "root"):
+            directory.mkdir(parents=True, exist_ok=True)
         (home / "config" / "jupyter_server_config.py").write_text(
             textwrap.dedent(
                 """
@@ -61,6 +72,7 @@ class ServerProcess:
             "JUPYTER_DATA_DIR": str(self.data_dir),
             "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
             "JUPYTER_PLATFORM_DIRS": "1",
+            **self.env,
         }
 
         def starve() -> None:
@@ -87,10 +99,13 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited at start-up:\n{self.log()}")
             try:
-                if self.request("GET", "info")[0] == 200:
-                    return
+                status = self.request("GET", "info")[0]
             except (urllib.error.URLError, ConnectionError):
-                pass
+                status = None
+            if status == 200:
+                return
+            if status == 404:  # jupyter_server listens only once extensions have loaded
+                raise RuntimeError(f"jupyter_events_ext did not load:\n{self.log()}")
             time.sleep(0.1)
         self.stop(signal.SIGKILL)
         raise RuntimeError(f"the server did not answer within {STARTUP_TIMEOUT} s:\n{self.log()}")
@@ -119,7 +134,10 @@ class ServerProcess:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as err:
             status, raw = err.code, err.read()
-        return status, (json.loads(raw) if raw else None)
+        try:
+            return status, (json.loads(raw) if raw else None)
+        except ValueError:  # jupyter_server's HTML page, when the route does not exist
+            return status, raw.decode(errors="replace")
 
     def post(self, body: Any) -> tuple[int, Any]:
         return self.request("POST", "events", body)

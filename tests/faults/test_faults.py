@@ -11,11 +11,13 @@ import json
 import os
 import signal
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 import websocket
-from server_process import ServerProcess
+from server_process import TOKEN, ServerProcess
 
 COMMAND = "https://events.jupyter.org/jupyter_events_ext/command/v1"
 
@@ -331,3 +333,30 @@ def test_a_full_disk_stores_no_snapshot_part_and_the_retry_lands_once(server, tm
     stored = store / f"{body['sha256']}.ipynb"
     assert json.loads(stored.read_bytes()) == big
     assert len(list(store.iterdir())) == 2
+
+
+# -- a hostile client -------------------------------------------------------------------------
+
+
+def test_a_client_cannot_forge_a_server_event_through_api_events(server):
+    process: ServerProcess = server()
+    process.start()
+    forged = {
+        "schema_id": "https://events.jupyter.org/jupyter_server/contents_service/v1",
+        "version": 1,
+        "data": {"action": "delete", "path": "thesis.ipynb"},
+        "timestamp": "2001-01-01T00:00:00+00:00Z",
+    }
+    request = urllib.request.Request(
+        f"{process.url}/api/events",
+        data=json.dumps(forged).encode(),
+        method="POST",
+        headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 400
+    assert "only the server emits" in json.loads(refused.value.read())["message"]
+    assert process.post(command("after"))[0] == 204
+    assert commands_in(process.sink_lines()) == ["after"]
+    assert "thesis.ipynb" not in process.sink.read_text()

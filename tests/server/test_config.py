@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import logging
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -176,6 +177,26 @@ async def test_default_sink_is_a_json_lines_file_in_the_data_dir(capfd, jp_fetch
     assert json.loads(line)["__schema__"] == COMMAND
 
 
+@pytest.fixture
+def usual_umask():
+    """The umask most users have (022), which leaves new files readable by everyone."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+async def test_the_data_directory_and_its_files_are_the_owners_only(
+    usual_umask, jp_fetch, post, sink_path
+):
+    await post(command("mine", id="mine-1"))  # with an id, which recent-ids.jsonl keeps
+    await jp_fetch("jupyter-events-ext", "info")
+    directory = sink_path.parent
+    modes = {path.name: oct(path.stat().st_mode & 0o777) for path in directory.iterdir()}
+    made = ("events.jsonl", "recent-ids.jsonl", "path-hash.key")
+    assert {name: modes[name] for name in made} == dict.fromkeys(made, oct(0o600))
+    assert oct(directory.stat().st_mode & 0o777) == oct(0o700)
+
+
 @pytest.mark.parametrize("events_config", [{"event_handlers": None}])
 async def test_none_records_nothing_but_the_stream_still_works(
     jp_fetch, jp_ws_fetch, post, sink_path, events_config
@@ -324,7 +345,7 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 29
+    assert len(own) == 32
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
 
@@ -355,7 +376,7 @@ def shared_key(tmp_path):
 @pytest.mark.parametrize("events_config", [{}])
 async def test_a_hub_shares_one_key_file(jp_fetch, shared_key, events_app, events_config):
     events_app.path_hash_key_file = shared_key
-    assert events_app._path_hash_key() == "ab" * 32
+    assert events_app._load_path_key() == "ab" * 32
 
 
 def test_a_key_file_that_is_not_a_key_is_refused(tmp_path):

@@ -231,3 +231,22 @@ async def test_server_schemas_are_never_postable_even_unforwarded(
     assert response.code == 400
     assert "one of jupyter_server's own schemas" in json.loads(response.body)["message"]
     assert read_sink(CONTENTS) == []
+
+
+# -- on the disk before the answer, on request ------------------------------------------
+
+
+@pytest.mark.parametrize(("events_config", "per_answer"), [
+    ({"sink_fsync": "batch"}, 1),
+    ({"sink_fsync": "never"}, 0),
+    ({}, 0),
+])  # fmt: skip
+async def test_batch_fsync_is_one_per_request_or_message_before_its_answer(
+    send, sink_path, fsyncs, events_config, per_answer
+):
+    batch = {"events": [command(f"c{n}", id=f"batch-{n}") for n in range(100)]}
+    assert (await send(batch)).code == 200
+    assert fsyncs.count(str(sink_path)) == per_answer  # all 100 events at once
+    assert (await send(command("one", id="one"))).code == 204
+    assert fsyncs.count(str(sink_path)) == 2 * per_answer
+    assert len(sink_path.read_text().splitlines()) == 101

@@ -89,7 +89,9 @@ async def test_an_empty_exclude_list_forwards_everything(
 NOTES_ONLY = [{"schema_id": CONTENTS, "action": ["get", "save"], "path": "notes.txt"}]
 
 
-@pytest.mark.parametrize("events_config", [{"forward_exclude": NOTES_ONLY}])
+# Paths as they are, to see them: an entry matches the path jupyter_server emitted, before
+# path_mode treats what is forwarded.
+@pytest.mark.parametrize("events_config", [{"forward_exclude": NOTES_ONLY, "path_mode": "as-is"}])
 async def test_an_entry_matches_values_from_a_list_and_every_field(
     jp_fetch, read_sink, a_file, jp_root_dir, events_config
 ):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+
+import pytest
 
 from jupyter_events_ext.server.seen_ids import SeenIds
+from jupyter_events_ext.sinks.owned_files import FileInUse
 
 log = logging.getLogger("test_seen_ids")
 
@@ -64,3 +68,34 @@ def test_the_file_is_rewritten_with_the_window_once_it_holds_twice_as_many(tmp_p
     seen.close()
     assert path.read_text() == '"d"\n"e"\n'
     assert len(SeenIds(2, str(path), log)) == 2
+
+
+def test_its_files_and_directory_are_the_owners_only(tmp_path):
+    old = os.umask(0o022)  # the usual umask, which leaves new files readable by everyone
+    try:
+        path = tmp_path / "made" / "ids.jsonl"
+        seen = SeenIds(2, str(path), log)
+        seen.add(["a"])
+        seen.save()
+        assert (oct(mode(path.parent)), oct(mode(path))) == (oct(0o700), oct(0o600))
+        for client_id in "bcde":  # rewritten (compacted) on the way
+            seen.add([client_id])
+            seen.save()
+        seen.close()
+        assert path.read_text() == '"d"\n"e"\n'
+        assert oct(mode(path)) == oct(0o600)
+    finally:
+        os.umask(old)
+
+
+def mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+def test_one_server_writes_the_file(tmp_path):
+    path = str(tmp_path / "ids.jsonl")
+    first = SeenIds(10, path, log)
+    with pytest.raises(FileInUse):
+        SeenIds(10, path, log)
+    first.close()
+    SeenIds(10, path, log).close()

@@ -175,6 +175,17 @@ def test_the_store_leaves_nothing_behind_when_a_write_fails(tmp_path, monkeypatc
     assert list((tmp_path / "s").iterdir()) == []
 
 
+def test_a_stored_snapshot_and_its_name_are_on_the_disk(tmp_path, fsyncs):
+    store = SnapshotStore(tmp_path / "s")
+    digest, created = store.put(b"{}")
+    assert created
+    # The content before the rename (its temporary name, gone since), then the rename.
+    assert len(fsyncs) == 2
+    assert fsyncs[0].startswith(str(tmp_path / "s" / ".incoming-"))
+    assert fsyncs[1] == str(tmp_path / "s")
+    assert (tmp_path / "s" / f"{digest}.ipynb").read_bytes() == b"{}"
+
+
 def test_the_store_directory_is_the_owners_only(tmp_path):
     SnapshotStore(tmp_path / "s")
     assert stat.S_IMODE((tmp_path / "s").stat().st_mode) == 0o700

@@ -13,12 +13,14 @@ import pytest
 
 from jupyter_events_ext.events import EventLogger
 from jupyter_events_ext.events.errors import SinkError
+from jupyter_events_ext.sinks import owned_files
 from jupyter_events_ext.sinks.jsonl import (
     TORN_SUFFIX,
     JsonLinesFileHandler,
     recorded_ids,
     repair,
 )
+from jupyter_events_ext.sinks.owned_files import FileInUse
 
 N_SCHEMA = {
     "$id": "https://example.org/n/v1",
@@ -93,6 +95,7 @@ def test_a_line_torn_by_a_crash_is_set_aside_at_start_up(tmp_path):
     sink = tmp_path / "events.jsonl"
     sink.write_bytes(b'{"n": 1, "__id__": "a"}\n{"n": 2, "__id__": "b"}\n{"n": 3, "__i')
     handler = JsonLinesFileHandler(sink)
+    handler.claim()  # what the server does at start-up
     handler.close()
     assert sink.read_bytes() == b'{"n": 1, "__id__": "a"}\n{"n": 2, "__id__": "b"}\n'
     assert (tmp_path / ("events.jsonl" + TORN_SUFFIX)).read_bytes() == b'{"n": 3, "__i\n'
@@ -153,7 +156,8 @@ def test_rotation_keeps_whole_lines_and_a_bounded_count(tmp_path):
         )
     handler.close()
     files = [tmp_path / "events.jsonl.2", tmp_path / "events.jsonl.1", sink]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in files)
+    lock = tmp_path / ".events.jsonl.lock"  # the writer's, which rotation leaves in place
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in [*files, lock])
     kept = [json.loads(line)["n"] for path in files for line in path.read_bytes().splitlines()]
     assert kept == list(range(100 - len(kept), 100))  # the newest, in order, none torn
     assert all(0 < path.stat().st_size <= 1000 for path in files)
@@ -162,3 +166,116 @@ def test_rotation_keeps_whole_lines_and_a_bounded_count(tmp_path):
     ]
     assert recorded_ids(str(sink) + ".1") + recorded_ids(str(sink)) == in_last_two
     assert in_last_two == [f"e{n}" for n in kept[-len(in_last_two) :]]
+
+
+@pytest.fixture
+def usual_umask():
+    """The umask most users have (022), which leaves new files readable by everyone."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def mode(path) -> int:
+    return os.stat(path).st_mode & 0o777
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_every_file_it_makes_is_the_owners_only(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, max_bytes=200, backup_count=3)
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    for n in range(10):  # several rotations: each makes a new file
+        logger.emit(schema_id=N_SCHEMA["$id"], data={"n": n, "pad": "x" * 50}, durable=True)
+    handler.close()
+    made = [sink, *(tmp_path / f"events.jsonl.{n}" for n in (1, 2, 3))]
+    assert {path.name: mode(path) for path in made} == {path.name: 0o600 for path in made}
+
+    torn = tmp_path / "torn.jsonl"
+    torn.write_bytes(b'{"n": 1}\n{"n": 2')
+    repair(str(torn))
+    assert mode(tmp_path / ("torn.jsonl" + TORN_SUFFIX)) == 0o600
+
+
+def test_one_writer_per_file_until_it_lets_go(tmp_path):
+    sink = tmp_path / "events.jsonl"
+    first = JsonLinesFileHandler(sink)
+    first.claim()
+    second = JsonLinesFileHandler(sink)
+    with pytest.raises(FileInUse, match=rf"is written by another process \(pid {os.getpid()}\)"):
+        second.claim()
+    logger = EventLogger(handlers=[second])
+    logger.register_event_schema(N_SCHEMA)
+    with pytest.raises(SinkError):  # nor does its first write take the file
+        logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
+    first.close()
+    second.claim()
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 2}, durable=True)
+    second.close()
+    assert [json.loads(line)["n"] for line in sink.read_bytes().splitlines()] == [2]
+
+
+def test_batch_puts_each_write_on_the_disk_before_it_counts(tmp_path, fsyncs):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, fsync="batch")
+    handler.claim()
+    assert fsyncs == [str(tmp_path)]  # the new file's name is on the disk too
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    with handler.holding():  # a request's 100 events: one write, one fsync
+        for n in range(100):
+            logger.emit(schema_id=N_SCHEMA["$id"], data={"n": n}, durable=True)
+    assert fsyncs == [str(tmp_path), str(sink)]
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 100}, durable=True)  # alone: its own
+    assert fsyncs == [str(tmp_path), str(sink), str(sink)]
+    handler.close()
+    assert len(sink.read_bytes().splitlines()) == 101
+
+
+def test_never_leaves_writes_to_the_system_but_syncs_renames(tmp_path, fsyncs):
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink, max_bytes=500, backup_count=2)  # fsync="never"
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    for n in range(20):
+        logger.emit(schema_id=N_SCHEMA["$id"], data={"n": n, "pad": "x" * 40}, durable=True)
+    handler.close()
+    assert (tmp_path / "events.jsonl.2").exists()  # rotated, more than once
+    assert set(fsyncs) == {str(tmp_path)}  # the directory after each rotation, no event
+    assert len(fsyncs) >= 3
+
+
+@pytest.mark.parametrize(("fsync", "mode"), [(True, "batch"), (False, "never")])
+def test_fsync_takes_the_old_booleans(tmp_path, fsync, mode):
+    assert JsonLinesFileHandler(tmp_path / "events.jsonl", fsync=fsync).fsync == mode
+
+
+def test_an_unknown_fsync_mode_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="fsync must be one of never, batch, not 'always'"):
+        JsonLinesFileHandler(tmp_path / "events.jsonl", fsync="always")
+
+
+@pytest.mark.usefixtures("usual_umask")
+def test_an_operator_can_open_the_files_to_a_log_shippers_group(tmp_path):
+    handler = JsonLinesFileHandler(tmp_path / "events.jsonl", permissions=0o640)
+    handler.claim()
+    handler.close()
+    assert mode(tmp_path / "events.jsonl") == 0o640
+
+
+def test_a_file_system_that_cannot_lock_is_warned_about_not_fatal(tmp_path, monkeypatch, caplog):
+    # NFS mounted with "nolock" answers flock with ENOLCK; it cannot be made here for real.
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(owned_files.fcntl, "flock", no_locks)
+    sink = tmp_path / "events.jsonl"
+    handler = JsonLinesFileHandler(sink)
+    handler.claim()
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(N_SCHEMA)
+    logger.emit(schema_id=N_SCHEMA["$id"], data={"n": 1}, durable=True)
+    handler.close()
+    assert [json.loads(line)["n"] for line in sink.read_bytes().splitlines()] == [1]
+    assert f"{sink} cannot be locked (No locks available)" in caplog.text

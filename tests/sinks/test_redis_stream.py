@@ -201,12 +201,13 @@ def test_events_wait_while_redis_is_down_and_none_is_lost(make_redis_server, han
     if ids:
         assert arrived == list(range(emitted))
     else:
-        # In order, once each, but for one batch at most sent again whole.
+        # In order, once each, but for one batch at most sent again whole (a batch holds
+        # what waited when it was taken, up to batch_size: not always 100).
         assert list(dict.fromkeys(arrived)) == list(range(emitted))
-        assert len(arrived) - emitted in (0, 100)
+        assert 0 <= len(arrived) - emitted <= 100
     assert handler.sent == emitted
     # The skipped batch, if any; events without ids are never deduplicated.
-    assert handler.duplicates in ((0, 100) if ids else (0,))
+    assert 0 <= handler.duplicates <= (100 if ids else 0)
     messages = [
         r.getMessage() for r in caplog.records if r.name.startswith("jupyter_events_ext.sinks")
     ]
