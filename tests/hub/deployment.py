@@ -70,14 +70,21 @@ class Hub:
 
     ``users`` may log in with ``password``; "admin" (the hub's admin role) with
     ``admin_password``. ``activity_interval`` is how often (s) each server reports its
-    activity to the hub.
+    activity to the hub; ``port`` the proxy's public port (default: a free one).
     """
 
-    def __init__(self, directory: Path, users: list[str], *, activity_interval: int = 300) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        users: list[str],
+        *,
+        activity_interval: int = 300,
+        port: int | None = None,
+    ) -> None:
         self.directory = directory
         self.users = users
         self.activity_interval = activity_interval
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.password = secrets.token_urlsafe(12)
         self.admin_password = secrets.token_urlsafe(32)
@@ -268,3 +275,52 @@ class Hub:
         model = self._server_model(user, name)
         stamp = model and model.get("last_activity")
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+
+
+def main() -> None:
+    """The demo (scripts/hub-demo.sh): the tests' hub, left running until Ctrl-C."""
+    import argparse
+    import tempfile
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, help="the hub's public port (default: a free one)")
+    options = parser.parse_args()
+    users = ["alice", "bob", "carol"]
+    directory = Path(tempfile.mkdtemp(prefix="jupyter-events-hub-"))
+    hub = Hub(directory, users, port=options.port)
+    # Ctrl-C, even when started where SIGINT is ignored, and SIGTERM: stop it all in order.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    print(f"Starting JupyterHub, its proxy and redis-server under {directory} ...", flush=True)
+    try:
+        hub.start()
+        hub.start_servers([("alice", ""), ("bob", ""), ("carol", ""), ("carol", "second")])
+        jupyter = Path(sys.executable).parent / "jupyter"
+        print(
+            f"""
+JupyterHub is at {hub.url}/hub/login
+  users {", ".join(users)}: password {hub.password}
+  admin (the hub's admin role): password {hub.admin_password}
+  servers running: alice, bob, carol, and carol's named server "second"
+  ({hub.url}/user/carol/second/). Each loads this extension with the README's
+  configuration: {directory / "etc" / "jupyter" / "jupyter_server_config.py"}
+
+Every server's events go to one Redis stream. In another terminal:
+  {jupyter} events-ext tail --url {hub.redis.url} --from start
+  {jupyter} events-ext tail --url {hub.redis.url} --group archivers > archive.jsonl
+  {jupyter} events-ext export {hub.redis.url}#{STREAM} --format parquet -o hub-events/
+
+The hub's log: {hub.log_path}. Ctrl-C stops everything.""",
+            flush=True,
+        )
+        while hub.process is not None and hub.process.poll() is None:
+            time.sleep(1)
+        print(f"JupyterHub exited:\n{hub.log()[-3000:]}")
+    except KeyboardInterrupt:
+        print("\nStopping ...", flush=True)
+    finally:
+        hub.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -144,13 +144,13 @@ def run(hub: Hub, servers: dict[str, Server], tokens: dict[str, str], tmp_path_f
         browser.do("run", cells=5)
         browser.do("drain")
         record = browser.do("report")["record"]
+        browser.close()
+        everyone = [*senders, alice]
+        acknowledged = {i for s in everyone for i in s.acknowledged}
+        missing = consumer.wait_for(acknowledged | record["acknowledged"].keys(), CONSUMER_WAIT)
     finally:
         browser.close()
-
-    everyone = [*senders, alice]
-    acknowledged = {i for s in everyone for i in s.acknowledged} | record["acknowledged"].keys()
-    missing = consumer.wait_for(acknowledged, CONSUMER_WAIT)
-    consumer.stop()
+        consumer.stop()
     manifest = export_parquet(consumer.archive, directory / "parquet")
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in exported_rows(directory / "parquet"):

@@ -1,0 +1,203 @@
+"""A whole JupyterHub: events/s through its proxy into one Redis stream, and the latency
+from emit to the consumer.
+
+The deployment of ``tests/hub/`` (JupyterHub, configurable-http-proxy, one redis-server,
+four users' servers configured as the README's "On a JupyterHub" says: alice, bob, carol
+and carol's named server). Clients send through the proxy with each user's hub token, two
+per server, each in a process of its own; a ``jupyter events-ext tail --group`` consumer
+reads the stream. Per row, every event is acknowledged to its client and printed once by
+the consumer; "events/s" is all events over the time from the first send to the last
+acknowledgement, "emit to consumer" the time from an event's first send (the client's
+clock, before its batch goes) to the consumer printing it (read from its output, on the
+same machine's clock). Run from the repository root, once ``./scripts/test.sh`` set up
+``.venv`` and ``tests/hub``'s Node packages::
+
+    .venv/bin/python benchmarks/bench_hub.py [--events 40000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
+from importlib.metadata import version
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "hub"))
+from deployment import STREAM, Hub, Server  # noqa: E402
+from senders import Sender, command_events  # noqa: E402
+
+USERS = ["alice", "bob", "carol"]
+SERVERS = [("alice", ""), ("bob", ""), ("carol", ""), ("carol", "second")]
+CLIENTS_PER_SERVER = 2
+JUPYTER = str(Path(sys.executable).parent / "jupyter")
+
+
+class StreamReader:
+    """``tail --group`` on the hub's stream; when each client id was printed."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.printed: dict[str, float] = {}
+        self.lines = 0
+        self.process = subprocess.Popen(
+            [
+                JUPYTER, "events-ext", "tail", "--url", redis_url, "--stream", STREAM,
+                "--group", "bench", "--consumer", "bench-1", "--from", "start",
+            ],
+            stdout=subprocess.PIPE,
+        )  # fmt: skip
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            now = time.time()
+            self.lines += 1
+            event_id = json.loads(line).get("__id__")
+            if event_id is not None:
+                self.printed.setdefault(event_id, now)
+
+    def wait_for(self, ids: set[str], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not ids <= self.printed.keys():
+            if time.monotonic() > deadline:
+                missing = len(ids - self.printed.keys())
+                raise TimeoutError(f"{missing} acknowledged events never reached the consumer")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait()
+
+
+def drive(
+    server: Server, token: str, transport: str, label: str, batches: int, size: int, rate: float
+) -> tuple[dict[str, float], float, float, int]:
+    """One client: ``batches`` batches of ``size`` through the proxy, at most ``rate``
+    batches a second (0: as fast as answers come). Returns each id's first send time, the
+    first send and last acknowledgement, and how many events were acknowledged."""
+    sender = Sender(server, token, transport)
+    start = time.time()
+    for i in range(batches):
+        if rate:
+            time.sleep(max(0.0, start + i / rate - time.time()))
+        sender.send(command_events(label, i * size, size))
+    sender.close()
+    return sender.first_sent, start, max(sender.acknowledged.values()), len(sender.acknowledged)
+
+
+def measure(
+    hub: Hub,
+    tokens: dict[str, str],
+    reader: StreamReader,
+    pool: ProcessPoolExecutor,
+    *,
+    transport: str,
+    size: int,
+    events: int,
+    rate: float = 0,
+) -> dict[str, float]:
+    clients = [
+        (hub.server(*spec), tokens[spec[0]], f"{spec[0]}{spec[1]}-{n}")
+        for spec in SERVERS
+        for n in range(CLIENTS_PER_SERVER)
+    ]
+    batches = max(1, events // size // len(clients))
+    results = list(
+        pool.map(
+            drive,
+            *zip(
+                *[
+                    (server, token, transport, label, batches, size, rate)
+                    for server, token, label in clients
+                ]
+            ),
+        )
+    )
+    sent: dict[str, float] = {}
+    for first_sent, _, _, _ in results:
+        sent.update(first_sent)
+    acknowledged = sum(count for *_, count in results)
+    assert acknowledged == len(sent), "every event sent was acknowledged"
+    reader.wait_for(set(sent))
+    began = min(start for _, start, _, _ in results)
+    ended = max(end for _, _, end, _ in results)
+    latencies = sorted(reader.printed[i] - sent[i] for i in sent)
+    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "events": acknowledged,
+        "rate": acknowledged / (ended - began),
+        "p50": quantiles[49] * 1000,
+        "p99": quantiles[98] * 1000,
+    }
+
+
+def table(hub: Hub, rows: list[tuple[str, str, int, int, float]]) -> None:
+    """Measure each row on the running ``hub`` and print the table."""
+    tokens = {user: hub.new_token(user) for user in USERS}
+    clients = len(SERVERS) * CLIENTS_PER_SERVER
+    print(
+        f"JupyterHub {version('jupyterhub')}, configurable-http-proxy, redis-server, "
+        f"{len(SERVERS)} users' servers, {clients} clients (processes), "
+        f"Python {platform.python_version()}"
+    )
+    print()
+    print("| path (through the proxy) | events | events/s | emit → consumer p50 | p99 |")
+    print("|---|---:|---:|---:|---:|")
+    reader = StreamReader(hub.redis.url)
+    try:
+        with ProcessPoolExecutor(clients) as pool:
+            # Warm-up: connections, the servers' first requests, the consumer group.
+            for transport in ("socket", "post"):
+                measure(hub, tokens, reader, pool, transport=transport, size=100, events=4000)
+            for label, transport, size, events, rate in rows:
+                row = measure(
+                    hub,
+                    tokens,
+                    reader,
+                    pool,
+                    transport=transport,
+                    size=size,
+                    events=events,
+                    rate=rate,
+                )
+                print(
+                    f"| {label} | {row['events']:,} | {row['rate']:,.0f} | "
+                    f"{row['p50']:,.1f} ms | {row['p99']:,.1f} ms |",
+                    flush=True,
+                )
+    finally:
+        reader.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=40_000, help="events per batched row")
+    options = parser.parse_args()
+    rows = [
+        ("events socket, 100 per message", "socket", 100, options.events, 0),
+        ("POST events, 100 per request", "post", 100, options.events, 0),
+        ("events socket, 1 per message", "socket", 1, options.events // 10, 0),
+        ("events socket, 1 per message, 25/s per client (200/s)", "socket", 1, 4000, 25),
+    ]
+    with tempfile.TemporaryDirectory(prefix="bench-hub-") as directory:
+        hub = Hub(Path(directory), USERS)
+        try:
+            hub.start()
+            hub.start_servers(SERVERS)
+            table(hub, rows)
+        finally:
+            hub.stop()
+
+
+if __name__ == "__main__":
+    main()
