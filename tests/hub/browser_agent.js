@@ -10,6 +10,8 @@
  *       hub's login page and wait for JupyterLab on the user's server
  *   {"do": "notebook"}           open a new Python notebook from the Launcher
  *   {"do": "run", "cells": N}    type N cells and run each (Shift+Enter)
+ *   {"do": "toggle-sidebar", "times": N}   press Ctrl+B N times: a command event
+ *       each, which needs no kernel
  *   {"do": "withhold-answer"}    the next answer on the events socket never reaches
  *       the page, as when a server stops between recording a batch and answering:
  *       the socket stays open until the server closes it
@@ -203,6 +205,13 @@ const commands = {
         .catch(() => undefined)
     ]);
     await saved;
+    return {};
+  },
+
+  async 'toggle-sidebar'(state, { times }) {
+    for (let i = 0; i < times; i++) {
+      await state.page.keyboard.press('Control+b');
+    }
     return {};
   },
 
