@@ -16,6 +16,7 @@
  *       the page, as when a server stops between recording a batch and answering:
  *       the socket stays open until the server closes it
  *   {"do": "reload"}             reload the page, and wait for JupyterLab again
+ *   {"do": "status"}             the status bar's events item: its text and title
  *   {"do": "drain"}              wait until the page has nothing waiting to send
  *   {"do": "report"}             what the page sent and which events were answered
  *   {"do": "quit"}
@@ -224,6 +225,16 @@ const commands = {
     await state.page.reload();
     await waitForLab(state.page);
     return { status: await statusText(state.page) };
+  },
+
+  async status(state) {
+    return {
+      status: await statusText(state.page),
+      title: await state.page
+        .locator('.jp-EventsStatus')
+        .first()
+        .getAttribute('title')
+    };
   },
 
   async drain(state) {
