@@ -42,15 +42,16 @@ JUPYTER = str(Path(sys.executable).parent / "jupyter")
 
 
 class StreamReader:
-    """``tail --group`` on the hub's stream; when each client id was printed."""
+    """``tail --group --ids`` on the hub's stream: when each client id was printed, and when
+    Redis added it (an entry id is Redis's clock, in ms, when it was added)."""
 
     def __init__(self, redis_url: str) -> None:
         self.printed: dict[str, float] = {}
-        self.lines = 0
+        self.added: dict[str, float] = {}
         self.process = subprocess.Popen(
             [
                 JUPYTER, "events-ext", "tail", "--url", redis_url, "--stream", STREAM,
-                "--group", "bench", "--consumer", "bench-1", "--from", "start",
+                "--group", "bench", "--consumer", "bench-1", "--from", "start", "--ids",
             ],
             stdout=subprocess.PIPE,
         )  # fmt: skip
@@ -61,10 +62,11 @@ class StreamReader:
         assert self.process.stdout is not None
         for line in self.process.stdout:
             now = time.time()
-            self.lines += 1
-            event_id = json.loads(line).get("__id__")
-            if event_id is not None:
-                self.printed.setdefault(event_id, now)
+            entry_id, _, envelope = line.partition(b"\t")
+            event_id = json.loads(envelope).get("__id__")
+            if event_id is not None and event_id not in self.printed:
+                self.printed[event_id] = now
+                self.added[event_id] = int(entry_id.split(b"-")[0]) / 1000
 
     def wait_for(self, ids: set[str], timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -81,10 +83,10 @@ class StreamReader:
 
 def drive(
     server: Server, token: str, transport: str, label: str, batches: int, size: int, rate: float
-) -> tuple[dict[str, float], float, float, int]:
+) -> tuple[dict[str, float], dict[str, float], float, float]:
     """One client: ``batches`` batches of ``size`` through the proxy, at most ``rate``
-    batches a second (0: as fast as answers come). Returns each id's first send time, the
-    first send and last acknowledgement, and how many events were acknowledged."""
+    batches a second (0: as fast as answers come). Returns when each id was first sent and
+    when acknowledged, the first send and the last acknowledgement."""
     sender = Sender(server, token, transport)
     start = time.time()
     for i in range(batches):
@@ -92,7 +94,7 @@ def drive(
             time.sleep(max(0.0, start + i / rate - time.time()))
         sender.send(command_events(label, i * size, size))
     sender.close()
-    return sender.first_sent, start, max(sender.acknowledged.values()), len(sender.acknowledged)
+    return sender.first_sent, sender.acknowledged, start, max(sender.acknowledged.values())
 
 
 def measure(
@@ -124,21 +126,28 @@ def measure(
         )
     )
     sent: dict[str, float] = {}
-    for first_sent, _, _, _ in results:
+    acks: dict[str, float] = {}
+    for first_sent, acknowledged_at, _, _ in results:
         sent.update(first_sent)
-    acknowledged = sum(count for *_, count in results)
-    assert acknowledged == len(sent), "every event sent was acknowledged"
+        acks.update(acknowledged_at)
+    acknowledged = len(acks)
+    assert acks.keys() == sent.keys(), "every event sent was acknowledged"
     reader.wait_for(set(sent))
-    began = min(start for _, start, _, _ in results)
-    ended = max(end for _, _, end, _ in results)
-    latencies = sorted(reader.printed[i] - sent[i] for i in sent)
-    quantiles = statistics.quantiles(latencies, n=100, method="inclusive")
+    began = min(start for _, _, start, _ in results)
+    ended = max(end for *_, end in results)
     return {
         "events": acknowledged,
         "rate": acknowledged / (ended - began),
-        "p50": quantiles[49] * 1000,
-        "p99": quantiles[98] * 1000,
+        "acknowledged": percentiles([acks[i] - sent[i] for i in sent]),
+        "added": percentiles([reader.added[i] - sent[i] for i in sent]),
+        "printed": percentiles([reader.printed[i] - sent[i] for i in sent]),
     }
+
+
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p99, in ms."""
+    quantiles = statistics.quantiles(seconds, n=100, method="inclusive")
+    return quantiles[49] * 1000, quantiles[98] * 1000
 
 
 def table(hub: Hub, rows: list[tuple[str, str, int, int, float]]) -> None:
@@ -151,8 +160,11 @@ def table(hub: Hub, rows: list[tuple[str, str, int, int, float]]) -> None:
         f"Python {platform.python_version()}"
     )
     print()
-    print("| path (through the proxy) | events | events/s | emit → consumer p50 | p99 |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| path (through the proxy) | events | events/s "
+        "| emit → answer p50, p99 | → in Redis p50, p99 | → consumer p50, p99 |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     reader = StreamReader(hub.redis.url)
     try:
         with ProcessPoolExecutor(clients) as pool:
@@ -172,7 +184,11 @@ def table(hub: Hub, rows: list[tuple[str, str, int, int, float]]) -> None:
                 )
                 print(
                     f"| {label} | {row['events']:,} | {row['rate']:,.0f} | "
-                    f"{row['p50']:,.1f} ms | {row['p99']:,.1f} ms |",
+                    + " | ".join(
+                        "{:,.1f}, {:,.1f} ms".format(*row[column])
+                        for column in ("acknowledged", "added", "printed")
+                    )
+                    + " |",
                     flush=True,
                 )
     finally:
