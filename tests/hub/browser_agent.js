@@ -41,6 +41,7 @@ const record = {
   rejected: [], // messages the server refused an event with
   messages: 0,
   answersWithheld: 0,
+  withheld: [], // the client ids of the batches whose answers were withheld
   posts: 0,
   sockets: 0
 };
@@ -92,6 +93,7 @@ async function routeEventsSockets(context) {
         // The server recorded the batch; the page never learns it.
         withholdNextAnswer = false;
         record.answersWithheld++;
+        record.withheld.push(...ids(body));
         return;
       }
       const answer = JSON.parse(data.toString());
