@@ -4,12 +4,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-if ! command -v chromium >/dev/null; then
-  step "Installing Debian's chromium for the browser benchmark"
-  sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends chromium
-fi
+need_debian_packages chromium
 
 step "Installing the ui-tests packages (Playwright, without a browser download)"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1

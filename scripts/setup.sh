@@ -9,6 +9,26 @@ VENV="$ROOT/.venv"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Installs the Debian packages named whose command is missing (through apt, with sudo
+# unless root).
+need_debian_packages() {
+  local missing=() package
+  for package in "$@"; do command -v "$package" >/dev/null || missing+=("$package"); done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    step "Installing Debian's ${missing[*]}"
+    local sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+}
+
+# The Node packages of the hub tests and demo: configurable-http-proxy, Playwright's library.
+hub_node_packages() {
+  step "Installing the hub's Node packages (tests/hub: configurable-http-proxy, playwright-core)"
+  (cd "$ROOT/tests/hub" && export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 &&
+    if [ "${CI:-}" = "true" ]; then jlpm install --immutable; else jlpm install; fi)
+}
+
 command -v python3 >/dev/null || { echo "python3 is required" >&2; exit 1; }
 command -v node >/dev/null || { echo "Node.js (18 or newer) is required" >&2; exit 1; }
 

@@ -1,19 +1,14 @@
 #!/usr/bin/env bash
-# Sets everything up (including Debian's chromium when missing), then runs every
-# check: ruff, prettier, eslint, pytest, jest and the Galata browser tests.
+# Sets everything up (including Debian's chromium and redis-server when missing), then runs
+# every check: ruff, prettier, eslint, pytest (the JupyterHub end to end, tests/hub/, among
+# them), jest and the Galata browser tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
-# Debian packages the tests run for real: chromium (Galata) and redis-server (Redis sink).
-missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v redis-server >/dev/null || missing+=(redis-server)
-if [ "${#missing[@]}" -gt 0 ]; then
-  step "Installing Debian's ${missing[*]} for the tests"
-  sudo=""; [ "$(id -u)" = "0" ] || sudo="sudo"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+# Debian packages the tests run for real: chromium (Galata, the hub's browser) and
+# redis-server (the Redis sink, the hub).
+need_debian_packages chromium redis-server
+hub_node_packages
 
 step "Lint: ruff check, ruff format --check"
 ruff check .

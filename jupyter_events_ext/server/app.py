@@ -577,8 +577,10 @@ class EventsExtensionApp(ExtensionApp):
         self.stream.close()
         self.recorder.seen.close()
         self.event_logger.handlers = []
-        if self._default_sink is not None:
-            self._default_sink.close()
+        # Every sink sends what it holds now: logging.shutdown() at exit would not reach
+        # those made in jupyter_server_config.py, which dictConfig took out of its list.
+        for sink in self.sinks:
+            sink.close()
 
     # -- schemas ---------------------------------------------------------------------
 

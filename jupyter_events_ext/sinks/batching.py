@@ -25,6 +25,7 @@ thread), ``_where`` (for messages), and may implement ``_abort``, ``_release`` a
 
 from __future__ import annotations
 
+import atexit
 import collections
 import json
 import logging
@@ -431,5 +432,15 @@ def _reset_after_fork() -> None:
         handler._after_fork_in_child()
 
 
+def _close_at_exit() -> None:
+    # logging.shutdown() closes only the handlers in logging's own list, and
+    # logging.config.dictConfig takes out those made before it runs (as Jupyter Server
+    # does after reading its config): without this, their queue would die with the
+    # daemon sender. Registered after logging's, so it runs before it.
+    for handler in list(_LIVE_HANDLERS):
+        handler.close()
+
+
+atexit.register(_close_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)

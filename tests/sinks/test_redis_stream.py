@@ -451,3 +451,34 @@ def test_a_handler_closed_by_logging_configuration_still_delivers(
     assert handler.flush(10)
     assert (handler.sent, handler.dropped, handler.pending) == (5, 0, 0)
     assert [json.loads(e["event"])["n"] for e in redis_server.entries(STREAM)] == list(range(5))
+
+
+EXITS_WITHOUT_CLOSING = textwrap.dedent(
+    """
+    import logging.config, sys
+    from jupyter_events_ext.events.logger import EventLogger
+    from jupyter_events_ext.sinks.redis_stream import RedisStreamHandler
+    from sink_schemas import SCHEMAS, SCHEMA_ID
+
+    url, stream, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    handler = RedisStreamHandler(url, stream, batch_size=10)
+    # As Jupyter Server does after reading its config: logging.shutdown() no longer knows it.
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False})
+    logger = EventLogger(handlers=[handler])
+    logger.register_event_schema(SCHEMAS[0])
+    for n in range(count):
+        logger.emit(schema_id=SCHEMA_ID, data={"source": "exiting", "n": n})
+    """
+)
+
+
+def test_a_process_that_exits_without_closing_its_handler_sends_what_waits(redis_server):
+    count = 5000
+    subprocess.run(
+        [sys.executable, "-c", EXITS_WITHOUT_CLOSING, redis_server.url, STREAM, str(count)],
+        cwd=str(pathlib.Path(__file__).parent),
+        check=True,
+        timeout=60,
+    )
+    events = [json.loads(entry["event"]) for entry in redis_server.entries(STREAM)]
+    assert [e["n"] for e in events] == list(range(count))
