@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up (including Debian's chromium when missing), then runs every
-# check: ruff, prettier, eslint, pytest, jest and the Galata browser tests.
+# check: ruff, prettier, eslint, pytest, jest, the docs build, the package as released
+# and the Galata browser tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -28,6 +29,12 @@ python -m pytest
 
 step "TypeScript tests (jest)"
 jlpm test
+
+step "Docs: sphinx-build, warnings as errors (a trait or setting without help text is one)"
+rm -rf docs/_build
+python -m sphinx -n -W --keep-going -q -b html docs docs/_build/html
+
+bash scripts/check-package.sh
 
 step "Browser tests (Galata on Debian's chromium)"
 cd ui-tests
