@@ -32,15 +32,18 @@ mkdir -p "$work/src/.yarn" && cp "$ROOT/.yarn/install-state.gz" "$work/src/.yarn
 ls -l "$work/dist"
 echo "built in ${SECONDS} s"
 
-step "Package: twine check --strict"
+# What jupyter-releaser's check-python runs on the distributions (its defaults).
+step "Package: twine check --strict, validate-pyproject, check-wheel-contents"
 twine check --strict "$work"/dist/*
+validate-pyproject "$ROOT/pyproject.toml"
+check-wheel-contents --config "$ROOT/pyproject.toml" "$work/dist"
 
 step "Package: the sdist and the wheel hold what the tree ships"
 python "$ROOT/scripts/check_dist.py" "$ROOT" "$work"/dist/*.tar.gz "$work"/dist/*.whl
 
 step "Package: the wheel in a new virtual environment, without Node.js"
 python -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check "$work"/dist/*.whl \
+"$work/venv/bin/pip" install --quiet --quiet --disable-pip-version-check "$work"/dist/*.whl \
   "jupyterlab>=4.0.0,<5"
 mkdir "$work/home"
 clean() { env -i PATH="$work/venv/bin" HOME="$work/home" "$@"; }
