@@ -34,13 +34,20 @@ def _resolve(spec: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _body(content: dict[str, Any] | None) -> str:
+    """A body's schema in a few words: JSON unless said, an inline object by its fields."""
     if not content:
         return "—"
-    return " or ".join(
-        f"{type_text(media['schema'], _ref_link)} ({code(kind)})"
-        for kind, media in content.items()
-        if "schema" in media
-    )
+    texts = []
+    for kind, media in content.items():
+        schema = media.get("schema", {})
+        text = type_text(schema, _ref_link)
+        if schema.get("type") == "object" and "properties" in schema:
+            fields = (
+                f"{code(k)}: {type_text(v, _ref_link)}" for k, v in schema["properties"].items()
+            )
+            text = f"object with {'; '.join(fields)}"
+        texts.append(text if kind == "application/json" else f"{text} ({code(kind)})")
+    return " or ".join(texts)
 
 
 def route(spec: dict[str, Any], path: str, method: str, operation: dict[str, Any]) -> list[str]:
