@@ -118,11 +118,14 @@ export class JupyterServer {
       true,
       true,
       await page.context().newPage(),
-      new Map(),
-      new Map(),
+      // No kernel, session or terminal trackers: theirs proxy the page's polls of
+      // /api/sessions and fail the test when that request fails, which it does while
+      // a test has stopped this server on purpose. What the page starts goes with it.
+      null,
+      null,
       '',
       waitForApplication,
-      new Map(),
+      null,
       true
     );
     await lab.goto();
