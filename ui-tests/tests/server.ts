@@ -118,9 +118,10 @@ export class JupyterServer {
       true,
       true,
       await page.context().newPage(),
-      // No kernel, session or terminal trackers: theirs proxy the page's polls of
-      // /api/sessions and fail the test when that request fails, which it does while
-      // a test has stopped this server on purpose. What the page starts goes with it.
+      // No tracking of sessions, terminals and kernels: it proxies the
+      // page's requests through routes that throw when the server is down
+      // (a restart test's JupyterLab polls terminals meanwhile), and there
+      // is nothing to clean up on a server the test stops.
       null,
       null,
       '',
