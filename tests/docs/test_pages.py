@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import config_reference
 import pytest
-from conftest import DOCS
 
 import jupyter_events_ext
 
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 ROOT = DOCS.parent
 PAGES = [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
 PAGES = [page for page in PAGES if "_build" not in page.parts]

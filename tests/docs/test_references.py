@@ -11,18 +11,20 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import config_reference
 import event_catalog
 import pytest
 import settings_reference
-from conftest import DOCS
 from traitlets import Int
 from traitlets.config import Configurable
 
 import jupyter_events_ext
 from jupyter_events_ext.events.logger import EventLogger
 from jupyter_events_ext.server.app import EventsExtensionApp
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_every_config_trait_has_help():
