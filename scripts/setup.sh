@@ -51,8 +51,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   step "Installing the JavaScript packages (jlpm install)"
   if [ "${CI:-}" = "true" ]; then jlpm install --immutable; else jlpm install; fi
 
-  step "Installing jupyter_events_ext in editable mode with its test extras (builds the labextension)"
-  python -m pip install --quiet --no-build-isolation -e ".[test]"
+  step "Installing jupyter_events_ext in editable mode with its test and docs extras (builds the labextension)"
+  python -m pip install --quiet --no-build-isolation -e ".[test,docs]"
 
   step "Linking the labextension for development"
   jupyter builder develop --overwrite .

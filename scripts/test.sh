@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets everything up (including Debian's chromium and redis-server when missing), then runs
 # every check: ruff, prettier, eslint, pytest (the JupyterHub end to end, tests/hub/, among
-# them), jest and the Galata browser tests.
+# them), jest, the docs build, the package as released and the Galata browser tests.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
@@ -40,6 +40,12 @@ python scripts/upstream_suite.py
 
 step "TypeScript tests (jest)"
 jlpm test
+
+step "Docs: sphinx-build, warnings as errors (a trait or setting without help text is one)"
+rm -rf docs/_build
+python -m sphinx -n -W --keep-going -q -b html docs docs/_build/html
+
+bash scripts/check-package.sh
 
 step "Browser tests (Galata on Debian's chromium)"
 cd ui-tests

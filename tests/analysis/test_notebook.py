@@ -2,11 +2,13 @@
 
 The file is written by a real EventLogger with the shipped schemas (so the notebook's
 field names are the schemas' own), with one line torn the way a crash leaves it; the
-answers the notebook prints are checked against what the simulation put in.
+answers the notebook prints are checked against what the simulation put in. The docs
+site shows the outputs committed with the notebook: they must be what it computes today.
 """
 
 from __future__ import annotations
 
+import copy
 import pathlib
 import re
 
@@ -26,6 +28,20 @@ def text_of(cell: nbformat.NotebookNode) -> str:
         elif "text/plain" in output.get("data", {}):
             parts.append(output["data"]["text/plain"])
     return "\n".join(parts)
+
+
+def shown(cell: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """What a reader sees of a cell's outputs: its text, and which outputs are images."""
+    seen = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if output.get("output_type") == "stream":
+            seen.append((output["name"], output["text"]))
+        elif "image/png" in data:
+            seen.append(("image/png", ""))
+        elif "text/plain" in data:
+            seen.append(("text/plain", data["text/plain"]))
+    return seen
 
 
 def tagged(notebook: nbformat.NotebookNode, tag: str) -> str:
@@ -58,3 +74,19 @@ def test_the_notebook_answers_its_three_questions(tmp_path, monkeypatch):
     assert table[1].startswith("notebook:run-cell-and-select-next ")
     # The torn line was reported where it was read, not hidden.
     assert "skipped 1 bad line (1 torn) while reading events" in tagged(notebook, "answer-commands")
+
+
+def test_the_outputs_the_docs_show_are_what_it_computes_today(tmp_path, monkeypatch):
+    # The committed outputs come from this simulation, read as events.jsonl beside the kernel.
+    write_validated(tmp_path / "events.jsonl", 20000, seed=0)
+    monkeypatch.setenv("JUPYTER_EVENTS_EXT_EVENTS", "events.jsonl")
+    committed = nbformat.read(NOTEBOOK, as_version=4)
+    executed = copy.deepcopy(committed)
+    NotebookClient(
+        executed, timeout=300, kernel_name="python3", resources={"metadata": {"path": tmp_path}}
+    ).execute()
+
+    for index, (before, after) in enumerate(zip(committed.cells, executed.cells)):
+        if before.cell_type == "code":
+            assert before.get("outputs"), f"cell {index} was committed without its outputs"
+            assert shown(before) == shown(after), f"cell {index}: re-run it and commit"
