@@ -26,3 +26,7 @@ c.EventsExtensionApp.event_handlers = [logging.FileHandler(sink, encoding="utf-8
 c.EventsExtensionApp.snapshot_dir = os.environ.get(  # noqa: F821
     "JUPYTER_EVENTS_EXT_SNAPSHOTS"
 ) or mkdtemp(prefix="galata-snapshots-")
+
+# capture.spec.ts records paths as is, to tell notebooks apart: the operator's policy
+# must allow it (the default, "hashed", refuses a client's path recorded less protected).
+c.EventsExtensionApp.path_mode = "as-is"  # noqa: F821

@@ -197,7 +197,8 @@ class EventsExtensionApp(ExtensionApp):
         forwards (every field whose name says it holds a path, such as the contents
         service's path and source_path: hashed, or an empty string when omitted) and
         GET jupyter-events-ext/info gives it to the browser, whose pathMode may be
-        stricter, never weaker. Sinks configured on jupyter_server's own logger
+        stricter, never weaker: an event a client posts whose path_mode is weaker is
+        refused (400). Sinks configured on jupyter_server's own logger
         (c.EventLogger.handlers) are jupyter_server's, and get its events as it writes
         them.
 
@@ -446,6 +447,7 @@ class EventsExtensionApp(ExtensionApp):
             )
         else:
             seen = SeenIds(self.recent_ids_size, self.recent_ids_path or None, self.log)
+        self.paths = PathPolicy(self.path_mode, self._load_path_key())
         self.recorder = MeteredRecorder(
             self.event_logger,
             self.policy,
@@ -455,6 +457,7 @@ class EventsExtensionApp(ExtensionApp):
             max_event_age=self.max_event_age,
             max_timestamp_skew=self.max_timestamp_skew,
             stamp_user=self.stamp_user,
+            paths=self.paths,
         )
         # A browser retries what it sent just before a restart: recognize what was
         # recorded, also when the server died before saving the ids, and also in the
@@ -468,7 +471,6 @@ class EventsExtensionApp(ExtensionApp):
                 for candidate in (f"{current}.1", current):
                     if is_regular_file(candidate):
                         self.recorder.seen.add(recorded_ids(candidate), save=False)
-        self.paths = PathPolicy(self.path_mode, self._load_path_key())
         self.forwarder = None
         if self.forward_server_events and server_logger is not None:
             self.forwarder = ServerEventForwarder(

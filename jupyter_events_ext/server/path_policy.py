@@ -42,6 +42,23 @@ class PathPolicy:
             "omitted": _omit,
         }[mode]
 
+    def refusal(self, data: Any) -> str | None:
+        """Why an event a client posted may not be recorded as it is, or None: its data
+        says (``path_mode``) that its paths are recorded less protected than this policy
+        allows. A browser follows the policy (``GET info``); an older page or another
+        client that does not is refused rather than recorded against it."""
+        declared = data.get("path_mode") if isinstance(data, dict) else None
+        if declared not in PATH_MODES or self.at_least(declared):
+            return None
+        return (
+            f"'path_mode' {declared!r} is less protected than this server's path_mode "
+            f"{self.mode!r}: paths may be recorded {self.mode!r} or more protected"
+        )
+
+    def at_least(self, mode: str) -> bool:
+        """Whether ``mode`` protects paths at least as much as this policy."""
+        return PATH_MODES.index(mode) >= PATH_MODES.index(self.mode)
+
     def treat(self, data: dict[str, Any]) -> dict[str, Any]:
         """``data`` with its paths treated (new containers where something changed)."""
         if self._treat_path is None:

@@ -19,6 +19,7 @@ from .event_shape import EventRejected, check_shape, clip, quote
 
 if TYPE_CHECKING:
     from ..events.logger import EventLogger
+    from .path_policy import PathPolicy
     from .policy import ClientSchemaPolicy
     from .seen_ids import SeenIds
 
@@ -115,7 +116,8 @@ def _rfc3339_time(value: str) -> datetime:
 class ClientEventRecorder:
     """Validates events posted by clients and records them, each client ``id`` once.
 
-    ``policy`` says which schemas a client may post; ``seen`` holds the client ids
+    ``policy`` says which schemas a client may post, ``paths`` how protected the paths
+    in its data must be at least (``PathPolicy.refusal``); ``seen`` holds the client ids
     recorded recently. Events are recorded within ``request()``, which also holds the
     writes of the ``sinks`` that can hold them (``JsonLinesFileHandler``) until its end:
     one write per sink per request. An event counts as recorded only once every sink
@@ -136,9 +138,11 @@ class ClientEventRecorder:
         max_event_age: float,
         max_timestamp_skew: float,
         stamp_user: bool,
+        paths: PathPolicy | None = None,
     ) -> None:
         self.logger = logger
         self.policy = policy
+        self.paths = paths
         self.seen = seen
         self.holders = [sink for sink in sinks if hasattr(sink, "holding")]
         self.max_event_size = max_event_size
@@ -211,6 +215,9 @@ class ClientEventRecorder:
                     "the envelope"
                 )
         self.check_size(data)
+        refusal = None if self.paths is None else self.paths.refusal(data)
+        if refusal is not None:
+            raise EventRejected(refusal)
         moment = None if timestamp is None else self._window.parse(timestamp)
         # Keyed by id alone: token-authenticated requests get a new anonymous user each.
         if client_id is not None and (client_id in self.seen or client_id in self._pending):

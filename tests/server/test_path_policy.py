@@ -9,7 +9,7 @@ import json
 import logging
 
 import pytest
-from posted_events import CONTENTS
+from posted_events import CONTENTS, DOCUMENT
 from stream_client import open_stream
 
 from jupyter_events_ext.server.path_policy import PathPolicy
@@ -144,3 +144,43 @@ async def test_a_file_shared_with_jupyter_servers_logger_names_nothing_either(
     await save_rename_and_copy(jp_fetch)
     assert "get" in [event["action"] for event in read_sink(CONTENTS)]
     assert not names_it(sink_path.read_text())
+
+
+def document_saved(path_mode: str, n: int) -> dict:
+    data = {"action": "saved", "path_mode": path_mode}
+    if path_mode != "omitted":
+        data["path"] = NOTEBOOK if path_mode == "as-is" else "ab" * 32
+    return {"schema_id": DOCUMENT, "version": 1, "data": data, "id": f"doc-{path_mode}-{n}"}
+
+
+@pytest.mark.parametrize(
+    ("events_config", "weaker"),
+    [({"path_mode": "hashed"}, ["as-is"]), ({"path_mode": "omitted"}, ["as-is", "hashed"])],
+    ids=["hashed", "omitted"],
+)
+async def test_a_client_event_recorded_less_protected_than_the_policy_is_refused(
+    post, read_sink, events_config, weaker
+):
+    """A page that predates the policy, or a client that ignores it, cannot record a
+    path as the operator said it may not be; the events around it are recorded."""
+    modes = ["as-is", "hashed", "omitted"]
+    batch = [document_saved(mode, n) for n, mode in enumerate(modes)]
+    response = await post({"events": batch})
+    assert response.code == 200
+    reply = json.loads(response.body)
+    refused = {r["index"]: r["message"] for r in reply["rejected"]}
+    assert sorted(refused) == [modes.index(mode) for mode in weaker]
+    floor = events_config["path_mode"]
+    for index in refused:
+        assert refused[index] == (
+            f"'path_mode' {modes[index]!r} is less protected than this server's path_mode "
+            f"{floor!r}: paths may be recorded {floor!r} or more protected"
+        )
+    recorded = read_sink(DOCUMENT)
+    assert [e["path_mode"] for e in recorded] == [m for m in modes if m not in weaker]
+    assert not any(NOTEBOOK in json.dumps(e) for e in recorded)
+
+    alone = await post(document_saved(weaker[0], 9))
+    assert alone.code == 400
+    assert "less protected than this server's path_mode" in json.loads(alone.body)["message"]
+
