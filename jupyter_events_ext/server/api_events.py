@@ -19,7 +19,7 @@ from jupyter_server.auth.decorator import authorized
 from jupyter_server.services.events.handlers import EventHandler, get_timestamp
 from tornado import web
 
-from .event_shape import EventRejected
+from .event_shape import EventRejected, clip
 
 if TYPE_CHECKING:
     from .policy import ClientSchemaPolicy
@@ -78,7 +78,14 @@ class GuardedEventHandler(EventHandler):
             except EventRejected as err:
                 raise web.HTTPError(err.status, str(err)) from None
         with posting(self.current_user.username):
-            await super().post()
+            try:
+                await super().post()
+            except web.HTTPError as err:
+                # jupyter_server before 2.14 answers 500 to what its emit raised (data off
+                # its schema, a schema it does not know); later ones answer 400, as here.
+                if err.status_code != 500 or err.__cause__ is None:
+                    raise
+                raise web.HTTPError(400, clip(str(err.__cause__))) from None
 
     def _check(self, payload: dict[str, Any]) -> None:
         schema_id = payload.get("schema_id")

@@ -183,4 +183,3 @@ async def test_a_client_event_recorded_less_protected_than_the_policy_is_refused
     alone = await post(document_saved(weaker[0], 9))
     assert alone.code == 400
     assert "less protected than this server's path_mode" in json.loads(alone.body)["message"]
-
