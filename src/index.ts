@@ -16,27 +16,31 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { activityPlugin } from './activity/plugin';
 import { ActionCapture, captureConfig } from './capture';
 import { DEFAULT_CONFIG, KINDS } from './capture/config';
-import { EventsClient } from './client';
-import { captureAllowed, ConsentKeeper, IEventsConsent } from './consent';
-import { OperatorLocks } from './operatorlocks';
-import { Reasons } from './reason';
-import { requestAPI } from './request';
-import { EventsStatus } from './statusbar';
+import { EventsClient } from './client/client';
+import {
+  captureAllowed,
+  ConsentKeeper,
+  IEventsConsent
+} from './consent/keeper';
+import { OperatorLocks } from './settings/locks';
+import { Reasons } from './client/reason';
+import { requestAPI } from './client/request';
+import { EventsStatus } from './statusbar/item';
 import { ICaptureDrops, IEventsClient } from './tokens';
-import { EventViewer } from './viewer';
+import { EventViewer } from './viewer/widget';
 import {
   addViewerCommands,
   CommandIDs as ViewerCommandIDs
-} from './viewerCommands';
+} from './viewer/commands';
 
 export { ActionCapture } from './capture';
-export { EventsClient } from './client';
-export { IEventsConsent } from './consent';
-export { EventQueue } from './queue';
-export { EventStream } from './stream';
+export { EventsClient } from './client/client';
+export { IEventsConsent } from './consent/keeper';
+export { EventQueue } from './client/queue';
+export { EventStream } from './stream/subscription';
 export { ICaptureDrops, IEventsClient } from './tokens';
-export { EventValidationError, SchemaValidator } from './validator';
-export { EventViewer } from './viewer';
+export { EventValidationError, SchemaValidator } from './client/validator';
+export { EventViewer } from './viewer/widget';
 
 /**
  * The id of the plugin that provides the client; its settings are the

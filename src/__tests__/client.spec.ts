@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 
 const started = (n: number) => ({ phase: 'started', cell_id: `c${n}` });

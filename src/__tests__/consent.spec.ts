@@ -4,13 +4,13 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import {
   captureAllowed,
   CONSENT_SCHEMA,
   ConsentKeeper,
   type IEventsConsent
-} from '../consent';
+} from '../consent/keeper';
 import { FakeServer } from './fakeserver';
 import { click, shown, until } from './notifications';
 import { shippedSchemas } from './shipped';

@@ -6,8 +6,8 @@ import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Widget } from '@lumino/widgets';
 
 import plugins from '../index';
-import { CONSENT_SCHEMA, type IEventsConsent } from '../consent';
-import type { EventsStatus } from '../statusbar';
+import { CONSENT_SCHEMA, type IEventsConsent } from '../consent/keeper';
+import type { EventsStatus } from '../statusbar/item';
 import type { IEventsClient } from '../tokens';
 import { FakeServer } from './fakeserver';
 import { click, shown, until } from './notifications';

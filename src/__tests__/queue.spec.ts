@@ -1,6 +1,6 @@
 import { IDBDatabase, IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 
-import { EventQueue } from '../queue';
+import { EventQueue } from '../client/queue';
 import type { IEventsClient } from '../tokens';
 
 function record(n: number): IEventsClient.IRecord {

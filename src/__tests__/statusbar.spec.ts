@@ -4,10 +4,10 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
-import { ConsentKeeper } from '../consent';
-import { OperatorLocks } from '../operatorlocks';
-import { EventsStatus } from '../statusbar';
+import { EventsClient } from '../client/client';
+import { ConsentKeeper } from '../consent/keeper';
+import { OperatorLocks } from '../settings/locks';
+import { EventsStatus } from '../statusbar/item';
 import { FakeServer } from './fakeserver';
 import { until } from './notifications';
 import { shippedSchemas } from './shipped';

@@ -1,4 +1,4 @@
-import { EventStream } from '../stream';
+import { EventStream } from '../stream/subscription';
 import type { IEventsClient } from '../tokens';
 import { FakeServer } from './fakeserver';
 

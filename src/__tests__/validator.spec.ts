@@ -1,4 +1,4 @@
-import { EventValidationError, SchemaValidator } from '../validator';
+import { EventValidationError, SchemaValidator } from '../client/validator';
 import { CELL_SCHEMA, SCHEMAS, SERVER_SCHEMA } from './fakeserver';
 
 describe('SchemaValidator', () => {

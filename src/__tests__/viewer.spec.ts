@@ -3,9 +3,9 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import type { IEventsClient } from '../tokens';
-import { EventViewer, formatEventTime } from '../viewer';
+import { EventViewer, formatEventTime } from '../viewer/widget';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 import { COMMAND, FakeClient, NOW, send } from './viewerclient';
 

@@ -6,10 +6,10 @@ import { Signal } from '@lumino/signaling';
 import { CommandPalette, Widget } from '@lumino/widgets';
 
 import plugins from '../index';
-import { OperatorLocks } from '../operatorlocks';
+import { OperatorLocks } from '../settings/locks';
 import type { IEventsClient } from '../tokens';
-import { EventViewer } from '../viewer';
-import { addViewerCommands, CommandIDs } from '../viewerCommands';
+import { EventViewer } from '../viewer/widget';
+import { addViewerCommands, CommandIDs } from '../viewer/commands';
 import { CELL_SCHEMA } from './fakeserver';
 import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
 import { COMMAND, FakeClient, send } from './viewerclient';

@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
 
-import { shortName } from '../schemaName';
+import { shortName } from '../client/schemaName';
 import type { ActivityModel } from './model';
 
 /**

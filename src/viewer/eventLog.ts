@@ -1,7 +1,7 @@
 import type { ReadonlyJSONObject } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The events the Event Viewer holds: every event received, up to a bound,

@@ -7,9 +7,9 @@ import { EventsIngest } from './ingest';
 import { EventQueue } from './queue';
 import { reasonOf } from './reason';
 import { requestAPI } from './request';
-import { EventStream } from './stream';
+import { EventStream } from '../stream/subscription';
 import { TabLock } from './tabs';
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 import { uuid } from './uuid';
 import { SchemaValidator } from './validator';
 

@@ -4,8 +4,8 @@ import { listIcon } from '@jupyterlab/ui-components';
 import type { CommandRegistry } from '@lumino/commands';
 import { Widget } from '@lumino/widgets';
 
-import { captureAllowed, type IEventsConsent } from './consent';
-import type { IEventsClient } from './tokens';
+import { captureAllowed, type IEventsConsent } from '../consent/keeper';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The status-bar item: whether UI actions are recorded (and the consent

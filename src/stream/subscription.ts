@@ -3,9 +3,9 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Poll } from '@lumino/polling';
 import { type ISignal, Signal, Stream } from '@lumino/signaling';
 
-import { reasonOf } from './reason';
-import { API_NAMESPACE, requestAPI } from './request';
-import type { IEventsClient } from './tokens';
+import { reasonOf } from '../client/reason';
+import { API_NAMESPACE, requestAPI } from '../client/request';
+import type { IEventsClient } from '../tokens';
 
 /**
  * A subscription to the server's live event stream

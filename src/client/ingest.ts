@@ -3,7 +3,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
 import { API_NAMESPACE, requestAPI } from './request';
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The way event batches reach the server: the events socket

@@ -4,7 +4,7 @@ import { type ISignal, Signal } from '@lumino/signaling';
 
 import { ChunkStore } from './store';
 import { TabLock } from './tabs';
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * A bounded, durable queue of events waiting to be sent.

@@ -9,12 +9,12 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { type Kind as ActionCaptureKind, KINDS } from './capture/config';
-import { kindLabels } from './capture/labels';
+import { type Kind as ActionCaptureKind, KINDS } from '../capture/config';
+import { kindLabels } from '../capture/labels';
 import { EventLog } from './eventLog';
-import { shortName } from './schemaName';
-import { EventStream } from './stream';
-import type { IEventsClient } from './tokens';
+import { shortName } from '../client/schemaName';
+import { EventStream } from '../stream/subscription';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The Event Viewer: the server's events as they happen, newest first, each

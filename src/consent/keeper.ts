@@ -7,9 +7,9 @@ import { type JSONObject, PromiseDelegate, Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { DEFAULT_CONFIG, KINDS } from './capture/config';
-import { kindLabels } from './capture/labels';
-import type { IEventsClient } from './tokens';
+import { DEFAULT_CONFIG, KINDS } from '../capture/config';
+import { kindLabels } from '../capture/labels';
+import type { IEventsClient } from '../tokens';
 
 /**
  * Whether the user was told about, or agreed to, the capture of their UI
