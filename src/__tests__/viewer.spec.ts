@@ -258,6 +258,22 @@ describe('EventViewer', () => {
     expect(viewer.paused).toBe(false);
   });
 
+  it('keeps the rows still once paused: an event not drawn yet is held back', () => {
+    send(client, COMMAND, { command_id: 'shown' });
+    expect(rows()).toHaveLength(1);
+    // Arrived, but the frame that would draw it has not come yet.
+    send(client, COMMAND, { command_id: 'late' });
+    viewer.togglePaused();
+    expect(rows().map(row => field(row, 'command_id'))).toEqual(['shown']);
+    expect(viewer.log.heldCount).toBe(1);
+    expect(text('.jp-EventViewer-count')).toContain('1 new while paused');
+    viewer.togglePaused();
+    expect(rows().map(row => field(row, 'command_id'))).toEqual([
+      'late',
+      'shown'
+    ]);
+  });
+
   it('keeps the rows already rendered: an opened row stays open', () => {
     send(client, COMMAND, { command_id: 'a' });
     const [row] = rows();

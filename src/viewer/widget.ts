@@ -193,7 +193,13 @@ export class EventViewer extends Widget {
    * Pause or resume; resuming shows the events held back meanwhile.
    */
   togglePaused(): void {
-    this.log.paused = !this.log.paused;
+    if (this.log.paused) {
+      this.log.paused = false;
+    } else {
+      // What arrived since the last render was never on screen: held back
+      // too, so that the rows stay as they were when the user paused.
+      this.log.pause(this._drawn);
+    }
   }
 
   /**
@@ -301,6 +307,7 @@ export class EventViewer extends Widget {
   private _render(): void {
     this._dirty = false;
     this._lastRender = performance.now();
+    this._drawn = this.log.newestKey;
     const { entries, total } = this.log.newest(this._maxRows);
     const rows = new Map<number, HTMLLIElement>();
     // New rows are made a batch a frame, newest first, so that no frame
@@ -671,6 +678,10 @@ export class EventViewer extends Widget {
   private _delivery: HTMLSpanElement;
   private _captureDrops: EventViewer.Drops = {};
   private _dirty = false;
+  /**
+   * The newest event key the last render drew from.
+   */
+  private _drawn = 0;
   private _lastRender = -Infinity;
   private _renderInterval: number;
   private _renderTimer: ReturnType<typeof setTimeout> | null = null;
