@@ -5,12 +5,9 @@ import { CommandRegistry } from '@lumino/commands';
 import { IDBFactory } from 'fake-indexeddb';
 
 import { EventsClient } from '../client/client';
-import {
-  captureAllowed,
-  CONSENT_SCHEMA,
-  ConsentKeeper,
-  type IEventsConsent
-} from '../consent/keeper';
+import { CONSENT_SCHEMA, ConsentKeeper } from '../consent/keeper';
+import { captureAllowed } from '../settings/recording';
+import type { IEventsConsent } from '../tokens';
 import { FakeServer } from './fakeserver';
 import { click, shown, until } from './notifications';
 import { shippedSchemas } from './shipped';

@@ -408,6 +408,8 @@ describe('EventViewer', () => {
     );
     viewer.recording = {
       capture: true,
+      reason: null,
+      consent: 'notice',
       commands: true,
       documents: false,
       cellExecution: true,
@@ -445,7 +447,7 @@ describe('EventViewer', () => {
     settings.querySelector<HTMLButtonElement>('button')!.click();
     expect(opened).toBe(1);
 
-    viewer.recording = { ...viewer.recording, capture: false };
+    viewer.recording = { ...viewer.recording!, capture: false, reason: 'off' };
     expect(settings.textContent).toContain('Your actions are not captured.');
     expect(settings.querySelector('[data-setting="commands"]')).toBeNull();
   });

@@ -1,75 +1,15 @@
 import { Notification } from '@jupyterlab/apputils';
-import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { IStateDB } from '@jupyterlab/statedb';
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { CommandRegistry } from '@lumino/commands';
-import { type JSONObject, PromiseDelegate, Token } from '@lumino/coreutils';
+import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { DEFAULT_CONFIG, KINDS } from '../capture/config';
-import { kindLabels } from '../capture/labels';
-import type { IEventsClient } from '../tokens';
-
-/**
- * Whether the user was told about, or agreed to, the capture of their UI
- * actions, as the `consent` setting asks.
- */
-export const IEventsConsent = new Token<IEventsConsent>(
-  'jupyter-events-ext:IEventsConsent',
-  'Whether the user was told about, or agreed to, the recording of their UI actions (the "consent" setting: notice, opt-in or none).'
-);
-
-/**
- * The user's consent to the capture of their UI actions.
- */
-export interface IEventsConsent {
-  /**
-   * The consent mode in force (the `consent` setting).
-   */
-  readonly mode: IEventsConsent.Mode;
-  /**
-   * The user's decision, remembered across reloads; `null` before any.
-   */
-  readonly decision: IEventsConsent.Decision | null;
-  /**
-   * Whether UI actions may be captured: always but in the `opt-in` mode, and
-   * there only once the user agreed.
-   */
-  readonly allowsCapture: boolean;
-  /**
-   * A signal emitted when the mode, the decision or `allowsCapture` changes.
-   */
-  readonly changed: ISignal<IEventsConsent, void>;
-  /**
-   * Resolves once the remembered decision is read; `allowsCapture` is
-   * `false` in the `opt-in` mode until then.
-   */
-  readonly ready: Promise<void>;
-}
-
-export namespace IEventsConsent {
-  /**
-   * - `notice`: a notification on first run says what is recorded and where
-   * - `opt-in`: nothing is captured until the user agrees
-   * - `none`: nothing is said
-   */
-  export type Mode = 'notice' | 'opt-in' | 'none';
-
-  export type Decision = 'agreed' | 'declined';
-}
-
-/**
- * Whether UI actions may be captured in a consent mode (the `consent`
- * setting's value): always but in the opt-in mode, and there only once the
- * user agreed (never without the consent plugin to ask them).
- */
-export function captureAllowed(
-  mode: unknown,
-  consent: IEventsConsent | null
-): boolean {
-  return mode !== 'opt-in' || consent?.decision === 'agreed';
-}
+import { DEFAULT_CONFIG, KINDS } from '../settings/config';
+import { kindLabels } from '../settings/labels';
+import { captureAllowed } from '../settings/recording';
+import type { IEventsClient, IEventsConsent, IEventsSettings } from '../tokens';
 
 /**
  * The schema of the event that records a decision.
@@ -102,11 +42,8 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
   }
 
   get allowsCapture(): boolean {
-    if (this._mode !== 'opt-in') {
-      return true;
-    }
     // Nothing is decided before the remembered decision is read.
-    return this._decision === 'agreed';
+    return captureAllowed(this._mode, this);
   }
 
   get changed(): ISignal<this, void> {
@@ -386,12 +323,12 @@ export namespace ConsentKeeper {
    * notifications name them (short: a notification shows 140 characters).
    */
   export function kindsOf(
-    composite: ISettingRegistry.ISettings['composite'],
+    kinds: Partial<Readonly<Record<IEventsSettings.Kind, unknown>>>,
     trans: TranslationBundle
   ): string[] {
     const labels = kindLabels(trans);
     return KINDS.filter(
-      kind => (composite[kind] ?? DEFAULT_CONFIG[kind]) !== false
+      kind => (kinds[kind] ?? DEFAULT_CONFIG[kind]) !== false
     ).map(kind => labels[kind].short);
   }
 

@@ -9,12 +9,12 @@ import { type ISignal, Signal } from '@lumino/signaling';
 import type { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { type Kind as ActionCaptureKind, KINDS } from '../capture/config';
-import { kindLabels } from '../capture/labels';
+import { KINDS } from '../settings/config';
+import { kindLabels } from '../settings/labels';
 import { EventLog } from './eventLog';
 import { shortName } from '../client/schemaName';
 import { EventStream } from '../stream/subscription';
-import type { IEventsClient } from '../tokens';
+import type { IEventsClient, IEventsSettings } from '../tokens';
 
 /**
  * The Event Viewer: the server's events as they happen, newest first, each
@@ -84,7 +84,13 @@ export class EventViewer extends Widget {
     this._client.stateChanged.connect(this._renderDelivery, this);
     this._renderConnection();
     this._renderDelivery();
-    this.recording = options.recording ?? null;
+    this._settings = options.settings ?? null;
+    if (this._settings) {
+      this._settings.changed.connect(this._followSettings, this);
+      this.recording = this._settings.recording;
+    } else {
+      this.recording = options.recording ?? null;
+    }
     this._render();
     void this._client
       .listSchemas()
@@ -244,6 +250,7 @@ export class EventViewer extends Widget {
     }
     this._subscription.dispose();
     this._client.stateChanged.disconnect(this._renderDelivery, this);
+    this._settings?.changed.disconnect(this._followSettings, this);
     if (this._renderTimer !== null) {
       clearTimeout(this._renderTimer);
     }
@@ -267,6 +274,10 @@ export class EventViewer extends Widget {
     if (this._dirty) {
       this.update();
     }
+  }
+
+  private _followSettings(settings: IEventsSettings): void {
+    this.recording = settings.recording;
   }
 
   private _onEvent(
@@ -610,13 +621,19 @@ export class EventViewer extends Widget {
       list.append(
         item(
           'capture',
-          recording.capture
-            ? trans.__('Your actions are captured:')
-            : trans.__('Your actions are not captured.'),
+          Private.captureText(recording, trans),
           recording.capture
         )
       );
-      if (recording.capture) {
+      // Asked first: what agreeing would start is part of the answer.
+      const ifAgreed =
+        recording.reason === 'no-consent' || recording.reason === 'declined';
+      if (recording.capture || ifAgreed) {
+        if (ifAgreed) {
+          const lead = Private.element('p', 'jp-EventViewer-ifAgreed');
+          lead.textContent = trans.__('If you agree, these are captured:');
+          list.lastElementChild!.append(lead);
+        }
         const kinds = Private.element('ul', 'jp-EventViewer-kinds');
         const labels = kindLabels(trans);
         for (const kind of KINDS) {
@@ -694,6 +711,7 @@ export class EventViewer extends Widget {
   private _recording: HTMLElement;
   private _recordingBody: HTMLElement;
   private _recordingValue: EventViewer.IRecording | null = null;
+  private _settings: IEventsSettings | null;
   private _restarts = 0;
   private _rows = new Map<number, HTMLLIElement>();
   private _schemaCards: HTMLElement;
@@ -724,7 +742,11 @@ export namespace EventViewer {
      */
     capacity?: number;
     /**
-     * What this browser records, from the settings.
+     * The settings model, followed for "What this browser records".
+     */
+    settings?: IEventsSettings | null;
+    /**
+     * What this browser records, when no settings model is given.
      */
     recording?: IRecording | null;
     /**
@@ -749,7 +771,7 @@ export namespace EventViewer {
   /**
    * The capture kinds that a setting switches.
    */
-  export type CaptureKind = ActionCaptureKind;
+  export type CaptureKind = IEventsSettings.Kind;
 
   /**
    * Events dropped per capture kind.
@@ -757,22 +779,9 @@ export namespace EventViewer {
   export type Drops = Readonly<Partial<Record<CaptureKind, number>>>;
 
   /**
-   * What this browser records, as the settings in force say.
+   * What this browser records, as the settings model says.
    */
-  export interface IRecording extends Readonly<Record<CaptureKind, boolean>> {
-    /**
-     * Whether UI actions are captured at all.
-     */
-    readonly capture: boolean;
-    /**
-     * How paths are recorded.
-     */
-    readonly pathMode: 'as-is' | 'hashed' | 'omitted';
-    /**
-     * The settings the operator locked.
-     */
-    readonly locked: ReadonlyArray<string>;
-  }
+  export type IRecording = IEventsSettings.IRecording;
 }
 
 /**
@@ -826,6 +835,25 @@ namespace Private {
       );
     }
     return reason.message;
+  }
+
+  /**
+   * Whether UI actions are captured, and why not, as the settings model says.
+   */
+  export function captureText(
+    recording: EventViewer.IRecording,
+    trans: TranslationBundle
+  ): string {
+    switch (recording.reason) {
+      case null:
+        return trans.__('Your actions are captured:');
+      case 'no-consent':
+        return trans.__('Your actions are not captured until you agree.');
+      case 'declined':
+        return trans.__('Your actions are not captured: you declined.');
+      default:
+        return trans.__('Your actions are not captured.');
+    }
   }
 
   export function pathModeText(
