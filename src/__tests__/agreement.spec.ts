@@ -43,8 +43,11 @@ class Lab {
    */
   async status(): Promise<string> {
     const item = this.lab.statusItems[0] as EventsStatus;
-    MessageLoop.flush();
-    await item.renderPromise;
+    // It renders through React, some time after its model changed.
+    await until(() => {
+      MessageLoop.flush();
+      return item.node.textContent === item.summary.text;
+    });
     return item.node.textContent ?? '';
   }
 

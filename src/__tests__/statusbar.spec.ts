@@ -33,8 +33,10 @@ describe('EventsStatus', () => {
    * The item as drawn (it renders through React, after its model changed).
    */
   async function rendered(): Promise<EventsStatus> {
-    MessageLoop.flush();
-    await status.renderPromise;
+    await until(() => {
+      MessageLoop.flush();
+      return status.node.textContent === status.summary.text;
+    });
     return status;
   }
 
