@@ -879,6 +879,39 @@ describe('EventsClient', () => {
       expect(posted).toEqual(ids);
     });
 
+    it('validates what was queued before the schema list: an invalid event is not posted', async () => {
+      let hang = true;
+      server.override = route =>
+        route === 'schemas' && hang ? 'hang' : undefined;
+      const keepalive: Promise<string>[] = [];
+      const settings = server.settings;
+      const events = client({
+        batchInterval: 60 * 1000,
+        serverSettings: {
+          ...settings,
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              keepalive.push((request as Request).clone().text());
+            }
+            return settings.fetch(request);
+          }
+        }
+      });
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await events.emit(CELL_SCHEMA.id, { phase: 1 });
+      hang = false;
+      server.release();
+      await events.listSchemas();
+      window.dispatchEvent(new Event('pagehide'));
+      await server.waitFor(1);
+      const posted = (await Promise.all(keepalive)).flatMap(
+        body => JSON.parse(body).events
+      );
+      expect(posted.map((e: any) => [e.data.cell_id, e.version])).toEqual([
+        ['c1', '1']
+      ]);
+    });
+
     it('posts nothing while the server does not take events: the next page sends them', async () => {
       server.mode = 'unavailable';
       let keepalive = 0;

@@ -1,14 +1,14 @@
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
-import { API_NAMESPACE, requestAPI } from './request';
 import type { IEventsClient } from '../tokens';
+import { requestAPI } from './request';
+import { EventsSocket } from './socket';
 
 /**
  * The way event batches reach the server: the events socket
  * (`WS jupyter-events-ext/events/socket`), with `POST jupyter-events-ext/events`
- * as its fallback.
+ * as its fallback, and a last `keepalive` POST when the page goes away.
  *
  * A message on the socket costs the server a fraction of a request (no
  * per-request authentication, cookies, logging), which counts on a hub that
@@ -18,16 +18,12 @@ import type { IEventsClient } from '../tokens';
  * `ServerConnection.ResponseError` for a 4xx or 5xx answer and
  * `ServerConnection.NetworkError` when nothing says what happened.
  *
- * The socket opens when there is something to send and closes after a while
- * with nothing to send. One message waits for its answer at a time; whatever
- * goes wrong meanwhile closes that socket, so that a late answer can never be
- * taken for the answer to a later message. A socket that cannot open at all (a
- * server without the route, a proxy that does not pass WebSockets, a refused
- * upgrade: the browser cannot see why) sends that batch by POST instead, and
- * the next ones for a while, so that such a deployment still delivers, and a
- * failing server still says its HTTP status. So does a socket that opens
- * but fails before its first answer (a proxy that passes the upgrade, not
- * the messages).
+ * A socket that cannot open at all (a server without the route, a proxy that
+ * does not pass WebSockets, a refused upgrade: the browser cannot see why)
+ * sends that batch by POST instead, and the next ones for a while, so that
+ * such a deployment still delivers, and a failing server still says its HTTP
+ * status. So does a socket that opens but fails before its first answer (a
+ * proxy that passes the upgrade, not the messages).
  */
 export class EventsIngest implements IDisposable {
   /**
@@ -36,9 +32,13 @@ export class EventsIngest implements IDisposable {
   constructor(options: EventsIngest.IOptions = {}) {
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
-    this._idleTimeout = options.idleTimeout ?? EventsIngest.IDLE_TIMEOUT;
     this._fallbackPeriod =
       options.fallbackPeriod ?? EventsIngest.FALLBACK_PERIOD;
+    this._socket = new EventsSocket({
+      serverSettings: this.serverSettings,
+      idleTimeout: options.idleTimeout ?? EventsIngest.IDLE_TIMEOUT,
+      onUnusable: () => this._postForAWhile()
+    });
   }
 
   /**
@@ -73,6 +73,26 @@ export class EventsIngest implements IDisposable {
   }
 
   /**
+   * The page is going away: post these events with `keepalive`, which
+   * outlives the page (a socket does not), in bodies of 64 KiB at most (what
+   * a browser allows in flight) and of `batchSize` events at most, as many as
+   * the browser takes; it refuses the rest, which the next page sends. Not
+   * waited for: a page that goes away reads no answer.
+   */
+  sendOnPageHide(
+    records: ReadonlyArray<IEventsClient.IRecord>,
+    batchSize: number
+  ): void {
+    for (const body of Private.keepaliveBodies(records, batchSize)) {
+      void requestAPI(
+        'events',
+        { method: 'POST', body, keepalive: true },
+        this.serverSettings
+      ).catch(() => undefined);
+    }
+  }
+
+  /**
    * Close the socket; a batch waiting for its answer fails.
    */
   dispose(): void {
@@ -80,207 +100,40 @@ export class EventsIngest implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._fail(Private.networkError('The events transport is disposed.'));
-    this._close();
+    this._socket.dispose();
   }
 
   private async _send(body: string, timeout: number): Promise<unknown> {
     if (this._isDisposed) {
-      throw Private.networkError('The events transport is disposed.');
+      throw new ServerConnection.NetworkError(
+        new TypeError('The events transport is disposed.')
+      );
     }
     const deadline = Date.now() + timeout;
     if (Date.now() < this._postUntil) {
       return this._post(body, timeout);
     }
-    let socket: WebSocket;
     try {
-      socket = await this._open(Math.min(timeout, EventsIngest.OPEN_TIMEOUT));
+      await this._socket.open(Math.min(timeout, EventsIngest.OPEN_TIMEOUT));
     } catch {
       if (this._isDisposed) {
-        throw Private.networkError('The events transport is disposed.');
+        throw new ServerConnection.NetworkError(
+          new TypeError('The events transport is disposed.')
+        );
       }
       // Cannot open at all: POST, which says why when it fails too.
-      this._postUntil = Date.now() + this._fallbackPeriod;
+      this._postForAWhile();
       return this._post(body, Math.max(0, deadline - Date.now()));
     }
-    return this._exchange(socket, body, Math.max(0, deadline - Date.now()));
-  }
-
-  /**
-   * The open socket, opened now if need be.
-   */
-  private _open(timeout: number): Promise<WebSocket> {
-    const current = this._socket;
-    if (current && current.readyState === Private.OPEN) {
-      return Promise.resolve(current);
-    }
-    this._close();
-    return new Promise<WebSocket>((resolve, reject) => {
-      const socket = new this.serverSettings.WebSocket(this._url());
-      this._socket = socket;
-      const notOpened = () => {
-        clearTimeout(timer);
-        this._opening = null;
-        if (this._socket === socket) {
-          this._socket = null;
-        }
-        reject(new Private.NotOpened());
-      };
-      // An upgrade that hangs counts as one refused.
-      const timer = setTimeout(() => this._close(), timeout);
-      this._opening = notOpened;
-      socket.onopen = () => {
-        clearTimeout(timer);
-        this._opening = null;
-        this._answered = false;
-        socket.onclose = event => this._onClose(socket, event);
-        socket.onmessage = message => this._onAnswer(socket, message);
-        resolve(socket);
-      };
-      // An error is always followed by a close.
-      socket.onerror = () => undefined;
-      socket.onclose = notOpened;
-    });
-  }
-
-  /**
-   * Send a message on the socket and wait for its answer.
-   */
-  private _exchange(
-    socket: WebSocket,
-    body: string,
-    timeout: number
-  ): Promise<unknown> {
-    clearTimeout(this._idleTimer);
     this._transport = 'socket';
-    if (socket.readyState !== Private.OPEN) {
-      this._close();
-      return Promise.reject(
-        Private.networkError('The events socket closed before sending.')
-      );
-    }
-    return new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this._unusable();
-        this._fail(
-          Private.networkError('No answer on the events socket in time.')
-        );
-        // A late answer must not be read as the next message's: close.
-        this._close();
-      }, timeout);
-      this._waiting = { socket, resolve, reject, timer };
-      try {
-        socket.send(body);
-      } catch (error) {
-        this._close();
-        this._fail(Private.networkError(String(error)));
-      }
-    });
-  }
-
-  private _onAnswer(socket: WebSocket, message: MessageEvent): void {
-    const waiting = this._waiting;
-    if (!waiting || waiting.socket !== socket) {
-      // An answer to nothing: the conversation is lost; start another.
-      this._close();
-      return;
-    }
-    this._waiting = null;
-    this._answered = true;
-    clearTimeout(waiting.timer);
-    this._idleTimer = setTimeout(() => this._close(), this._idleTimeout);
-    const answer = Private.parse(message.data);
-    if (answer === null) {
-      // Not an answer of this API: the client finds that it accounts for
-      // nothing and retries; a new socket starts in step again.
-      this._close();
-      waiting.resolve(message.data);
-      return;
-    }
-    const { status, ...reply } = answer;
-    if (status >= 200 && status < 300) {
-      waiting.resolve(status === 204 ? undefined : reply);
-      return;
-    }
-    waiting.reject(
-      new ServerConnection.ResponseError(
-        new Response(null, { status }),
-        typeof reply.message === 'string' ? reply.message : undefined
-      )
-    );
-  }
-
-  private _onClose(socket: WebSocket, event: CloseEvent): void {
-    if (this._socket === socket) {
-      this._socket = null;
-      clearTimeout(this._idleTimer);
-    }
-    if (this._waiting?.socket !== socket) {
-      return;
-    }
-    if (event.code === Private.MESSAGE_TOO_BIG) {
-      // The server would not read a message that large: split the batch.
-      const reason = event.reason || 'The batch is too large for the server.';
-      this._fail(
-        new ServerConnection.ResponseError(
-          new Response(null, { status: 413 }),
-          reason
-        )
-      );
-      return;
-    }
-    this._unusable();
-    this._fail(
-      Private.networkError(
-        `The events socket closed before its answer (${event.code}).`
-      )
-    );
+    return this._socket.exchange(body, Math.max(0, deadline - Date.now()));
   }
 
   /**
-   * After a failure on the socket: one that never answered anything is taken
-   * for one that cannot work (a proxy that passes the upgrade, not the
-   * messages), and batches go by POST for a while. One that answered before
-   * (a server restarting) is opened again.
+   * Send batches by POST for a while, then try the socket again.
    */
-  private _unusable(): void {
-    if (!this._answered) {
-      this._postUntil = Date.now() + this._fallbackPeriod;
-    }
-  }
-
-  /**
-   * Reject the batch waiting for its answer, if any.
-   */
-  private _fail(error: Error): void {
-    const waiting = this._waiting;
-    if (waiting) {
-      this._waiting = null;
-      clearTimeout(waiting.timer);
-      waiting.reject(error);
-    }
-  }
-
-  /**
-   * Close the socket, deaf to whatever it still says.
-   */
-  private _close(): void {
-    clearTimeout(this._idleTimer);
-    const socket = this._socket;
-    if (!socket) {
-      return;
-    }
-    this._socket = null;
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onerror = null;
-    socket.onclose = null;
-    socket.close();
-    // Whatever waited on it fails now.
-    this._opening?.();
-    if (this._waiting?.socket === socket) {
-      this._fail(Private.networkError('The events socket was closed.'));
-    }
+  private _postForAWhile(): void {
+    this._postUntil = Date.now() + this._fallbackPeriod;
   }
 
   private _post(body: string, timeout: number): Promise<unknown> {
@@ -294,28 +147,12 @@ export class EventsIngest implements IDisposable {
     ).finally(() => clearTimeout(timer));
   }
 
-  /**
-   * The socket URL, with the token as the stream's has it.
-   */
-  private _url(): string {
-    const { appendToken, token, wsUrl } = this.serverSettings;
-    const url = URLExt.join(wsUrl, API_NAMESPACE, 'events', 'socket');
-    return appendToken && token !== ''
-      ? `${url}?token=${encodeURIComponent(token)}`
-      : url;
-  }
-
-  private _answered = false;
   private _fallbackPeriod: number;
-  private _idleTimeout: number;
-  private _idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _isDisposed = false;
   private _last: Promise<unknown> = Promise.resolve();
-  private _opening: (() => void) | null = null;
   private _postUntil = 0;
-  private _socket: WebSocket | null = null;
+  private _socket: EventsSocket;
   private _transport: IEventsClient.Transport | null = null;
-  private _waiting: Private.IWaiting | null = null;
 }
 
 /**
@@ -367,64 +204,44 @@ export namespace EventsIngest {
 
 namespace Private {
   /**
-   * The close code of a message larger than the server reads.
+   * The bytes of one `keepalive` body at most: browsers allow 64 KiB of them
+   * in flight per page.
    */
-  export const MESSAGE_TOO_BIG = 1009;
+  export const KEEPALIVE_BYTES = 64 * 1024;
 
   /**
-   * `WebSocket.OPEN`, whichever WebSocket class the settings give.
+   * The bytes of `{"events":[]}`.
    */
-  export const OPEN = 1;
+  export const BATCH_OVERHEAD = 13;
 
   /**
-   * The message waiting for its answer.
+   * Batch bodies of these records, each within `KEEPALIVE_BYTES` and of
+   * `batchSize` records at most; a record too large for any is left out.
    */
-  export interface IWaiting {
-    socket: WebSocket;
-    resolve: (reply: unknown) => void;
-    reject: (error: Error) => void;
-    timer: ReturnType<typeof setTimeout>;
-  }
-
-  /**
-   * The socket closed (or never answered the upgrade) before it opened.
-   */
-  export class NotOpened extends Error {
-    constructor() {
-      super('The events socket did not open.');
+  export function keepaliveBodies(
+    records: ReadonlyArray<IEventsClient.IRecord>,
+    batchSize: number
+  ): string[] {
+    const encoder = new TextEncoder();
+    const bodies: string[][] = [[]];
+    let bytes = BATCH_OVERHEAD;
+    for (const record of records) {
+      const json = JSON.stringify(record);
+      const size = encoder.encode(json).length + 1;
+      if (size + BATCH_OVERHEAD > KEEPALIVE_BYTES) {
+        continue; // Too large for keepalive: the next page sends it.
+      }
+      let body = bodies[bodies.length - 1];
+      if (bytes + size > KEEPALIVE_BYTES || body.length >= batchSize) {
+        body = [];
+        bodies.push(body);
+        bytes = BATCH_OVERHEAD;
+      }
+      body.push(json);
+      bytes += size;
     }
-  }
-
-  export function networkError(message: string): Error {
-    return new ServerConnection.NetworkError(new TypeError(message));
-  }
-
-  /**
-   * An answer of the events socket, or `null` when the message is not one.
-   */
-  export function parse(
-    data: unknown
-  ): ({ status: number } & Record<string, unknown>) | null {
-    if (typeof data !== 'string') {
-      return null;
-    }
-    let answer: unknown;
-    try {
-      answer = JSON.parse(data);
-    } catch {
-      return null;
-    }
-    const status = (answer as { status?: unknown } | null)?.status;
-    if (
-      typeof answer !== 'object' ||
-      answer === null ||
-      Array.isArray(answer) ||
-      !Number.isInteger(status) ||
-      (status as number) < 200 ||
-      (status as number) > 599
-    ) {
-      return null;
-    }
-    return answer as { status: number } & Record<string, unknown>;
+    return bodies
+      .filter(body => body.length)
+      .map(body => `{"events":[${body.join(',')}]}`);
   }
 }
