@@ -1,6 +1,7 @@
 import { IDBDatabase, IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 
 import { EventQueue } from '../client/queue';
+import { ChunkStore } from '../client/store';
 import type { IEventsClient } from '../tokens';
 
 function record(n: number): IEventsClient.IRecord {
@@ -83,11 +84,12 @@ describe('EventQueue', () => {
   it('resolves push once the event is stored, one transaction per task', async () => {
     const queue = new EventQueue({ name: 'q', indexedDB: factory });
     await queue.ready;
-    const write = jest.spyOn(queue as any, '_write');
+    const write = jest.spyOn(ChunkStore.prototype, 'write');
     const stored = [queue.push(record(1)), queue.push(record(2))];
     expect(stored[0]).toBe(stored[1]);
     await Promise.all(stored);
     expect(write).toHaveBeenCalledTimes(1);
+    write.mockRestore();
 
     const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
     await reloaded.ready;
