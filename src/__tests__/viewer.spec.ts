@@ -5,7 +5,8 @@ import { IDBFactory } from 'fake-indexeddb';
 
 import { EventsClient } from '../client/client';
 import type { IEventsClient } from '../tokens';
-import { EventViewer, formatEventTime } from '../viewer/widget';
+import { formatEventTime } from '../viewer/rows';
+import { EventViewer } from '../viewer/widget';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 import { COMMAND, FakeClient, NOW, send } from './viewerclient';
 
