@@ -10,7 +10,7 @@ export { ActionCapture } from './capture/capture';
 export { EventsClient } from './client/client';
 export { EventQueue } from './client/queue';
 export { EventValidationError, SchemaValidator } from './client/validator';
-export { EventStream } from './stream/subscription';
+export { StreamSubscription } from './stream/subscription';
 export {
   ICaptureDrops,
   IEventsClient,

@@ -2,7 +2,7 @@ import { ServerConnection } from '@jupyterlab/services';
 import type { ReadonlyJSONObject } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { EventStream } from '../stream/subscription';
+import { StreamSubscription } from '../stream/subscription';
 import type { IEventsClient } from '../tokens';
 import { SchemaCatalog } from './catalog';
 import { Delivery } from './delivery';
@@ -218,7 +218,7 @@ export class EventsClient implements IEventsClient {
   subscribe(
     options: IEventsClient.ISubscribeOptions = {}
   ): IEventsClient.ISubscription {
-    const subscription = new EventStream({
+    const subscription = new StreamSubscription({
       ...options,
       serverSettings: this.serverSettings
     });
@@ -332,7 +332,7 @@ export class EventsClient implements IEventsClient {
   private _queue: EventQueue;
   private _statePending = false;
   private _stateChanged = new Signal<this, IEventsClient.IState>(this);
-  private _subscriptions = new Set<EventStream>();
+  private _subscriptions = new Set<StreamSubscription>();
   private _tab: TabLock;
 }
 

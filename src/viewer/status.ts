@@ -2,7 +2,7 @@ import type { TranslationBundle } from '@jupyterlab/translation';
 import type { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 
-import { EventStream } from '../stream/subscription';
+import { StreamSubscription } from '../stream/subscription';
 import type { IEventsClient, IEventsSettings } from '../tokens';
 import { element } from './dom';
 
@@ -222,7 +222,7 @@ namespace Private {
     reason: IEventsClient.IReason,
     trans: TranslationBundle
   ): string {
-    if (reason === EventStream.REFUSED) {
+    if (reason === StreamSubscription.REFUSED) {
       return trans.__(
         'The server answers but refuses the live stream (too many open viewers, or a proxy that does not pass WebSockets).'
       );
