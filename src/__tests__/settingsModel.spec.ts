@@ -8,13 +8,25 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import type { PartialJSONObject } from '@lumino/coreutils';
 
+import { EventsClient } from '../client/client';
+import { EventQueue } from '../client/queue';
 import { ConsentKeeper } from '../consent/keeper';
-import { DEFAULT_CONFIG, KINDS, parseSettings } from '../settings/config';
+import {
+  DEFAULT_CONFIG,
+  DEFAULT_DELIVERY,
+  KINDS,
+  parseSettings
+} from '../settings/config';
 import { OperatorLocks } from '../settings/locks';
 import { EventsSettings } from '../settings/model';
 import type { IEventsClient, IEventsSettings } from '../tokens';
 import { RecordingClient } from './recordingclient';
-import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
+import {
+  SETTINGS_ID,
+  SettingsConnector,
+  settingRegistry,
+  shippedSchema
+} from './settings';
 
 const trans = nullTranslator.load('jupyter_events_ext');
 
@@ -121,6 +133,20 @@ describe('EventsSettings', () => {
       expect(() =>
         (config.capture.commandDeny as string[]).push('b')
       ).toThrow();
+    });
+
+    it('has the delivery defaults of the schema, the client and the queue', () => {
+      const schema = shippedSchema().properties!;
+      expect(DEFAULT_DELIVERY).toEqual({
+        batchSize: schema.batchSize.default,
+        batchInterval: schema.batchInterval.default,
+        queueBound: schema.queueBound.default
+      });
+      expect(DEFAULT_DELIVERY).toEqual({
+        batchSize: EventsClient.DEFAULT_BATCH_SIZE,
+        batchInterval: EventsClient.DEFAULT_BATCH_INTERVAL,
+        queueBound: EventQueue.DEFAULT_BOUND
+      });
     });
 
     it('takes a value of the wrong type for the default', () => {

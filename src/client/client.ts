@@ -32,6 +32,10 @@ export class EventsClient implements IEventsClient {
   constructor(options: EventsClient.IOptions = {}) {
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
+    const requestTimeout = Private.positive(
+      options.requestTimeout,
+      Private.REQUEST_TIMEOUT
+    );
     this._catalog = new SchemaCatalog({
       serverSettings: this.serverSettings,
       storage:
@@ -40,10 +44,7 @@ export class EventsClient implements IEventsClient {
             ? null
             : localStorage
           : options.storage,
-      requestTimeout: Private.positive(
-        options.requestTimeout,
-        Private.REQUEST_TIMEOUT
-      ),
+      requestTimeout,
       onFailure: reason => this._delivery.setReason(reason)
     });
     this._ingest = new EventsIngest({
@@ -74,10 +75,7 @@ export class EventsClient implements IEventsClient {
       ),
       maxRetryInterval:
         options.maxRetryInterval ?? EventsClient.DEFAULT_MAX_RETRY_INTERVAL,
-      requestTimeout: Private.positive(
-        options.requestTimeout,
-        Private.REQUEST_TIMEOUT
-      ),
+      requestTimeout,
       onChange: () => this._changed()
     });
     this._queue.changed.connect(() => {
@@ -100,21 +98,6 @@ export class EventsClient implements IEventsClient {
       document.addEventListener('visibilitychange', this._onVisibilityChange);
     }
   }
-
-  /**
-   * The default number of events sent in one batch.
-   */
-  static readonly DEFAULT_BATCH_SIZE = 200;
-
-  /**
-   * The default milliseconds an event waits for others to join its batch.
-   */
-  static readonly DEFAULT_BATCH_INTERVAL = 1000;
-
-  /**
-   * The default longest wait between retries, in milliseconds.
-   */
-  static readonly DEFAULT_MAX_RETRY_INTERVAL = 15 * 1000;
 
   /**
    * The server settings the client talks to.
@@ -340,6 +323,21 @@ export class EventsClient implements IEventsClient {
  * The statics of the events client.
  */
 export namespace EventsClient {
+  /**
+   * The default number of events sent in one batch.
+   */
+  export const DEFAULT_BATCH_SIZE = 200;
+
+  /**
+   * The default milliseconds an event waits for others to join its batch.
+   */
+  export const DEFAULT_BATCH_INTERVAL = 1000;
+
+  /**
+   * The default longest wait between retries, in milliseconds.
+   */
+  export const DEFAULT_MAX_RETRY_INTERVAL = 15 * 1000;
+
   /**
    * What the settings change at run time.
    */
