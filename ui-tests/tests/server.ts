@@ -118,11 +118,15 @@ export class JupyterServer {
       true,
       true,
       await page.context().newPage(),
-      new Map(),
-      new Map(),
+      // No tracking of sessions, terminals and kernels: it proxies the
+      // page's requests through routes that throw when the server is down
+      // (a restart test's JupyterLab polls terminals meanwhile), and there
+      // is nothing to clean up on a server the test stops.
+      null,
+      null,
       '',
       waitForApplication,
-      new Map(),
+      null,
       true
     );
     await lab.goto();
