@@ -8,6 +8,7 @@ import type { EventsIngest } from './ingest';
 import type { EventQueue } from './queue';
 import { reasonOf } from './reason';
 import { EventRecord } from './record';
+import { BatchReply } from './reply';
 import type { TabLock } from './tabs';
 
 /**
@@ -248,7 +249,7 @@ export class Delivery implements IDisposable {
         this._onChange();
       }
     }
-    if (!Private.accountsFor(reply, batch.length)) {
+    if (!BatchReply.accountsFor(reply, batch.length)) {
       // A proxy's page, or a server that does not speak this API: nothing
       // says the events were recorded, so they stay and are sent again.
       this.setReason({
@@ -362,49 +363,4 @@ export namespace Delivery {
    * A queued record and the record as sent.
    */
   export type Pair = [IEventsClient.IRecord, IEventsClient.IRecord];
-}
-
-namespace Private {
-  /**
-   * The reply to a batch.
-   */
-  export interface IBatchReply {
-    accepted: number;
-    duplicates: number;
-    rejected: { index: number; message: string }[];
-  }
-
-  /**
-   * Whether a batch reply accounts for each of the `count` events sent.
-   */
-  export function accountsFor(
-    reply: unknown,
-    count: number
-  ): reply is IBatchReply {
-    if (typeof reply !== 'object' || reply === null) {
-      return false;
-    }
-    const { accepted, duplicates, rejected } = reply as IBatchReply;
-    if (
-      !Number.isInteger(accepted) ||
-      !Number.isInteger(duplicates) ||
-      accepted < 0 ||
-      duplicates < 0 ||
-      !Array.isArray(rejected)
-    ) {
-      return false;
-    }
-    const indices = new Set<number>();
-    for (const entry of rejected) {
-      const index = entry?.index;
-      if (!Number.isInteger(index) || index < 0 || index >= count) {
-        return false;
-      }
-      indices.add(index);
-    }
-    return (
-      indices.size === rejected.length &&
-      accepted + duplicates + rejected.length === count
-    );
-  }
 }
