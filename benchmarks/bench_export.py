@@ -65,7 +65,7 @@ OURS = (
     _REPORT
     + "import runpy\n"
     + "sys.argv = ['jupyter-events-ext', 'export', '--format', 'parquet', *sys.argv[1:]]\n"
-    + "runpy.run_module('jupyter_events_ext.events.cli', run_name='__main__')\n"
+    + "runpy.run_module('jupyter_events_ext.cli', run_name='__main__')\n"
 )
 
 

@@ -265,7 +265,11 @@ class InProcess:
 
         self.sink = JsonLinesFileHandler(work / "in-process.jsonl")
         stream = EventStream(
-            buffer_size=10_000, buffer_bytes=32 * 1024 * 1024, queue_size=5_000, max_subscribers=100
+            buffer_size=10_000,
+            buffer_bytes=32 * 1024 * 1024,
+            queue_size=5_000,
+            queue_bytes=4 * 1024 * 1024,
+            max_subscribers=100,
         )
         self.logger = EventLogger(handlers=[self.sink, stream])
         self.logger.register_event_schema(SCHEMA)

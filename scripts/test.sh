@@ -26,6 +26,23 @@ jlpm eslint:check
 step "Python tests (pytest)"
 python -m pytest
 
+step "Server tests on the oldest versions pyproject.toml declares (scripts/lowest_versions.py)"
+# A venv of its own, with each runtime dependency at its lower bound (the test tools at their
+# newest): a bound that is too low fails here. About a minute to install, two to run.
+LOWEST="$VENV/lowest"
+[ -x "$LOWEST/bin/python" ] || python -m venv "$LOWEST"
+python scripts/lowest_versions.py > "$LOWEST/constraints.txt"
+mapfile -t runtime < <(python scripts/lowest_versions.py --requirements)
+"$LOWEST/bin/python" -m pip install --quiet -c "$LOWEST/constraints.txt" "${runtime[@]}" \
+  pytest pytest-asyncio "pytest-jupyter[server]>=0.11" hypothesis "openapi-spec-validator>=0.7"
+# Older jupyter_server releases give their own schemas integer versions, which jupyter_events warns
+# about; the warning is jupyter_server's, not this package's.
+PYTHONPATH="$ROOT" "$LOWEST/bin/python" -m pytest -p no:cacheprovider \
+  -W "ignore::jupyter_events.utils.JupyterEventsVersionWarning" tests/server
+
+step "jupyter_events 0.12.1's own test suite against the drop-in (scripts/upstream_suite.py)"
+python scripts/upstream_suite.py
+
 step "TypeScript tests (jest)"
 jlpm test
 

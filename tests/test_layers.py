@@ -1,20 +1,27 @@
 """The package's layers depend one way and no module imports itself back through others.
 
 Every import counts, those inside functions too: an import deferred for speed is still a
-dependency. The one exception is the root package's entry points, the functions
-jupyter_server and JupyterLab call to find the extension; what they import is where the
-graph starts, not a dependency of the package on its parts.
+dependency, and so is a module named in a string for someone to import later
+(``"jupyter_events_ext.sinks.tail:tail"``, ``Instance("jupyter_events_ext.x.Class")``).
+The one exception is the root package's entry points, the functions jupyter_server and
+JupyterLab call to find the extension; what they import is where the graph starts, not a
+dependency of the package on its parts. Modules at the root (``jupyter_events_ext.cli``,
+the command) sit above every layer.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import jupyter_events_ext
 
 PACKAGE = Path(jupyter_events_ext.__file__).parent
 ROOT = "jupyter_events_ext"
+# A dotted name, maybe with ":attribute": how a module is named for importlib, entry points
+# and traitlets.
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.\w+)+(?::[\w.]+)?")
 
 
 def module_name(path: Path) -> str:
@@ -51,7 +58,21 @@ def imports_of(path: Path, name: str, modules: set[str]) -> set[str]:
             # "from x import y" imports the module x.y if there is one, else x (for y).
             for alias in node.names:
                 found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.update(named_module(node.value, modules))
     return {module for module in found if module in modules and module != name}
+
+
+def named_module(text: str, modules: set[str]) -> set[str]:
+    """The module ``text`` names, if it is a module (or a module's attribute) written out:
+    ``"a.b"``, ``"a.b:attribute"``, ``"a.b.Attribute"``."""
+    if not _DOTTED.fullmatch(text):
+        return set()
+    dotted = text.partition(":")[0]
+    for candidate in (dotted, dotted.rpartition(".")[0]):
+        if candidate in modules:
+            return {candidate}
+    return set()
 
 
 def import_graph() -> dict[str, set[str]]:
@@ -110,19 +131,68 @@ def test_cycles_are_found():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_layers_depend_one_way():
-    graph = import_graph()
-    below = {
-        "events": {"events"},
-        "sinks": {"events", "sinks"},
-        "analysis": {"events", "analysis"},
-        "server": {"events", "sinks", "server"},
-    }
+# What each layer may depend on (a root module, such as the command, may depend on any).
+BELOW = {
+    "events": {"events"},
+    "sinks": {"events", "sinks"},
+    "analysis": {"events", "analysis"},
+    "server": {"events", "sinks", "server"},
+}
+
+
+def layer_of(module: str) -> str | None:
+    """The layer a module is in: ``events`` for ``jupyter_events_ext.events.logger``; its
+    own name for a module at the root (``cli``); None for the root package."""
+    return module.split(".")[1] if "." in module else None
+
+
+def wrong_way(graph: dict[str, set[str]]) -> list[str]:
+    """Each dependency of a layer on what is not below it, as "module -> target"."""
     wrong = []
-    for module, targets in graph.items():
-        layer = module.split(".")[1] if "." in module else None
-        for target in targets:
-            target_layer = target.split(".")[1] if "." in target else None
-            if layer in below and target_layer is not None and target_layer not in below[layer]:
+    for module, targets in sorted(graph.items()):
+        layer = layer_of(module)
+        for target in sorted(targets):
+            target_layer = layer_of(target)
+            if layer in BELOW and target_layer is not None and target_layer not in BELOW[layer]:
                 wrong.append(f"{module} -> {target}")
-    assert wrong == []
+    return wrong
+
+
+def test_layers_depend_one_way():
+    assert wrong_way(import_graph()) == []
+
+
+def test_module_names_written_as_strings_are_dependencies(tmp_path):
+    # The drop-in's command once named the commands of other layers for importlib.
+    old_cli = tmp_path / "cli.py"
+    old_cli.write_text(
+        "SUBCOMMANDS = {\n"
+        '    "check-log": "jupyter_events_ext.events.log_check:check_log",\n'
+        '    "export": "jupyter_events_ext.analysis.command:export",\n'
+        '    "tail": "jupyter_events_ext.sinks.tail:tail",\n'
+        "}\n"
+        '"""Not a name: jupyter_events_ext.sinks.tail follows a stream."""\n'
+    )
+    graph = import_graph()
+    name = "jupyter_events_ext.events.cli"
+    graph[name] = imports_of(old_cli, name, set(graph))
+    assert graph[name] == {
+        "jupyter_events_ext.events.log_check",
+        "jupyter_events_ext.analysis.command",
+        "jupyter_events_ext.sinks.tail",
+    }
+    assert wrong_way(graph) == [
+        "jupyter_events_ext.events.cli -> jupyter_events_ext.analysis.command",
+        "jupyter_events_ext.events.cli -> jupyter_events_ext.sinks.tail",
+    ]
+
+
+def test_a_dotted_attribute_names_its_module():
+    modules = {"jupyter_events_ext.events.schema_registry"}
+    assert named_module("jupyter_events_ext.events.schema_registry.SchemaRegistry", modules) == {
+        "jupyter_events_ext.events.schema_registry"
+    }
+    assert named_module("jupyter_events_ext.events.schema_registry", modules) == {
+        "jupyter_events_ext.events.schema_registry"
+    }
+    assert named_module("see jupyter_events_ext.events.schema_registry", modules) == set()

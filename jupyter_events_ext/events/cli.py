@@ -1,13 +1,11 @@
-"""The ``jupyter-events-ext`` command (also ``jupyter events-ext``).
+"""jupyter_events' command, ``validate``, as the drop-in has it.
 
-``validate`` is jupyter_events' own command and lives here; every other subcommand
-lives in its own module, named in ``SUBCOMMANDS`` and imported only when it runs or
-is listed, so that a command never pays for another's imports.
+The installed command, ``jupyter-events-ext`` (also ``jupyter events-ext``), is
+``jupyter_events_ext.cli``: this ``validate`` and the project's own subcommands.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import pathlib
 import sys
@@ -16,13 +14,6 @@ import click
 
 from .. import __version__
 from .exit_code import ExitCode
-
-# Subcommand name -> "module:attribute" of its click command.
-SUBCOMMANDS = {
-    "check-log": "jupyter_events_ext.events.log_check:check_log",
-    "export": "jupyter_events_ext.analysis.command:export",
-    "tail": "jupyter_events_ext.sinks.tail:tail",
-}
 
 # jupyter_events' name for the exit codes.
 RC = ExitCode
@@ -37,23 +28,10 @@ class EMOJI:
     OK = "OK" if WIN else "\u2714"
 
 
-class _LazyGroup(click.Group):
-    """A click group that imports each of ``SUBCOMMANDS`` when it is asked for."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), *SUBCOMMANDS])
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in SUBCOMMANDS:
-            module, _, attribute = SUBCOMMANDS[cmd_name].partition(":")
-            return getattr(importlib.import_module(module), attribute)  # type: ignore[no-any-return]
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group(cls=_LazyGroup)
+@click.group()
 @click.version_option(__version__, prog_name="jupyter-events-ext")
 def main() -> None:
-    """Validate event schemas, check and export recorded events, follow a Redis event stream."""
+    """Validate event schemas."""
 
 
 @main.command()

@@ -26,7 +26,8 @@ class ListenerScheduler:
     def __init__(self, owner: Any) -> None:
         self._owner = owner  # the EventLogger: passed to listeners, and its log used
         self._last_loop: asyncio.AbstractEventLoop | None = None
-        self._tasks: set[asyncio.Future[Any]] = set()
+        # The listener tasks still running.
+        self.tasks: set[asyncio.Future[Any]] = set()
 
     def remember_loop(self) -> None:
         """Note the running loop, if any, as the one for emits from loopless threads."""
@@ -53,7 +54,7 @@ class ListenerScheduler:
 
     async def gather(self) -> list[Any]:
         """Wait for the coroutines started so far; return their results or exceptions."""
-        return await asyncio.gather(*self._tasks, return_exceptions=True)
+        return await asyncio.gather(*self.tasks, return_exceptions=True)
 
     def _call(self, listener: Listener, schema_id: str, data: Any) -> Any:
         try:
@@ -69,13 +70,13 @@ class ListenerScheduler:
             if not inspect.isawaitable(result):
                 continue
             task = asyncio.ensure_future(result)
-            self._tasks.add(task)
+            self.tasks.add(task)
             task.add_done_callback(
                 lambda task, listener=listener: self._task_done(task, listener, schema_id)
             )
 
     def _task_done(self, task: asyncio.Future[Any], listener: Listener, schema_id: str) -> None:
-        self._tasks.discard(task)
+        self.tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             self._log_failure(listener, schema_id, task.exception())
 

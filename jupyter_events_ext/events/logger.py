@@ -254,6 +254,8 @@ class EventLogger(LoggingConfigurable):
         ``SchemaRegistryException`` if its ``$id`` and version are already registered.
         """
         event_schema = self.schemas.register(schema)
+        for hooks in (self._modifiers, self._modified_listeners, self._unmodified_listeners):
+            hooks.note(event_schema.id)
         self._invalidate_routes()
         return event_schema
 
@@ -331,6 +333,12 @@ class EventLogger(LoggingConfigurable):
         self._modified_listeners.remove(schema_id, listener)
         self._unmodified_listeners.remove(schema_id, listener)
         self._invalidate_routes()
+
+    @property
+    def _active_listeners(self) -> set[Any]:
+        """The listener tasks still running: jupyter_events' name, which its tests and
+        code written against it read."""
+        return self._listeners.tasks
 
     async def gather_listeners(self) -> list[Any]:
         """Wait for the listener coroutines started so far; return their results or

@@ -11,7 +11,9 @@ A policy is a list of rules, each a dict::
 - One matcher per rule. ``path``: a property path in the event data, names separated by
   ``.``, ``*`` for every key (or every item), ``[*]`` for every item of an array, ``[N]``
   for one item. ``key``: a regular expression searched in every key name, at any depth.
-  ``value``: a regular expression searched in every string value, at any depth.
+  ``value``: a regular expression searched in every string value, at any depth. Regular
+  expressions run in linear time (RE2, see ``patterns.py``): no lookaround or
+  backreference.
 - ``action``: ``drop`` removes the matched property (or array item); ``mask`` replaces
   strings with ``mask`` (default ``"[redacted]"``); ``hash`` replaces strings with the
   hex HMAC-SHA256 of their UTF-8 bytes under the policy's secret, so that equal values
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import RedactionPolicyError
+from .patterns import LinearPattern, PatternError
 
 __all__ = ["DEFAULT_MASK", "RedactionPolicy", "Redactor", "read_secret"]
 
@@ -124,15 +127,16 @@ class _Rule:
         if not isinstance(spec, str) or not spec:
             raise RedactionPolicyError(f"{where}: {matcher!r} must be a non-empty string")
         self.steps: tuple[Any, ...] = ()
-        self.pattern: re.Pattern[str] | None = None
+        self.pattern: LinearPattern | None = None
         if matcher == "path":
             self.steps = parse_path(spec, where)
         else:
             try:
-                self.pattern = re.compile(spec)
-            except re.error as err:
+                self.pattern = LinearPattern(spec)
+            except PatternError as err:
                 raise RedactionPolicyError(
-                    f"{where}: {matcher!r} {spec!r} is not a regular expression: {err}"
+                    f"{where}: {matcher!r} {spec!r} is not a regular expression that runs "
+                    f"in linear time: {err}"
                 ) from None
 
         action = rule.get("action")
@@ -189,7 +193,7 @@ def parse_path(path: str, where: str = "path") -> tuple[Any, ...]:
 
 
 def _action(
-    action: str, matcher: str, pattern: re.Pattern[str] | None, mask: str, secret: bytes | None
+    action: str, matcher: str, pattern: LinearPattern | None, mask: str, secret: bytes | None
 ) -> Action:
     if action == "drop":
         return lambda value: DROP
@@ -208,7 +212,7 @@ def _action(
     if matcher == "value":
         assert pattern is not None
         sub = pattern.sub
-        return lambda text: sub(lambda match: replace(match.group()), text)
+        return lambda text: sub(replace, text)
 
     def on_strings(value: Any) -> Any:
         # Strings only: a number or a boolean keeps its type, so its schema still holds.

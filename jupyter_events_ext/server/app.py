@@ -17,6 +17,7 @@ from ..events.handlers import describe_handler
 from ..events.logger import EventLogger
 from ..events.schema import schema_files
 from ..events.traits import Handlers, pass_handlers_uncopied
+from ..sinks.batching import BatchingHandler
 from ..sinks.jsonl import JsonLinesFileHandler, is_regular_file, recorded_ids
 from . import events_socket, rest, snapshots, stream_socket
 from .forwarding import ServerEventForwarder
@@ -38,6 +39,10 @@ def default_sink_path() -> str:
 
 def default_path_key_path() -> str:
     return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "path-hash.key")
+
+
+def default_dead_letter_path() -> str:
+    return os.path.join(jupyter_data_dir(), "jupyter_events_ext", "dead-letter.jsonl")
 
 
 def default_recent_ids_path() -> str:
@@ -81,6 +86,19 @@ class EventsExtensionApp(ExtensionApp):
         20,
         help="""How many rotated files of the default sink are kept (events.jsonl.1 to .N);
         the oldest beyond is deleted. Default: 20 (with 64 MiB files, at most 1.3 GiB).""",
+    ).tag(config=True)
+
+    dead_letter_path = Unicode(
+        None,
+        allow_none=True,
+        help="""The JSON-lines file (readable by its owner only) where a network sink in
+        event_handlers (Redis, CloudEvents over HTTP) that has no dead_letter_path of its
+        own writes the events its destination refused for good (an HTTP 4xx such as 400 or
+        413), instead of sending them again forever; counted in /metrics as
+        jupyter_events_ext_sink_events_dead_lettered_total.
+
+        Default: None, which means {jupyter_data_dir}/jupyter_events_ext/dead-letter.jsonl.
+        "" gives them none (such events are dropped, counted).""",
     ).tag(config=True)
 
     extra_schemas = List(
@@ -214,6 +232,13 @@ class EventsExtensionApp(ExtensionApp):
         whatever stream_buffer_size says. Default: 33554432 (32 MiB).""",
     ).tag(config=True)
 
+    max_events_sockets_per_user = Int(
+        20,
+        help="""The most events sockets one user may have open at once (a browser tab opens
+        one); more are refused with 429, and the browser sends by POST events instead.
+        Default: 20.""",
+    ).tag(config=True)
+
     max_subscribers = Int(
         100,
         help="""The most live-stream subscribers at once; more are refused with 429.
@@ -225,6 +250,13 @@ class EventsExtensionApp(ExtensionApp):
         help="""How many events may wait for one stream subscriber that does not read
         them; beyond that it is closed (code 4429) and may resume with after=<seq>.
         Default: 5000.""",
+    ).tag(config=True)
+
+    subscriber_queue_bytes = Int(
+        4 * 1024 * 1024,
+        help="""How many bytes of events may wait for one stream subscriber that does not
+        read them, whatever subscriber_queue_size says; beyond that it is closed (code
+        4429) and may resume with after=<seq>. Default: 4194304 (4 MiB).""",
     ).tag(config=True)
 
     # Items unchecked by the trait: RedactionPolicy says what is wrong with a rule.
@@ -265,6 +297,13 @@ class EventsExtensionApp(ExtensionApp):
         "snapshots" setting is on (off by default).
 
         Default: None: snapshots are off, and the route answers 404.""",
+    ).tag(config=True)
+
+    snapshot_quota_bytes = Int(
+        1024 * 1024 * 1024,
+        help="""The most bytes of snapshots snapshot_dir may hold; a new snapshot that would
+        pass it is answered 413 (the browser records it as not stored). 0 means no quota.
+        Default: 1073741824 (1 GiB).""",
     ).tag(config=True)
 
     snapshot_max_bytes = Int(
@@ -310,10 +349,17 @@ class EventsExtensionApp(ExtensionApp):
             redaction_secret_file=self.redaction_secret_file,
         )
         self.sinks: list[logging.Handler] = list(self.event_handlers or [])
+        dead_letters = (
+            default_dead_letter_path() if self.dead_letter_path is None else self.dead_letter_path
+        )
+        for sink in self.sinks:
+            if isinstance(sink, BatchingHandler) and sink.dead_letter_path is None:
+                sink.dead_letter_path = dead_letters or None
         self.stream = EventStream(
             buffer_size=self.stream_buffer_size,
             buffer_bytes=self.stream_buffer_bytes,
             queue_size=self.subscriber_queue_size,
+            queue_bytes=self.subscriber_queue_bytes,
             max_subscribers=self.max_subscribers,
         )
         event_logger.handlers = [*self.sinks, self.stream]
@@ -358,6 +404,7 @@ class EventsExtensionApp(ExtensionApp):
                 schema_id,
             )
 
+        self.events_sockets = events_socket.UserSockets(self.max_events_sockets_per_user)
         self.metrics = ServerMetrics(self.stream, self.sinks)
         self.metrics.open()
         for sink in self.sinks:
@@ -379,11 +426,13 @@ class EventsExtensionApp(ExtensionApp):
                 "max_event_size": self.max_event_size,
                 "max_event_age": self.max_event_age,
                 "max_timestamp_skew": self.max_timestamp_skew,
+                "max_events_sockets_per_user": self.max_events_sockets_per_user,
             },
             "stream": {
                 "buffer_size": self.stream_buffer_size,
                 "buffer_bytes": self.stream_buffer_bytes,
                 "subscriber_queue_size": self.subscriber_queue_size,
+                "subscriber_queue_bytes": self.subscriber_queue_bytes,
                 "max_subscribers": self.max_subscribers,
             },
         }
@@ -407,11 +456,19 @@ class EventsExtensionApp(ExtensionApp):
                 "policy": self.policy,
             },
             rest.EventsHandler: {"recorder": self.recorder, "limits": limits},
-            events_socket.EventsWebSocket: {"recorder": self.recorder, "limits": limits},
+            events_socket.EventsWebSocket: {
+                "recorder": self.recorder,
+                "limits": limits,
+                "sockets": self.events_sockets,
+            },
             rest.InfoHandler: {"info": self.info(), "stream": self.stream},
             stream_socket.StreamWebSocket: {"stream": self.stream},
             snapshots.SnapshotsHandler: {
-                "store": snapshots.SnapshotStore(self.snapshot_dir) if self.snapshot_dir else None,
+                "store": snapshots.SnapshotStore(
+                    self.snapshot_dir, quota_bytes=self.snapshot_quota_bytes or None
+                )
+                if self.snapshot_dir
+                else None,
                 "max_bytes": self.snapshot_max_bytes,
             },
         }

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized, ws_authenticated
-from tornado import websocket
+from tornado import web, websocket
 
 from .event_shape import EventRejected
 from .ingest import record_body
@@ -20,9 +21,40 @@ if TYPE_CHECKING:
     from .ingest import Limits
     from .recorder import ClientEventRecorder
 
+# RFC 6455's "try again later", for a socket over the limit that raced past the check.
+CLOSE_TRY_AGAIN_LATER = 1013
+
 # Beyond this many times max_body_size, tornado closes the socket (code 1009) rather than
 # read the message; up to it, an oversized message is answered 413 like an oversized POST.
 OVERSIZE_READ = 2
+
+
+class UserSockets:
+    """How many events sockets each user has open, and the most one may (``limit``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: Counter[str] = Counter()
+
+    def open_for(self, user: str) -> int:
+        return self._open[user]
+
+    def refusal(self, user: str) -> str | None:
+        """Why ``user`` may open no more, or None if they may."""
+        if self._open[user] < self.limit:
+            return None
+        return (
+            f"this user has its maximum of {self.limit} events sockets open: "
+            "close one, or send by POST events"
+        )
+
+    def add(self, user: str) -> None:
+        self._open[user] += 1
+
+    def remove(self, user: str) -> None:
+        self._open[user] -= 1
+        if not self._open[user]:
+            del self._open[user]
 
 
 class EventsWebSocket(JsonRefusingWebSocket):
@@ -34,14 +66,20 @@ class EventsWebSocket(JsonRefusingWebSocket):
 
     _counted = False  # in the open-sockets gauge (a refused upgrade never is)
 
-    def initialize(self, recorder: ClientEventRecorder, limits: Limits) -> None:
+    def initialize(
+        self, recorder: ClientEventRecorder, limits: Limits, sockets: UserSockets
+    ) -> None:
         self.recorder = recorder
         self.limits = limits
+        self.sockets = sockets
 
     @ws_authenticated
     @authorized("write")
     async def get(self, *args: Any, **kwargs: Any) -> None:
         self.check_upgrade()
+        refusal = self.sockets.refusal(self.current_user.username)
+        if refusal is not None:
+            raise web.HTTPError(429, refusal)
         await super().get(*args, **kwargs)
 
     @property
@@ -51,11 +89,17 @@ class EventsWebSocket(JsonRefusingWebSocket):
     def open(self, *args: Any, **kwargs: Any) -> None:
         super().open(*args, **kwargs)
         self._user = self.current_user.username
+        refusal = self.sockets.refusal(self._user)
+        if refusal is not None:  # others opened since get() checked
+            self.close(CLOSE_TRY_AGAIN_LATER, refusal)
+            return
+        self.sockets.add(self._user)
         EVENTS_SOCKETS.inc()
         self._counted = True
 
     def on_close(self) -> None:
         if self._counted:
+            self.sockets.remove(self._user)
             EVENTS_SOCKETS.dec()
             self._counted = False
         super().on_close()

@@ -194,6 +194,7 @@ class _LiveCollector:
         subscribers = buffered = 0
         depth: dict[str, int] = {}
         dropped: dict[str, int] = {}
+        dead_lettered: dict[str, int] = {}
         for server in servers:
             subscribers += server.stream.subscriber_count
             buffered += server.stream.buffered_bytes
@@ -202,14 +203,17 @@ class _LiveCollector:
                     label = sink_label(sink)
                     depth[label] = depth.get(label, 0) + sink.pending
                     dropped[label] = dropped.get(label, 0) + sink.dropped
+                    dead_lettered[label] = dead_lettered.get(label, 0) + sink.dead_lettered
         families = self._families()
-        subscribers_family, buffered_family, depth_family, dropped_family = families
+        subscribers_family, buffered_family, depth_family, dropped_family, dead_family = families
         subscribers_family.add_metric([], subscribers)
         buffered_family.add_metric([], buffered)
         for label, value in depth.items():
             depth_family.add_metric([label], value)
         for label, value in dropped.items():
             dropped_family.add_metric([label], value)
+        for label, value in dead_lettered.items():
+            dead_family.add_metric([label], value)
         yield from families
 
     @staticmethod
@@ -227,7 +231,14 @@ class _LiveCollector:
             ),
             CounterMetricFamily(
                 f"{PREFIX}sink_events_dropped",
-                "Events a network sink dropped because its queue was full, by sink.",
+                "Events a network sink dropped because its queue was full (or because the "
+                "destination refused them for good and it has no dead-letter file), by sink.",
+                labels=["sink"],
+            ),
+            CounterMetricFamily(
+                f"{PREFIX}sink_events_dead_lettered",
+                "Events a network sink wrote to its dead-letter file because the destination "
+                "refused them for good (an HTTP 4xx such as 400 or 413), by sink.",
                 labels=["sink"],
             ),
         ]

@@ -268,7 +268,7 @@ class ClientEventRecorder:
         name = str(version)
         if name not in registry.versions(schema_id):
             raise EventRejected(
-                f"The requested schema, {schema_id}, has no version {clip(name)} in the "
+                f"The requested schema, {schema_id}, has no version {quote(name)} in the "
                 f"schema registry; registered versions: {', '.join(registry.versions(schema_id))}."
             )
         if not self.policy.may_post(schema_id, name):

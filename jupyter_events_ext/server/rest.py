@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jupyter_server.auth.decorator import authorized
-from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
+from .bodies import BoundedBodyHandler
 from .event_shape import EventRejected
 from .ingest import record_body
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 AUTH_RESOURCE = "events"
 
 
-class SchemasHandler(APIHandler):
+class SchemasHandler(BoundedBodyHandler):
     """Lists every registered schema version, and whether this client may post it."""
 
     auth_resource = AUTH_RESOURCE
@@ -48,7 +48,7 @@ class SchemasHandler(APIHandler):
         self.finish({"schemas": schemas})
 
 
-class InfoHandler(APIHandler):
+class InfoHandler(BoundedBodyHandler):
     """Says where events are recorded, which limits apply and how the live stream is."""
 
     auth_resource = AUTH_RESOURCE
@@ -71,19 +71,21 @@ class InfoHandler(APIHandler):
         )
 
 
-class EventsHandler(APIHandler):
+class EventsHandler(BoundedBodyHandler):
     """Records one event (204) or a batch of them (200 with a per-event account)."""
 
     auth_resource = AUTH_RESOURCE
+    limit_name = "max_body_size"
 
     def initialize(self, recorder: ClientEventRecorder, limits: Limits) -> None:
         self.recorder = recorder
         self.limits = limits
+        self.body_limit = limits.max_body_size
 
     @web.authenticated
     @authorized
     def post(self) -> None:
-        body = self.request.body
+        body = self.body
         try:
             account = record_body(
                 self.recorder,

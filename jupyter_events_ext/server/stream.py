@@ -17,7 +17,8 @@ FLUSH_EVERY = 64 * 1024
 
 
 class Subscription:
-    """One subscriber: its schema filter, a bounded queue and the task that drains it.
+    """One subscriber: its schema filter, a queue bounded in count and in bytes, and the
+    task that drains it.
 
     The queue holds messages not yet handed to the socket. The sender hands the socket
     at most ``FLUSH_EVERY`` bytes, then waits until they are flushed before taking more,
@@ -29,17 +30,24 @@ class Subscription:
         self,
         schema_ids: frozenset[str] | None,
         queue_size: int,
+        queue_bytes: int,
         send: Send,
         on_overflow: Callable[[Subscription], None],
     ) -> None:
         self.schema_ids = schema_ids
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
+        # Bytes of the messages queued (ASCII: characters are bytes). The messages are
+        # the ring buffer's own strings, but a stalled subscriber keeps those the buffer
+        # has let go of: events up to 64 KiB each, so a count alone bounds nothing useful.
+        self.queued_bytes = 0
         self.last_seq = 0
         self.closed = False
         self._send = send
         self._on_overflow = on_overflow
         self._queue: deque[str] = deque()
         self._limit = queue_size
+        self._bytes_limit = queue_bytes
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -47,12 +55,14 @@ class Subscription:
         return self.schema_ids is None or schema_id in self.schema_ids
 
     def start(self, backlog: list[tuple[int, str, str]]) -> None:
-        """Queue the replayed ``backlog`` (beyond the bound, once) and start sending."""
+        """Queue the replayed ``backlog`` (beyond the bounds, once) and start sending."""
         for seq, schema_id, message in backlog:
             if self.wants(schema_id):
                 self._queue.append(message)
+                self.queued_bytes += len(message)
                 self.last_seq = seq
         self._limit = self.queue_size + len(self._queue)
+        self._bytes_limit = self.queue_bytes + self.queued_bytes
         self._task = asyncio.ensure_future(self._run())
         if self._queue:
             self._wakeup.set()
@@ -60,17 +70,19 @@ class Subscription:
     def offer(self, seq: int, schema_id: str, message: str) -> None:
         if self.closed or seq <= self.last_seq or not self.wants(schema_id):
             return
-        if len(self._queue) >= self._limit:
+        if len(self._queue) >= self._limit or self.queued_bytes + len(message) > self._bytes_limit:
             self.close()
             self._on_overflow(self)
             return
         self.last_seq = seq
         self._queue.append(message)
+        self.queued_bytes += len(message)
         self._wakeup.set()
 
     def close(self) -> None:
         self.closed = True
         self._queue.clear()
+        self.queued_bytes = 0
         self._wakeup.set()
 
     async def _run(self) -> None:
@@ -83,13 +95,15 @@ class Subscription:
                 unflushed = 0
                 while queue and not self.closed:
                     message = queue.popleft()
+                    self.queued_bytes -= len(message)
                     flushed = self._send(message)
                     unflushed += len(message)
                     if unflushed >= FLUSH_EVERY and flushed is not None:
                         await flushed
                         unflushed = 0
-                if not queue:
-                    self._limit = self.queue_size  # any replayed backlog is handed over
+                if not queue:  # any replayed backlog is handed over
+                    self._limit = self.queue_size
+                    self._bytes_limit = self.queue_bytes
                 if flushed is not None:
                     await flushed
             except Exception:  # the socket closed under us; its on_close unsubscribes
@@ -115,13 +129,20 @@ class EventStream(logging.Handler):
     """
 
     def __init__(
-        self, *, buffer_size: int, buffer_bytes: int, queue_size: int, max_subscribers: int
+        self,
+        *,
+        buffer_size: int,
+        buffer_bytes: int,
+        queue_size: int,
+        queue_bytes: int,
+        max_subscribers: int,
     ) -> None:
         super().__init__()
         self.run_id = uuid.uuid4().hex
         self.buffer_size = buffer_size
         self.buffer_bytes = buffer_bytes
         self.queue_size = queue_size
+        self.queue_bytes = queue_bytes
         self.max_subscribers = max_subscribers
         self.last_seq = 0
         self._buffer: deque[tuple[int, str, str]] = deque()
@@ -197,7 +218,7 @@ class EventStream(logging.Handler):
             self.unsubscribe(subscription)
             on_overflow(subscription)
 
-        subscription = Subscription(schema_ids, self.queue_size, send, overflowed)
+        subscription = Subscription(schema_ids, self.queue_size, self.queue_bytes, send, overflowed)
         with self.lock:
             last_seq = self.last_seq
             restarted = after is not None and (

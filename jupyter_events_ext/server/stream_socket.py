@@ -104,14 +104,13 @@ class StreamWebSocket(JsonRefusingWebSocket):
         """Messages from the client are ignored: the query string says what it wants."""
 
     def _fell_behind(self, subscription: Subscription) -> None:
+        bounds = f"{subscription.queue_size} events or {subscription.queue_bytes} bytes"
         self.log.warning(
-            "jupyter_events_ext: closing a stream subscriber that fell behind by %d events",
-            subscription.queue_size,
+            "jupyter_events_ext: closing a stream subscriber that fell behind by over %s", bounds
         )
         self.close(
             CLOSE_FELL_BEHIND,
-            f"fell behind by over {subscription.queue_size} events; "
-            "reconnect with after=<last seq received>",
+            f"fell behind by over {bounds}; reconnect with after=<last seq received>",
         )
 
     def on_close(self) -> None:

@@ -8,23 +8,33 @@ back to the front of the queue and is sent again after a backoff delay (50 ms do
 to 2 s, with jitter), for as long as it takes. When the queue is full, the oldest entries
 are dropped, counted (``dropped``) and warned about, at most once per 10 s.
 
+A batch the destination refuses for good (``_send`` raises ``BatchRefused``: an HTTP
+4xx such as 400 or 413, which no retry changes) is not sent again, where it would block
+every event behind it until the queue overflowed: it goes to the dead-letter file
+(``dead_letter_path``), one JSON line per event, counted (``dead_lettered``) and warned
+about; without a file, it is dropped, counted in ``dropped`` and warned about.
+
 ``close()`` sends what waits for at most ``flush_timeout`` seconds *in all*: at that
 deadline it cuts a round trip in progress short (the subclass's ``_abort``), counts what
 was not sent (``pending``) and warns about it.
 
 Subclasses implement ``_entry`` (in the emitting thread), ``_send`` (in the sender
-thread), ``_where`` (for messages), and may implement ``_abort`` and ``_release``.
+thread), ``_where`` (for messages), and may implement ``_abort``, ``_release`` and
+``_entry_json`` (an entry as JSON text, for the dead-letter file).
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import logging
 import os
 import random
 import threading
 import time
 import weakref
+from collections.abc import Iterable
+from datetime import datetime, timezone
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -43,6 +53,11 @@ _ABORT_SHARE = 0.2
 _MAX_ABORT_GRACE = 0.5
 
 
+class BatchRefused(Exception):
+    """The destination refused a batch and would refuse it again, however often it is
+    sent; ``str()`` says what it answered."""
+
+
 class BatchingHandler(logging.Handler, Generic[Entry]):
     """A logging handler whose records wait in a bounded queue for a background sender.
 
@@ -57,6 +72,11 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
     flush_timeout
         How long ``flush()`` waits by default, and the most ``close()`` takes in all, in
         seconds, whatever the destination does. Default 5.
+    dead_letter_path
+        The JSON-lines file (created readable by its owner only) where the events of a
+        batch the destination refuses for good are written, one line each:
+        ``{"dead_lettered_at", "sink", "reason", "event"}``. Default None: such events
+        are dropped (counted in ``dropped``).
     level
         The handler's logging level.
     """
@@ -67,6 +87,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         batch_size: int = 500,
         queue_size: int = 100_000,
         flush_timeout: float = 5.0,
+        dead_letter_path: str | os.PathLike[str] | None = None,
         level: int | str = logging.NOTSET,
     ) -> None:
         if batch_size < 1:
@@ -79,6 +100,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         self.batch_size = batch_size
         self.queue_size = queue_size
         self.flush_timeout = flush_timeout
+        self.dead_letter_path = None if dead_letter_path is None else os.fspath(dead_letter_path)
         self._reset_state()
         _LIVE_HANDLERS.add(self)
 
@@ -95,6 +117,7 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         self._accepted = 0
         self._sent = 0
         self._dropped = 0
+        self._dead_lettered = 0
         self._in_flight = 0
         self._dropped_reported = 0
         self._last_drop_warning = float("-inf")
@@ -108,6 +131,11 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         return self._dropped
 
     @property
+    def dead_lettered(self) -> int:
+        """How many events went to the dead-letter file: the destination refused them."""
+        return self._dead_lettered
+
+    @property
     def sent(self) -> int:
         """How many events the destination has acknowledged."""
         return self._sent
@@ -115,8 +143,9 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
     @property
     def pending(self) -> int:
         """How many events wait to be sent, a batch on its way included; after close(),
-        how many were never acknowledged (neither sent nor counted as dropped)."""
-        return self._accepted - self._sent - self._dropped
+        how many were never acknowledged (neither sent nor counted as dropped or
+        dead-lettered)."""
+        return self._accepted - self._sent - self._dropped - self._dead_lettered
 
     # -- logging.Handler -------------------------------------------------------------
 
@@ -150,14 +179,16 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         if timeout is None:
             timeout = self.flush_timeout
         target = self._accepted
-        if self._sent + self._dropped >= target:
+        if self._settled() >= target:
             return True
         if self._sender is None or not self._sender.is_alive():
             return False
         with self._progress:
-            return self._progress.wait_for(
-                lambda: self._sent + self._dropped >= target, timeout=timeout
-            )
+            return self._progress.wait_for(lambda: self._settled() >= target, timeout=timeout)
+
+    def _settled(self) -> int:
+        """How many events emitted so far have left the queue for good."""
+        return self._sent + self._dropped + self._dead_lettered
 
     def close(self) -> None:
         """Send what waits, then stop: returns within ``flush_timeout`` seconds.
@@ -217,6 +248,10 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
     def _where(self) -> str:
         """Where events go, for messages; never with a password in it."""
         raise NotImplementedError
+
+    def _entry_json(self, entry: Entry) -> str:
+        """``entry`` as JSON text, for the dead-letter file."""
+        return json.dumps(entry)
 
     def _abort(self) -> None:
         """Cut a round trip in progress short (called from close(), another thread)."""
@@ -283,6 +318,9 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
             self._in_flight = len(batch)
             try:
                 self._send(batch)
+            except BatchRefused as err:
+                self._set_aside(batch, err)
+                continue
             except Exception as err:
                 self._put_back(batch)
                 self._in_flight = 0
@@ -301,6 +339,31 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
                 self._sent += len(batch)
                 self._in_flight = 0
                 self._progress.notify_all()
+
+    def _set_aside(self, batch: list[Entry], err: BatchRefused) -> None:
+        """Write a refused batch to the dead-letter file (or drop it), counted and warned
+        about, so that the events behind it go on."""
+        where = self.dead_letter_path
+        if where is not None:
+            try:
+                _append_dead_letters(where, self._where(), str(err), map(self._entry_json, batch))
+            except OSError as write_error:
+                log.error("Cannot write to the dead-letter file %s: %s", where, write_error)
+                where = None
+        with self._progress:
+            if where is None:
+                self._dropped += len(batch)
+            else:
+                self._dead_lettered += len(batch)
+            self._in_flight = 0
+            self._progress.notify_all()
+        log.warning(
+            "The %s refused %d events for good (%s): %s",
+            self._where(),
+            len(batch),
+            err,
+            f"written to {where}" if where is not None else "dropped (no dead_letter_path)",
+        )
 
     def _note_failure(self, err: Exception) -> None:
         if self._failing_since is None:
@@ -341,6 +404,23 @@ class BatchingHandler(logging.Handler, Generic[Entry]):
         # The sender thread did not survive the fork, its locks may be held by it, and
         # what waits in the queue is the parent's to send.
         self._reset_state()
+
+
+def _append_dead_letters(path: str, sink: str, reason: str, events: Iterable[str]) -> None:
+    """Append one line per event to ``path``, in one write, synced; the file and any
+    directory made for it are their owner's only (events hold what users did)."""
+    now = datetime.now(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    head = json.dumps({"dead_lettered_at": now, "sink": sink, "reason": reason})[:-1]
+    text = "".join(f'{head}, "event": {event}}}\n' for event in events)
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, text.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 _LIVE_HANDLERS: weakref.WeakSet[BatchingHandler] = weakref.WeakSet()

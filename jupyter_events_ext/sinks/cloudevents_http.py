@@ -7,8 +7,10 @@ standard library's ``http.client`` is used, over one kept-alive connection.
 
 Records wait in the bounded queue of a ``BatchingHandler`` (``batching.py``), the same
 machinery as the Redis handler's: ``emit`` never waits for the network; a batch that
-fails is sent again, with backoff, until it gets a 2xx answer; a full queue drops the
-oldest events, counted and warned about; ``close()`` returns within ``flush_timeout``.
+fails is sent again, with backoff, until it gets a 2xx answer, except one refused for good
+(a 4xx other than 408, 425 and 429), which goes to the dead-letter file; a full queue
+drops the oldest events, counted and warned about; ``close()`` returns within
+``flush_timeout``.
 
 Delivery is at least once: a batch whose 2xx answer was lost (connection broken, the
 receiver failed after storing it) is sent again, whole. Each event keeps its ``id``
@@ -26,11 +28,14 @@ import socket
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from .batching import BatchingHandler
+from .batching import BatchingHandler, BatchRefused
 from .cloudevents import BATCH_CONTENT_TYPE, DEFAULT_SOURCE, CloudEventFormat
 
 # Of an answer's body, what a warning quotes at most.
 _QUOTED_ANSWER = 200
+# The 4xx answers that a later attempt may change (timeout, too early, rate limit); any
+# other 4xx refuses the batch itself, for good.
+_RETRYABLE_4XX = frozenset({408, 425, 429})
 
 
 class DeliveryError(Exception):
@@ -40,6 +45,11 @@ class DeliveryError(Exception):
         text = answer[:_QUOTED_ANSWER].decode("utf-8", "replace").strip()
         super().__init__(f"HTTP {status} {reason}" + (f": {text}" if text else ""))
         self.status = status
+
+
+class RefusedDelivery(DeliveryError, BatchRefused):
+    """The endpoint answered a 4xx that no retry changes: the batch goes to the dead-letter
+    file."""
 
 
 class CloudEventsHTTPHandler(BatchingHandler[str]):
@@ -66,6 +76,10 @@ class CloudEventsHTTPHandler(BatchingHandler[str]):
         seconds. Default 5.
     timeout
         How long connecting, or waiting for an answer, may take, in seconds. Default 10.
+    dead_letter_path
+        Where a batch the endpoint refuses for good (a 4xx other than 408, 425 and 429)
+        is written, one JSON line per CloudEvent (see ``BatchingHandler``). Default None:
+        such a batch is dropped, counted in ``dropped``.
     level
         The handler's logging level.
     """
@@ -80,13 +94,18 @@ class CloudEventsHTTPHandler(BatchingHandler[str]):
         queue_size: int = 100_000,
         flush_timeout: float = 5.0,
         timeout: float = 10.0,
+        dead_letter_path: str | None = None,
         level: int | str = logging.NOTSET,
     ) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"url must be an http:// or https:// URL, not {url!r}")
         super().__init__(
-            batch_size=batch_size, queue_size=queue_size, flush_timeout=flush_timeout, level=level
+            batch_size=batch_size,
+            queue_size=queue_size,
+            flush_timeout=flush_timeout,
+            dead_letter_path=dead_letter_path,
+            level=level,
         )
         self.url = url
         self.format_cloudevent = CloudEventFormat(source)
@@ -128,8 +147,13 @@ class CloudEventsHTTPHandler(BatchingHandler[str]):
         if response.will_close:
             self._connection = None
             connection.close()
+        if 400 <= response.status < 500 and response.status not in _RETRYABLE_4XX:
+            raise RefusedDelivery(response.status, response.reason, answer)
         if not 200 <= response.status < 300:
             raise DeliveryError(response.status, response.reason, answer)
+
+    def _entry_json(self, entry: str) -> str:
+        return entry  # the CloudEvent's JSON text already
 
     def _connect(self) -> http.client.HTTPConnection:
         parts = self._parts

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 from redis_server import REDIS_SERVER, RedisServer
 
-from jupyter_events_ext.events.cli import main
+from jupyter_events_ext.cli import main
 
 
 @pytest.fixture(scope="session")

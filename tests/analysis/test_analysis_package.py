@@ -23,7 +23,7 @@ def run(hidden: list[str], code: str, *args: str) -> subprocess.CompletedProcess
     )
 
 
-CLI = "from jupyter_events_ext.events.cli import main; main()"
+CLI = "from jupyter_events_ext.cli import main; main()"
 
 
 @pytest.mark.parametrize(

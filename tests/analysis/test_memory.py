@@ -30,7 +30,7 @@ def report():
 
 atexit.register(report)
 sys.argv = ["jupyter-events-ext", "export", *sys.argv[1:]]
-runpy.run_module("jupyter_events_ext.events.cli", run_name="__main__")
+runpy.run_module("jupyter_events_ext.cli", run_name="__main__")
 """
 
 

@@ -7,7 +7,7 @@ import pty
 import subprocess
 import sys
 
-COMMAND = [sys.executable, "-m", "jupyter_events_ext.events.cli", "export"]
+COMMAND = [sys.executable, "-m", "jupyter_events_ext.cli", "export"]
 
 
 def test_a_terminal_shows_a_bar_per_source_and_one_for_writing(tmp_path, validated_events):

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pathlib
 import subprocess
 import sys
 
@@ -12,14 +10,19 @@ from schemas_under_test import FILE_SAVED, JUPYTER_SERVER_SCHEMA_DIR, README_0_1
 
 from jupyter_events_ext.events import EventLogger, yaml
 from jupyter_events_ext.events.cli import RC, main
-from jupyter_events_ext.events.log_check import check_lines, jupyter_server_schema_dir
+from jupyter_events_ext.events.log_check import check_lines, check_log, jupyter_server_schema_dir
 from jupyter_events_ext.events.schema_registry import SchemaRegistry
 
 SAVED = {"action": "save", "path": "a.ipynb", "user": "ada", "size": 3, "duration_ms": 1}
 
 
 def invoke(*args: str):
+    """Run the drop-in's command, jupyter_events' ``jupyter events``."""
     return CliRunner().invoke(main, list(args))
+
+
+def check_log_of(*args: str):
+    return CliRunner().invoke(check_log, list(args))
 
 
 # -- validate -----------------------------------------------------------------------------
@@ -53,7 +56,9 @@ def test_validate_something_unreadable(argument):
 
 def test_version_and_help():
     assert invoke("--version").exit_code == 0
-    assert "check-log" in invoke("--help").output
+    # As upstream's: validate only (`jupyter events-ext` has the rest).
+    assert "validate" in invoke("--help").output
+    assert "check-log" not in invoke("--help").output
 
 
 def test_run_as_a_program(tmp_path):
@@ -67,22 +72,6 @@ def test_run_as_a_program(tmp_path):
     )
     assert result.returncode == 1, result.stderr
     assert "is not a 'uri'" in result.stderr
-
-
-def test_installed_as_a_jupyter_subcommand(tmp_path):
-    # `jupyter events-ext` finds the `jupyter-events-ext` script installed beside Python.
-    bin_dir = pathlib.Path(sys.executable).parent
-    path = tmp_path / "schema.json"
-    path.write_text(json.dumps(FILE_SAVED))
-    result = subprocess.run(
-        [str(bin_dir / "jupyter"), "events-ext", "validate", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert "This schema is valid" in result.stdout
 
 
 # -- check-log ----------------------------------------------------------------------------
@@ -108,7 +97,7 @@ def recorded_log(tmp_path, schema_file):
 
 
 def test_check_log_all_valid(recorded_log, schema_file):
-    result = invoke("check-log", str(recorded_log), "--schema", str(schema_file))
+    result = check_log_of(str(recorded_log), "--schema", str(schema_file))
     assert result.exit_code == RC.OK, result.output
     assert "all 3 lines valid" in result.output
 
@@ -125,7 +114,7 @@ def test_check_log_accepts_metadata_fields_beside_a_strict_schema(tmp_path):
     extra = {**json.loads(log.read_text()), "unexpected": 1}
     log.write_text(log.read_text() + json.dumps(extra) + "\n")
 
-    result = invoke("check-log", str(log), "-s", str(schema_path))
+    result = check_log_of(str(log), "-s", str(schema_path))
 
     assert result.exit_code == RC.INVALID
     reported = [line for line in result.output.splitlines() if line.startswith(str(log))]
@@ -145,7 +134,7 @@ def test_check_log_reports_each_bad_line(recorded_log, schema_file):
     lines.append(json.dumps({**good, "__timestamp__": "2024-01-01T00:00:00+00:00Z"}))
     recorded_log.write_text("\n".join(lines) + "\n")
     # A directory of schemas works as well as a file.
-    result = invoke("check-log", str(recorded_log), "-s", str(schema_file.parent))
+    result = check_log_of(str(recorded_log), "-s", str(schema_file.parent))
     assert result.exit_code == RC.INVALID
     reported = [line for line in result.output.splitlines() if line.startswith(str(recorded_log))]
     assert [line.split(":")[1] for line in reported] == ["2", "4", "6", "7", "8"]
@@ -159,7 +148,7 @@ def test_check_log_reports_each_bad_line(recorded_log, schema_file):
 
 def test_check_log_from_stdin(recorded_log, schema_file):
     result = CliRunner().invoke(
-        main, ["check-log", "-", "-s", str(schema_file)], input=recorded_log.read_text()
+        check_log, ["-", "-s", str(schema_file)], input=recorded_log.read_text()
     )
     assert result.exit_code == RC.OK
 
@@ -172,7 +161,7 @@ def test_check_log_with_0_1_0_schemas(tmp_path):
     logger.register_schema_file(schema)
     logger.record_event("url.to.event.schema", 1, {"name": "n"})
     logger.handlers[0].close()
-    assert invoke("check-log", str(log), "-s", str(schema)).exit_code == RC.OK
+    assert check_log_of(str(log), "-s", str(schema)).exit_code == RC.OK
 
 
 def test_check_log_against_jupyter_server_schemas(tmp_path):
@@ -183,34 +172,34 @@ def test_check_log_against_jupyter_server_schemas(tmp_path):
     logger.emit(schema_id=schema_id, data={"action": "save", "path": "a.ipynb"})
     logger.handlers[0].close()
     assert jupyter_server_schema_dir() == JUPYTER_SERVER_SCHEMA_DIR
-    assert invoke("check-log", str(log), "--jupyter-server-schemas").exit_code == RC.OK
+    assert check_log_of(str(log), "--jupyter-server-schemas").exit_code == RC.OK
     with log.open("a") as file:
         file.write(log.read_text().replace('"save"', '"explode"'))
-    result = invoke("check-log", str(log), "--jupyter-server-schemas")
+    result = check_log_of(str(log), "--jupyter-server-schemas")
     assert result.exit_code == RC.INVALID
     assert ":2: " in result.output
 
 
 def test_check_log_missing_files(recorded_log, schema_file, tmp_path):
-    missing_log = invoke("check-log", str(tmp_path / "nope.log"), "-s", str(schema_file))
+    missing_log = check_log_of(str(tmp_path / "nope.log"), "-s", str(schema_file))
     assert missing_log.exit_code == RC.NOT_FOUND == 3
-    missing_schema = invoke("check-log", str(recorded_log), "-s", str(tmp_path / "nope.json"))
+    missing_schema = check_log_of(str(recorded_log), "-s", str(tmp_path / "nope.json"))
     assert missing_schema.exit_code == RC.NOT_FOUND
 
 
 def test_check_log_unreadable_or_invalid_schema(recorded_log, tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("{broken: [")
-    assert invoke("check-log", str(recorded_log), "-s", str(broken)).exit_code == RC.UNPARSABLE
+    assert check_log_of(str(recorded_log), "-s", str(broken)).exit_code == RC.UNPARSABLE
     invalid = tmp_path / "invalid.json"
     invalid.write_text(json.dumps({**FILE_SAVED, "version": None}))
-    result = invoke("check-log", str(recorded_log), "-s", str(invalid))
+    result = check_log_of(str(recorded_log), "-s", str(invalid))
     assert result.exit_code == RC.UNPARSABLE
     assert "None is not of type 'string'" in result.output
 
 
 def test_check_log_needs_schemas(recorded_log):
-    result = invoke("check-log", str(recorded_log))
+    result = check_log_of(str(recorded_log))
     assert result.exit_code == 2
     assert "at least one --schema" in result.output
 

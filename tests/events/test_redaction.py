@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import logging
+import time
 from typing import Any
 
 import pytest
@@ -370,3 +371,74 @@ def test_key_rules_hold_beyond_the_remembered_names(monkeypatch):
             "a": 1,
             "b": {"c": 4},
         }
+
+
+# -- hostile input ------------------------------------------------------------------------
+
+# The README's example policy, as an operator would copy it.
+README_RULES = [
+    {"path": "args.*.path", "action": "hash"},
+    {"key": "(?i)password|token|secret", "action": "drop"},
+    {"value": r"[\w.+-]+@[\w-]+\.[\w.]+", "action": "mask", "mask": "<email>"},
+    {"path": "cells[*].source", "action": "mask", "schemas": ["https://example.org/cells/v1"]},
+]
+# 64 KiB: the largest event data the server accepts (max_event_size), in one string.
+HOSTILE = 64 * 1024
+HOSTILE_STRINGS = [
+    "a" * HOSTILE,  # a backtracking engine tries the e-mail rule from every start: quadratic
+    "a@" * (HOSTILE // 2),
+    "a.a@" * (HOSTILE // 4),
+    "a@a" + ".a" * (HOSTILE // 2 - 2),
+    "é" * HOSTILE,
+]
+# A generous bound on redacting one hostile event. Python's backtracking `re` took about
+# 10 s on the first string here (quadratic: 0.18 s at 8 KiB); a linear-time engine takes
+# well under a millisecond. One second leaves a thousandfold margin for a loaded CI
+# machine while still catching any return of super-linear matching.
+HOSTILE_EVENT_SECONDS = 1.0
+
+
+@pytest.mark.parametrize("text", HOSTILE_STRINGS, ids=lambda text: f"{text[:4]}...")
+def test_the_readme_rules_take_linear_time_on_hostile_strings(text):
+    logger, sink = make_logger(README_RULES)
+    for data in ({"user": text, "count": 1}, {"user": "u", "count": 1, "args": {text: "v"}}):
+        started = time.perf_counter()
+        emit(logger, data)
+        elapsed = time.perf_counter() - started
+        assert elapsed < HOSTILE_EVENT_SECONDS, f"{elapsed:.3f} s for one event"
+    assert len(written(sink)) == 2
+
+
+def test_value_rules_match_unicode_as_python_does():
+    # \w, \d and \s keep Python's Unicode meaning: an address with accents is masked whole.
+    logger, sink = make_logger([*README_RULES, {"value": r"\d+\s\d+", "action": "mask"}])
+    emit(
+        logger,
+        {"user": "write to josé@exämple.org", "count": 1, "note": "\u0663\u0664\u3000\u0665"},
+    )
+    (event,) = written(sink)
+    assert event["user"] == "write to <email>"
+    assert event["note"] == "[redacted]"
+
+
+def test_a_lone_surrogate_is_matched_around_and_kept():
+    # JSON can carry half a surrogate pair; the text around it is still redacted.
+    logger, sink = make_logger(README_RULES)
+    emit(logger, {"user": "\ud800 ada@x.org \udfff", "count": 1})
+    (line,) = sink.getvalue().splitlines()
+    assert json.loads(line)["user"] == "\ud800 <email> \udfff"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("(?=a)b", "lookaround"),
+        (r"(a)\1", "backreference"),
+        (r"[\W.]", r"\W, \D and \S cannot be inside [...]"),
+        (r"\bword\b", r"\b and \B"),
+    ],
+)
+def test_patterns_a_linear_engine_cannot_run_are_refused(pattern, message):
+    with pytest.raises(RedactionPolicyError) as caught:
+        EventLogger(redactions=[{"value": pattern, "action": "mask"}])
+    assert message in str(caught.value)

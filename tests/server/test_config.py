@@ -314,6 +314,7 @@ async def test_info_reports_limits_and_stream_state(jp_fetch, events_config):
         "buffer_size": 10000,
         "buffer_bytes": 32 * 1024 * 1024,
         "subscriber_queue_size": 5000,
+        "subscriber_queue_bytes": 4 * 1024 * 1024,
         "max_subscribers": 100,
     }
     assert len(info["run_id"]) == 32
@@ -323,7 +324,7 @@ def test_every_trait_states_its_default():
     from jupyter_events_ext.server.app import EventsExtensionApp
 
     own = set(EventsExtensionApp.class_own_traits(config=True))
-    assert len(own) == 25
+    assert len(own) == 29
     for name in own:
         assert "Default" in EventsExtensionApp.class_traits()[name].help, name
 

@@ -179,7 +179,7 @@ HOSTILE = [
         400,
         "unknown schema_id 'https://example.org/nope/v1'",
     ),
-    ({**command(), "version": 2}, 400, "has no version 2 in the schema registry"),
+    ({**command(), "version": 2}, 400, "has no version '2' in the schema registry"),
     (
         {**command(), "data": {"command_id": "x", "__schema__": "forged"}},
         400,
@@ -205,6 +205,7 @@ HOSTILE = [
         400,
         "clients may not post schema",
     ),
+    ({**command("x" * 257)}, 400, "is too long"),
     ({"events": {"a": 1}}, 400, "'events' must be an array of events"),
     ({"events": [], "extra": 1}, 400, "unknown field 'extra': a batch has only 'events'"),
 ]

@@ -7,8 +7,10 @@ import asyncio
 import json
 
 import pytest
+from jupyter_server.auth.identity import IdentityProvider, User
 from posted_events import COMMAND, command
 from raw_socket import CLOSE, TEXT, masked_frame, open_raw_socket, read_frame
+from tornado.httpclient import HTTPClientError
 
 
 @pytest.fixture
@@ -169,3 +171,37 @@ async def test_a_message_counts_as_activity_as_a_post_does(
     await events_socket.write_message(json.dumps(command("sent")))
     assert await answer(events_socket) == {"status": 204}
     assert settings["api_last_activity"] > after_post
+
+
+class GraceIdentityProvider(IdentityProvider):
+    """Token-authenticated requests are Grace's, rather than a random anonymous user's."""
+
+    def generate_anonymous_user(self, handler):
+        return User("grace", "Grace Hopper", "Grace", "G", None, None)
+
+
+@pytest.mark.parametrize("events_config", [{"max_events_sockets_per_user": 2}])
+@pytest.mark.parametrize("server_config", [{"identity_provider_class": GraceIdentityProvider}])
+async def test_a_user_may_open_so_many_events_sockets(
+    open_socket, jp_ws_fetch, post, read_sink, events_app, events_config, server_config
+):
+    first = await open_socket()
+    await open_socket()
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_ws_fetch("jupyter-events-ext", "events", "socket")
+    assert refused.value.code == 429
+    assert json.loads(refused.value.response.body) == {
+        "message": "this user has its maximum of 2 events sockets open: "
+        "close one, or send by POST events"
+    }
+    # POST still takes the user's events, and a closed socket frees its place.
+    assert (await post(command("by-post"))).code == 204
+    first.close()
+    sockets = events_app.events_sockets
+    while sockets.open_for("grace") == 2:  # the server hears of the close a moment later
+        await asyncio.sleep(0.01)
+    third = await jp_ws_fetch("jupyter-events-ext", "events", "socket")
+    await third.write_message(json.dumps(command("third")))
+    assert await answer(third) == {"status": 204}
+    third.close()
+    assert [e["command_id"] for e in read_sink(COMMAND)] == ["by-post", "third"]

@@ -11,8 +11,10 @@ import contextlib
 import json
 import logging
 import socket
+from pathlib import Path
 
 import pytest
+from http_receiver import Behaviour, Receiver
 from posted_events import COMMAND, command
 from prometheus_client.parser import text_string_to_metric_families
 from stream_client import open_stream, receive
@@ -162,10 +164,21 @@ def unreachable_sink():
 
 
 @pytest.fixture
+def refusing_sink():
+    """A sink whose receiver refuses every batch for good (400)."""
+    receiver = Receiver(behaviour=Behaviour(refuse_with=400)).start()
+    sink = CloudEventsHTTPHandler(f"{receiver.url}/events", flush_timeout=0.1)
+    yield sink
+    sink.close()
+    receiver.stop()
+
+
+@pytest.fixture
 def events_config(request):
-    """The default sink, or only the unreachable one for the tests that ask for it."""
-    if "unreachable_sink" in request.fixturenames:
-        return {"event_handlers": [request.getfixturevalue("unreachable_sink")]}
+    """The default sink, or only the network one for the tests that ask for it."""
+    for name in ("unreachable_sink", "refusing_sink"):
+        if name in request.fixturenames:
+            return {"event_handlers": [request.getfixturevalue(name)]}
     return {}
 
 
@@ -181,6 +194,21 @@ async def test_network_sink_queue_depth_and_drops(jp_fetch, post, unreachable_si
     assert depth + dropped == 5
     assert dropped >= 1
     assert (depth, dropped) == (unreachable_sink.pending, unreachable_sink.dropped)
+
+
+async def test_network_sink_dead_letters(jp_fetch, post, refusing_sink, jp_data_dir):
+    label = sink_label(refusing_sink)
+    before = await scrape(jp_fetch)
+    response = await post({"events": [command(f"c{i}") for i in range(3)]})
+    assert response.code == 200
+    assert refusing_sink.flush(10)
+    after = await scrape(jp_fetch)
+    name = "jupyter_events_ext_sink_events_dead_lettered_total"
+    assert delta(before, after, name, sink=label) == 3
+    # A sink without a file of its own writes to the extension's dead_letter_path.
+    dead_letters = Path(jp_data_dir) / "jupyter_events_ext" / "dead-letter.jsonl"
+    lines = [json.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert [line["event"]["data"]["command_id"] for line in lines] == ["c0", "c1", "c2"]
 
 
 async def test_a_stopped_server_leaves_the_gauges(jp_fetch, events_app, unreachable_sink):

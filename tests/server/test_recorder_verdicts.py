@@ -66,7 +66,11 @@ def recorder(tmp_path):
     # One recorder for every example, as a server has one: each counts the lines it adds.
     sink = JsonLinesFileHandler(tmp_path / "events.jsonl")
     stream = EventStream(
-        buffer_size=100, buffer_bytes=1024 * 1024, queue_size=100, max_subscribers=1
+        buffer_size=100,
+        buffer_bytes=1024 * 1024,
+        queue_size=100,
+        queue_bytes=1024 * 1024,
+        max_subscribers=1,
     )
     logger = EventLogger(
         handlers=[sink, stream],

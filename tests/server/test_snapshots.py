@@ -42,8 +42,14 @@ def snapshot_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
-def events_config(snapshot_dir) -> dict[str, Any]:
-    return {"snapshot_dir": str(snapshot_dir), "snapshot_max_bytes": 4096}
+def snapshot_quota() -> dict[str, Any]:
+    """The store's quota, if a test parametrizes it."""
+    return {}
+
+
+@pytest.fixture
+def events_config(snapshot_dir, snapshot_quota) -> dict[str, Any]:
+    return {"snapshot_dir": str(snapshot_dir), "snapshot_max_bytes": 4096, **snapshot_quota}
 
 
 @pytest.fixture
@@ -176,3 +182,38 @@ def test_the_store_directory_is_the_owners_only(tmp_path):
 
 def test_check_notebook_takes_a_real_notebook():
     check_notebook(notebook())
+
+
+def body_of(nb: dict[str, Any]) -> bytes:
+    return json.dumps(nb).encode()
+
+
+FIRST, SECOND, THIRD = (body_of(notebook(f"x = {n}")) for n in range(3))
+# Room for the first two snapshots and 100 bytes, not for the third.
+QUOTA = len(FIRST) + len(SECOND) + 100
+
+
+@pytest.mark.parametrize("snapshot_quota", [{"snapshot_quota_bytes": QUOTA}])
+async def test_the_store_holds_no_more_than_its_quota(post_snapshot, snapshot_dir, snapshot_quota):
+    assert (await post_snapshot(FIRST)).code == 201
+    assert (await post_snapshot(SECOND)).code == 201
+    refused = await post_snapshot(THIRD)
+    assert refused.code == 413
+    held = len(FIRST) + len(SECOND)
+    assert json.loads(refused.body)["message"] == (
+        f"the snapshot store is full: it holds {held} bytes, and {len(THIRD)} more would "
+        f"pass snapshot_quota_bytes ({QUOTA} bytes)"
+    )
+    # The same notebook again takes no room: still answered.
+    assert (await post_snapshot(FIRST)).code == 200
+    assert sorted(p.name for p in snapshot_dir.iterdir()) == sorted(
+        f"{hashlib.sha256(b).hexdigest()}.ipynb" for b in (FIRST, SECOND)
+    )
+
+
+def test_the_store_counts_what_it_held_before_a_restart(tmp_path):
+    SnapshotStore(tmp_path, quota_bytes=1000).put(b"a" * 600)
+    again = SnapshotStore(tmp_path, quota_bytes=1000)
+    assert again.stored_bytes == 600
+    with pytest.raises(OSError, match="snapshot store is full"):
+        again.put(b"b" * 600)

@@ -187,9 +187,44 @@ async def test_a_stalled_subscriber_is_closed_and_never_slows_a_healthy_one(
     data = await asyncio.wait_for(reader.read(), 30)
     code, reason = close_frame(data) or (None, "")
     assert code == 4429
-    assert reason == "fell behind by over 200 events; reconnect with after=<last seq received>"
+    assert reason == (
+        "fell behind by over 200 events or 4194304 bytes; reconnect with after=<last seq received>"
+    )
     writer.close()
     healthy.close()
+
+
+@pytest.mark.parametrize("events_config", [{"subscriber_queue_bytes": 1024 * 1024}])
+async def test_a_stalled_subscriber_holds_no_more_than_its_bytes(
+    http_server_client, jp_http_port, jp_base_url, jp_serverapp, events_app, events_config
+):
+    """Few events, each large: far below the count bound, the bytes bound closes it."""
+    token = jp_serverapp.identity_provider.token
+    reader, writer = await open_raw_socket(
+        jp_http_port, f"{jp_base_url}jupyter-events-ext/stream", token
+    )
+    padding = "x" * 30_000
+    (subscription,) = events_app.stream._subscriptions
+    held = 0
+    try:
+        for i in range(400):  # 12 MB: more than the socket's buffers and the bound together
+            events_app.event_logger.emit(
+                schema_id=COMMAND, data={"command_id": f"c{i}", "args": {"p": padding}}
+            )
+            held = max(held, sum(map(len, subscription._queue)))
+            await asyncio.sleep(0)
+        assert subscription.closed
+        assert held <= 1024 * 1024
+        assert events_app.stream.subscriber_count == 0
+        data = await asyncio.wait_for(reader.read(), 30)
+        code, reason = close_frame(data) or (None, "")
+        assert code == 4429
+        assert reason == (
+            "fell behind by over 5000 events or 1048576 bytes; "
+            "reconnect with after=<last seq received>"
+        )
+    finally:
+        writer.close()
 
 
 # -- bounded, honest, ordered --------------------------------------------------------------
@@ -243,7 +278,8 @@ async def test_subscribers_are_capped_with_a_reason(jp_ws_fetch, connect, events
 
 @pytest.mark.parametrize("events_config", [{"stream_buffer_bytes": 20_000}])
 async def test_the_buffer_is_bounded_in_bytes(jp_fetch, jp_ws_fetch, post, events_config):
-    await post({"events": [command("c" + "x" * 900) for i in range(60)]})
+    padded = {**command(), "data": {"command_id": "c", "args": {"p": "x" * 900}}}
+    await post({"events": [padded] * 60})
     info = json.loads((await jp_fetch("jupyter-events-ext", "info")).body)
     buffered = info["stream"]["buffered_bytes"]
     assert 18_000 < buffered <= 20_000  # whole events of about 1 KB each

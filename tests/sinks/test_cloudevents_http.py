@@ -52,6 +52,11 @@ def received(receiver: Receiver) -> list[dict]:
     return events
 
 
+def refused(receiver: Receiver) -> list[dict]:
+    """Every CloudEvent the receiver refused, in order."""
+    return [event for request in receiver.refused for event in json.loads(request.body)]
+
+
 def numbers(events: list[dict]) -> list[int]:
     return [event["data"]["n"] for event in events]
 
@@ -250,3 +255,63 @@ def test_records_that_are_not_events_are_reported_not_sent(receiver, handlers, c
     assert handler.flush(1)
     assert handler.sent == 0
     assert "not an event envelope" in capsys.readouterr().err
+
+
+def test_a_batch_refused_for_good_goes_to_the_dead_letter_file(
+    receiver, handlers, event_logger, tmp_path, caplog
+):
+    # 400: the receiver will refuse this batch however often it comes. It must not be
+    # retried until the queue overflows, nor hold back the events behind it.
+    dead_letters = tmp_path / "dead" / "dead-letter.jsonl"
+    receiver.behaviour = Behaviour(refuse_with=400)
+    handler = handlers(receiver.url, batch_size=20, dead_letter_path=str(dead_letters))
+    logger = event_logger(handler)
+    emit_numbered(logger, range(5))
+    assert handler.flush(10)
+    assert handler.dead_lettered == 5
+    assert handler.pending == 0
+    assert numbers(refused(receiver)) == [0, 1, 2, 3, 4]  # each sent once, never again
+
+    receiver.behaviour = Behaviour()
+    emit_numbered(logger, range(5, 8))
+    assert handler.flush(10)
+    assert numbers(received(receiver)) == [5, 6, 7]
+    assert numbers(refused(receiver)) == [0, 1, 2, 3, 4]
+
+    lines = [json.loads(line) for line in dead_letters.read_text().splitlines()]
+    assert [line["event"]["data"]["n"] for line in lines] == [0, 1, 2, 3, 4]
+    assert {line["sink"] for line in lines} == {f"CloudEvents endpoint {receiver.url}"}
+    assert {line["reason"] for line in lines} == {"HTTP 400 Bad Request: failing on purpose"}
+    assert all(line["dead_lettered_at"].endswith("Z") for line in lines)
+    assert dead_letters.stat().st_mode & 0o777 == 0o600
+    assert dead_letters.parent.stat().st_mode & 0o777 == 0o700
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("refused" in m and str(dead_letters) in m for m in messages)
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 503])
+def test_statuses_worth_retrying_keep_the_batch_waiting(
+    receiver, handlers, event_logger, tmp_path, status
+):
+    receiver.behaviour = Behaviour(refuse_with=status)
+    handler = handlers(receiver.url, dead_letter_path=str(tmp_path / "dead.jsonl"))
+    logger = event_logger(handler)
+    emit_numbered(logger, range(3))
+    assert not handler.flush(0.3)
+    assert handler.pending == 3
+    assert handler.dead_lettered == 0
+    assert not (tmp_path / "dead.jsonl").exists()
+
+
+def test_without_a_dead_letter_file_a_refused_batch_is_dropped_counted_and_warned(
+    receiver, handlers, event_logger, caplog
+):
+    receiver.behaviour = Behaviour(refuse_with=413)
+    handler = handlers(receiver.url)
+    logger = event_logger(handler)
+    emit_numbered(logger, range(4))
+    assert handler.flush(10)
+    assert handler.dropped == 4
+    assert numbers(refused(receiver)) == [0, 1, 2, 3]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("refused" in m and "dropped" in m for m in messages)

@@ -286,3 +286,33 @@ def test_events_reach_a_collector_over_otlp_http(event_logger, otlp_receiver):
     assert rich.span_id == span.get_span_context().span_id.to_bytes(8, "big")
     assert records[0].trace_id == b""
     assert json.loads(attributes[20]["mixed"]) == RICH_DATA["mixed"]
+
+
+def test_a_batch_the_collector_refuses_for_good_does_not_hold_back_the_rest(
+    event_logger, otlp_receiver
+):
+    """OpenTelemetry's own exporter decides: a 400 is not retried (the SDK drops that
+    batch and logs it), so the events behind it go on, as with the dead-letter file of
+    the other network sinks."""
+    from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
+
+    provider = LoggerProvider(shutdown_on_exit=False)
+    provider.add_log_record_processor(
+        BatchLogRecordProcessor(OTLPLogExporter(endpoint=f"{otlp_receiver.url}/v1/logs"))
+    )
+    handler = OpenTelemetryEventHandler(provider)
+    logger = event_logger(handler)
+    answer = otlp_receiver.behaviour
+    otlp_receiver.behaviour = Behaviour(refuse_with=400)
+    for n in range(3):
+        logger.emit(schema_id=SCHEMA_ID, data={"source": "refused", "n": n})
+    handler.flush()
+    otlp_receiver.behaviour = answer
+    for n in range(3):
+        logger.emit(schema_id=SCHEMA_ID, data={"source": "after", "n": n})
+    handler.flush()
+    provider.shutdown()
+    assert len(otlp_receiver.refused) == 1  # sent once, not retried
+    records = decode_otlp(otlp_receiver.bodies())
+    attributes = [{a.key: any_value(a.value) for a in record.attributes} for record in records]
+    assert [(a["source"], a["n"]) for a in attributes] == [("after", n) for n in range(3)]

@@ -40,6 +40,7 @@ class Receiver:
     port: int = 0
     behaviour: Behaviour = field(default_factory=Behaviour)
     kept: list[Request] = field(default_factory=list)
+    refused: list[Request] = field(default_factory=list)
     answered: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -83,6 +84,7 @@ class Receiver:
                 with receiver._lock:
                     if behaviour.refuse_with is not None:
                         status = behaviour.refuse_with
+                        receiver.refused.append(Request(self.path, headers, body))
                     else:
                         receiver.kept.append(Request(self.path, headers, body))
                         if behaviour.keep_then_fail_with is not None:
