@@ -230,22 +230,18 @@ describe('EventsClient', () => {
       await server.waitFor(5);
     });
 
-    it('emits cheaply: 10,000 events take well under 0.05 ms each', async () => {
-      const events = client({ batchSize: 1000, queueBound: 40000 });
+    it('records every one of 10,000 events emitted at once', async () => {
+      // How cheap an emit is, is measured by the browser benchmark
+      // (scripts/bench-browser.sh, emit), not here.
+      const events = client({ batchSize: 1000, queueBound: 20000 });
       await events.listSchemas();
-      void events.emit(CELL_SCHEMA.id, started(-1));
-      // The best of three rounds: what other processes take of the CPU only
-      // adds time (a loaded machine made one round miss the bound).
-      let perEmit = Infinity;
-      for (let round = 0; round < 3; round++) {
-        const start = performance.now();
-        for (let i = 0; i < 10000; i++) {
-          void events.emit(CELL_SCHEMA.id, started(round * 10000 + i));
-        }
-        perEmit = Math.min(perEmit, (performance.now() - start) / 10000);
+      for (let i = 0; i < 10000; i++) {
+        void events.emit(CELL_SCHEMA.id, started(i));
       }
-      expect(perEmit).toBeLessThan(0.05);
-      await server.waitFor(30001, 60000);
+      await server.waitFor(10000, 20000);
+      const ids = server.posts.flatMap(p => p.events.map(e => e.id));
+      expect(new Set(ids).size).toBe(10000);
+      expect(events.state.dropped).toBe(0);
     });
   });
 

@@ -239,10 +239,12 @@ describe('EventQueue', () => {
       await queue.ready;
       const transaction = IDBDatabase.prototype.transaction;
       let broken = true;
+      let refused = 0;
       jest
         .spyOn(IDBDatabase.prototype, 'transaction')
         .mockImplementation(function (this: any, ...args: any[]) {
           if (broken && args[1] === 'readwrite') {
+            refused++;
             throw new DOMException('broken', 'UnknownError');
           }
           return (transaction as any).apply(this, args);
@@ -255,9 +257,9 @@ describe('EventQueue', () => {
       expect(changes).toBe(1);
       expect(warn).toHaveBeenCalledTimes(1);
       // No more waiting on retries that already failed: one attempt per change.
-      const start = Date.now();
+      const before = refused;
       await expect(queue.push(record(2))).resolves.toBe(false);
-      expect(Date.now() - start).toBeLessThan(200);
+      expect(refused - before).toBe(1);
 
       broken = false;
       await expect(queue.push(record(3))).resolves.toBe(true);
@@ -318,28 +320,32 @@ describe('EventQueue', () => {
     expect(queue.isDisposed).toBe(true);
   });
 
-  it('pushes 10,000 events in well under a millisecond each', async () => {
+  it('keeps every one of 10,000 events pushed at once, in order', async () => {
+    // How fast a push is, is measured by the browser benchmark
+    // (scripts/bench-browser.sh, emit), not here.
     const queue = new EventQueue({
       name: 'q',
       indexedDB: factory,
-      bound: 40000
+      bound: 20000
     });
     await queue.ready;
-    // The best of three rounds: what other processes take of the CPU only
-    // adds time (a loaded machine made one round miss the bound).
-    let perPush = Infinity;
-    for (let round = 0; round < 3; round++) {
-      const records = Array.from({ length: 10000 }, (_, i) =>
-        record(round * 10000 + i)
-      );
-      const start = performance.now();
-      for (const r of records) {
-        void queue.push(r);
-      }
-      perPush = Math.min(perPush, (performance.now() - start) / records.length);
+    for (let i = 0; i < 10000; i++) {
+      void queue.push(record(i));
     }
-    expect(perPush).toBeLessThan(0.01);
-    await queue.push(record(30000));
+    await expect(queue.push(record(10000))).resolves.toBe(true);
+    expect(queue.size).toBe(10001);
+    expect(queue.dropped).toBe(0);
+    queue.dispose();
+    const reloaded = new EventQueue({
+      name: 'q',
+      indexedDB: factory,
+      bound: 20000
+    });
+    await reloaded.ready;
+    expect(ids(reloaded.peek(20000))).toEqual(
+      ids(Array.from({ length: 10001 }, (_, i) => record(i)))
+    );
+    reloaded.dispose();
     queue.dispose();
   });
 });
