@@ -110,10 +110,15 @@ describe('the rooms of src/', () => {
   });
 
   it('let no plugin but the settings plugin touch the setting registry', () => {
-    const readers = all.filter(module =>
-      imports(module).packages.includes('@jupyterlab/settingregistry')
-    );
-    expect(readers.every(module => module.startsWith('settings/'))).toBe(true);
+    // By import, by name (the token or its id), or through the server's
+    // settings API: every other room reads IEventsSettings.
+    const touches = (module: string) =>
+      imports(module).packages.includes('@jupyterlab/settingregistry') ||
+      /ISettingRegistry|settingregistry|serviceManager\.settings|api\/settings/.test(
+        readFileSync(join(SRC, module), 'utf8')
+      );
+    const readers = all.filter(touches);
+    expect(readers.filter(module => room(module) !== 'settings')).toEqual([]);
     expect(readers).toContain('settings/plugin.ts');
   });
 
