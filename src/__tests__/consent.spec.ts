@@ -6,6 +6,7 @@ import { IDBFactory } from 'fake-indexeddb';
 
 import { EventsClient } from '../client/client';
 import { CONSENT_SCHEMA, ConsentKeeper } from '../consent/keeper';
+import { ConsentNotifications } from '../consent/notifications';
 import { captureAllowed } from '../settings/recording';
 import type { IEventsConsent } from '../tokens';
 import { FakeServer } from './fakeserver';
@@ -262,7 +263,7 @@ describe('ConsentKeeper', () => {
     // Those the settings leave out have their defaults: clipboard and
     // snapshots are off unless switched on.
     expect(
-      ConsentKeeper.kindsOf(
+      ConsentNotifications.kindsOf(
         { commands: true, kernels: false, clipboard: true },
         trans
       )
@@ -281,7 +282,7 @@ describe('ConsentKeeper', () => {
 
   it('names as many kinds as a notification shows, and counts the rest', async () => {
     const notice = await keeper('notice', {
-      kinds: ConsentKeeper.kindsOf({}, trans)
+      kinds: ConsentNotifications.kindsOf({}, trans)
     });
     const [notification] = shown();
     expect(notification.id).toBe(notice.notificationId);

@@ -8,6 +8,7 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
 import { IEventsClient, IEventsConsent, IEventsSettings } from '../tokens';
 import { ConsentKeeper } from './keeper';
+import { ConsentNotifications } from './notifications';
 
 /**
  * The command that asks the user's consent again (in the opt-in mode).
@@ -68,7 +69,7 @@ export const consentPlugin: JupyterFrontEndPlugin<IEventsConsent> = {
         keeper.configure({
           mode: next.consent,
           capture: next.capture.enabled,
-          kinds: ConsentKeeper.kindsOf(next.capture, trans)
+          kinds: ConsentNotifications.kindsOf(next.capture, trans)
         });
       }
     };
