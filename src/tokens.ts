@@ -4,6 +4,8 @@ import { Token } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import type { ISignal, IStream } from '@lumino/signaling';
 
+// Every token of this package, with the interface it stands for.
+
 /**
  * The events client: emits validated events to the jupyter_events_ext server
  * extension, lists its schemas and follows its live stream.
@@ -331,4 +333,202 @@ export interface ICaptureDrops {
     unknown,
     Readonly<Partial<Record<string, number>>>
   >;
+}
+
+/**
+ * What this browser records and how it delivers: the "Events" settings, read
+ * once with the operator's locks applied, and the user's consent. Every
+ * surface (capture, the client, the Event Viewer, the status bar, the consent
+ * notifications) reads it; nothing else reads the setting registry.
+ */
+export const IEventsSettings = new Token<IEventsSettings>(
+  'jupyter-events-ext:IEventsSettings',
+  'What this browser records now (the Events settings with the operator’s locks, and the user’s consent) and how it delivers events.'
+);
+
+/**
+ * The settings model.
+ */
+export interface IEventsSettings {
+  /**
+   * The settings in force, locks applied, frozen; `null` until they are read
+   * (or when they cannot be): nothing is recorded meanwhile.
+   */
+  readonly config: IEventsSettings.IConfig | null;
+  /**
+   * What this browser records now, the consent taken into account; `null`
+   * while the settings are unknown.
+   */
+  readonly recording: IEventsSettings.IRecording | null;
+  /**
+   * Whether UI actions of this kind are recorded now.
+   */
+  isRecorded(kind: IEventsSettings.Kind): boolean;
+  /**
+   * A signal emitted when `config` or `recording` changes.
+   */
+  readonly changed: ISignal<IEventsSettings, void>;
+  /**
+   * Resolves once the settings are read, or found unreadable.
+   */
+  readonly ready: Promise<void>;
+  /**
+   * Take this consent into account (the consent plugin gives it as it
+   * starts). Without one, the `opt-in` mode records nothing: no one is there
+   * to ask. Disposing of the returned object withdraws it.
+   */
+  useConsent(consent: IEventsConsent): IDisposable;
+}
+
+/**
+ * The types of the settings model.
+ */
+export namespace IEventsSettings {
+  /**
+   * A kind of UI action, each switched on or off by the setting of its name.
+   */
+  export type Kind =
+    | 'commands'
+    | 'documents'
+    | 'cellExecution'
+    | 'kernels'
+    | 'activeDocument'
+    | 'cellEdits'
+    | 'notebookStructure'
+    | 'attention'
+    | 'cellOutputs'
+    | 'clipboard'
+    | 'snapshots';
+
+  /**
+   * How paths are recorded: as they are, hashed with the deployment's key, or
+   * left out.
+   */
+  export type PathMode = 'as-is' | 'hashed' | 'omitted';
+
+  /**
+   * What the capture records: the settings of the same names (see
+   * `schema/plugin.json`), but `enabled`, whose setting is `capture`.
+   */
+  export interface ICapture extends Record<Kind, boolean> {
+    enabled: boolean;
+    commandAllow: string[];
+    commandDeny: string[];
+    commandArgs: string[];
+    pathMode: PathMode;
+    cellEditText: boolean;
+    cellEditTextMax: number;
+    cellEditIdleMs: number;
+    attentionSampleSeconds: number;
+    outputTracebacks: boolean;
+    outputTracebackMax: number;
+    snapshotOutputs: boolean;
+    snapshotMaxBytes: number;
+    rateLimit: number;
+    notebookOptOut: boolean;
+  }
+
+  /**
+   * How waiting events are sent (the settings of the same names).
+   */
+  export interface IDelivery {
+    readonly batchSize: number;
+    readonly batchInterval: number;
+    readonly queueBound: number;
+  }
+
+  /**
+   * The settings in force.
+   */
+  export interface IConfig {
+    readonly capture: Readonly<ICapture>;
+    readonly delivery: IDelivery;
+    /**
+     * How users are told, or asked (the `consent` setting).
+     */
+    readonly consent: IEventsConsent.Mode;
+    /**
+     * The settings the operator locked (`overrides.json`).
+     */
+    readonly locked: ReadonlyArray<string>;
+  }
+
+  /**
+   * What this browser records now. Each kind says whether its setting is on;
+   * it is recorded only while `capture` is true too.
+   */
+  export interface IRecording extends Readonly<Record<Kind, boolean>> {
+    /**
+     * Whether UI actions are recorded now: the `capture` setting is on and,
+     * in the `opt-in` mode, the user agreed.
+     */
+    readonly capture: boolean;
+    /**
+     * Why they are not, `null` while they are: the `capture` setting is
+     * `off`; `no-consent`: the `opt-in` mode, and the user has not agreed
+     * (or no consent plugin asks); the user `declined`.
+     */
+    readonly reason: 'off' | 'no-consent' | 'declined' | null;
+    /**
+     * The consent mode in force.
+     */
+    readonly consent: IEventsConsent.Mode;
+    /**
+     * How paths are recorded now.
+     */
+    readonly pathMode: PathMode;
+    /**
+     * The settings the operator locked.
+     */
+    readonly locked: ReadonlyArray<string>;
+  }
+}
+
+/**
+ * Whether the user was told about, or agreed to, the capture of their UI
+ * actions, as the `consent` setting asks.
+ */
+export const IEventsConsent = new Token<IEventsConsent>(
+  'jupyter-events-ext:IEventsConsent',
+  'Whether the user was told about, or agreed to, the recording of their UI actions (the "consent" setting: notice, opt-in or none).'
+);
+
+/**
+ * The user's consent to the capture of their UI actions.
+ */
+export interface IEventsConsent {
+  /**
+   * The consent mode in force (the `consent` setting).
+   */
+  readonly mode: IEventsConsent.Mode;
+  /**
+   * The user's decision, remembered across reloads; `null` before any.
+   */
+  readonly decision: IEventsConsent.Decision | null;
+  /**
+   * Whether the consent lets UI actions be captured: always but in the
+   * `opt-in` mode, and there only once the user agreed. Whether they are
+   * captured is `IEventsSettings.recording`.
+   */
+  readonly allowsCapture: boolean;
+  /**
+   * A signal emitted when the mode, the decision or `allowsCapture` changes.
+   */
+  readonly changed: ISignal<IEventsConsent, void>;
+  /**
+   * Resolves once the remembered decision is read; `allowsCapture` is
+   * `false` in the `opt-in` mode until then.
+   */
+  readonly ready: Promise<void>;
+}
+
+export namespace IEventsConsent {
+  /**
+   * - `notice`: a notification on first run says what is recorded and where
+   * - `opt-in`: nothing is captured until the user agrees
+   * - `none`: nothing is said
+   */
+  export type Mode = 'notice' | 'opt-in' | 'none';
+
+  export type Decision = 'agreed' | 'declined';
 }

@@ -1,16 +1,12 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
-import {
-  chartSpec,
-  schemaNames,
-  themeConfig,
-  TOP_COMMANDS
-} from '../activity/charts';
+import { chartSpec, schemaNames, TOP_COMMANDS } from '../activity/charts';
 import {
   ActivityModel,
   CELL_EXECUTION_SCHEMA,
   COMMAND_SCHEMA
 } from '../activity/model';
+import { themeConfig } from '../activity/theme';
 
 const KERNEL = 'https://events.jupyter.org/jupyter_events_ext/kernel/v1';
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');

@@ -8,7 +8,7 @@ import { VEGALITE_MIME } from '../activity/charts';
 import { CELL_EXECUTION_SCHEMA, COMMAND_SCHEMA } from '../activity/model';
 import { activityPlugin, OPEN_ACTIVITY } from '../activity/plugin';
 import { ActivityView } from '../activity/widget';
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import { FakeServer } from './fakeserver';
 
 /**

@@ -12,7 +12,8 @@ import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
-import { ActionCapture, NotebookOptOut } from '../capture';
+import { ActionCapture } from '../capture/capture';
+import { NotebookOptOut } from '../capture/optout';
 import type { IEventsClient } from '../tokens';
 import { RecordingClient } from './recordingclient';
 import { FakeServer } from './fakeserver';

@@ -6,7 +6,8 @@ import { NotebookActions } from '@jupyterlab/notebook';
 import { CommandRegistry } from '@lumino/commands';
 import { Signal } from '@lumino/signaling';
 
-import { ActionCapture, captureConfig } from '../capture';
+import { ActionCapture } from '../capture/capture';
+import { captureConfig } from '../settings/config';
 import type { IEventsClient } from '../tokens';
 import { RecordingClient } from './recordingclient';
 

@@ -1,6 +1,6 @@
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 
 const started = (n: number) => ({ phase: 'started', cell_id: `c${n}` });
@@ -230,17 +230,18 @@ describe('EventsClient', () => {
       await server.waitFor(5);
     });
 
-    it('emits cheaply: 10,000 events take well under 0.05 ms each', async () => {
+    it('records every one of 10,000 events emitted at once', async () => {
+      // How cheap an emit is, is measured by the browser benchmark
+      // (scripts/bench-browser.sh, emit), not here.
       const events = client({ batchSize: 1000, queueBound: 20000 });
       await events.listSchemas();
-      void events.emit(CELL_SCHEMA.id, started(-1));
-      const start = performance.now();
       for (let i = 0; i < 10000; i++) {
         void events.emit(CELL_SCHEMA.id, started(i));
       }
-      const perEmit = (performance.now() - start) / 10000;
-      expect(perEmit).toBeLessThan(0.05);
-      await server.waitFor(10001, 20000);
+      await server.waitFor(10000, 20000);
+      const ids = server.posts.flatMap(p => p.events.map(e => e.id));
+      expect(new Set(ids).size).toBe(10000);
+      expect(events.state.dropped).toBe(0);
     });
   });
 
@@ -877,6 +878,39 @@ describe('EventsClient', () => {
       }
       const posted = server.posts.flatMap(p => p.events.map(e => e.id));
       expect(posted).toEqual(ids);
+    });
+
+    it('validates what was queued before the schema list: an invalid event is not posted', async () => {
+      let hang = true;
+      server.override = route =>
+        route === 'schemas' && hang ? 'hang' : undefined;
+      const keepalive: Promise<string>[] = [];
+      const settings = server.settings;
+      const events = client({
+        batchInterval: 60 * 1000,
+        serverSettings: {
+          ...settings,
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              keepalive.push((request as Request).clone().text());
+            }
+            return settings.fetch(request);
+          }
+        }
+      });
+      await events.emit(CELL_SCHEMA.id, started(1));
+      await events.emit(CELL_SCHEMA.id, { phase: 1 });
+      hang = false;
+      server.release();
+      await events.listSchemas();
+      window.dispatchEvent(new Event('pagehide'));
+      await server.waitFor(1);
+      const posted = (await Promise.all(keepalive)).flatMap(
+        body => JSON.parse(body).events
+      );
+      expect(posted.map((e: any) => [e.data.cell_id, e.version])).toEqual([
+        ['c1', '1']
+      ]);
     });
 
     it('posts nothing while the server does not take events: the next page sends them', async () => {

@@ -4,13 +4,11 @@ import { nullTranslator } from '@jupyterlab/translation';
 import { CommandRegistry } from '@lumino/commands';
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
-import {
-  captureAllowed,
-  CONSENT_SCHEMA,
-  ConsentKeeper,
-  type IEventsConsent
-} from '../consent';
+import { EventsClient } from '../client/client';
+import { CONSENT_SCHEMA, ConsentKeeper } from '../consent/keeper';
+import { ConsentNotifications } from '../consent/notifications';
+import { captureAllowed } from '../settings/recording';
+import type { IEventsConsent } from '../tokens';
 import { FakeServer } from './fakeserver';
 import { click, shown, until } from './notifications';
 import { shippedSchemas } from './shipped';
@@ -265,7 +263,7 @@ describe('ConsentKeeper', () => {
     // Those the settings leave out have their defaults: clipboard and
     // snapshots are off unless switched on.
     expect(
-      ConsentKeeper.kindsOf(
+      ConsentNotifications.kindsOf(
         { commands: true, kernels: false, clipboard: true },
         trans
       )
@@ -284,7 +282,7 @@ describe('ConsentKeeper', () => {
 
   it('names as many kinds as a notification shows, and counts the rest', async () => {
     const notice = await keeper('notice', {
-      kinds: ConsentKeeper.kindsOf({}, trans)
+      kinds: ConsentNotifications.kindsOf({}, trans)
     });
     const [notification] = shown();
     expect(notification.id).toBe(notice.notificationId);

@@ -3,8 +3,8 @@ import {
   type TranslationBundle
 } from '@jupyterlab/translation';
 
-import { KINDS } from '../capture/config';
-import { kindLabels } from '../capture/labels';
+import { KINDS } from '../settings/config';
+import { kindLabels } from '../settings/labels';
 
 describe('kindLabels', () => {
   const labels = kindLabels(nullTranslator.load('jupyter_events_ext'));

@@ -1,6 +1,6 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
-import { OperatorLocks } from '../operatorlocks';
+import { OperatorLocks } from '../settings/locks';
 import {
   SETTINGS_ID,
   SettingsConnector,

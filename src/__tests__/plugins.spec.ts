@@ -2,14 +2,13 @@ import { Notification } from '@jupyterlab/apputils';
 import { SettingRegistry } from '@jupyterlab/settingregistry';
 import { StateDB } from '@jupyterlab/statedb';
 import { CommandRegistry } from '@lumino/commands';
-import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Widget } from '@lumino/widgets';
 
-import plugins from '../index';
-import { CONSENT_SCHEMA, type IEventsConsent } from '../consent';
-import type { EventsStatus } from '../statusbar';
-import type { IEventsClient } from '../tokens';
+import { CONSENT_SCHEMA } from '../consent/keeper';
+import type { EventsStatus } from '../statusbar/item';
+import type { IEventsClient, IEventsConsent } from '../tokens';
 import { FakeServer } from './fakeserver';
+import { TestLab } from './lab';
 import { click, shown, until } from './notifications';
 import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
 import { shippedSchemas } from './shipped';
@@ -17,17 +16,10 @@ import { shippedSchemas } from './shipped';
 const COMMAND_SCHEMA =
   'https://events.jupyter.org/jupyter_events_ext/command/v1';
 
-function plugin(id: string): JupyterFrontEndPlugin<any> {
-  const found = plugins.find(p => p.id === id);
-  if (!found) {
-    throw new Error(`no plugin ${id}`);
-  }
-  return found;
-}
-
 describe('plugins', () => {
   let server: FakeServer;
   let client: IEventsClient;
+  let lab: TestLab | null = null;
 
   beforeEach(async () => {
     server = await FakeServer.start(shippedSchemas());
@@ -35,65 +27,32 @@ describe('plugins', () => {
 
   afterEach(async () => {
     Notification.dismiss();
-    client?.dispose();
+    lab?.dispose();
+    lab = null;
     await server.close();
   });
 
   /**
-   * Activate the plugins on a bare app with one command, test:run, in the
-   * order JupyterLab would: the client, consent, capture, status.
+   * Start the plugins as JupyterLab would (through the plugin registry),
+   * with a bare app with one command, test:run; without the consent plugin
+   * unless asked.
    */
   async function activate(
     registry: SettingRegistry,
     options: { consent?: boolean; statusBar?: { items: Widget[] } } = {}
   ): Promise<{ commands: CommandRegistry; consent: IEventsConsent | null }> {
-    const commands = new CommandRegistry();
-    commands.addCommand('test:run', { execute: () => undefined });
-    const app = {
-      commands,
-      docRegistry: null,
-      restored: Promise.resolve(),
-      serviceManager: { serverSettings: server.settings }
-    } as any;
-    client = plugin('jupyter-events-ext:plugin').activate(app, registry, null);
-    const consent: IEventsConsent | null = options.consent
-      ? plugin('jupyter-events-ext:consent').activate(
-          app,
-          client,
-          registry,
-          new StateDB(),
-          null,
-          null
-        )
-      : null;
-    await plugin('jupyter-events-ext:capture').activate(
-      app,
-      client,
+    lab = await TestLab.start(server, {
       registry,
-      null,
-      null,
-      null,
-      consent
-    );
-    if (options.statusBar) {
-      const statusBar = {
-        registerStatusItem: (_: string, item: { item: Widget }) =>
-          options.statusBar!.items.push(item.item)
-      };
-      await plugin('jupyter-events-ext:status').activate(
-        app,
-        client,
-        statusBar,
-        consent,
-        registry,
-        null
-      );
-    }
-    // Capture asks the server for the key to hash paths with; let it have its answer.
-    while (!server.answered.includes('info')) {
-      await new Promise(resolve => setTimeout(resolve, 5));
-    }
-    return { commands, consent };
+      state: new StateDB(),
+      // The Event Viewer's plugin is left out: a test stands in for its command.
+      without: [
+        'jupyter-events-ext:viewer',
+        ...(options.consent ? [] : ['jupyter-events-ext:consent'])
+      ]
+    });
+    client = lab.client;
+    options.statusBar?.items.push(...lab.statusItems);
+    return { commands: lab.commands, consent: lab.consent };
   }
 
   /**

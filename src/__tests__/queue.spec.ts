@@ -1,6 +1,7 @@
 import { IDBDatabase, IDBFactory, IDBObjectStore } from 'fake-indexeddb';
 
-import { EventQueue } from '../queue';
+import { EventQueue } from '../client/queue';
+import { ChunkStore } from '../client/store';
 import type { IEventsClient } from '../tokens';
 
 function record(n: number): IEventsClient.IRecord {
@@ -83,11 +84,12 @@ describe('EventQueue', () => {
   it('resolves push once the event is stored, one transaction per task', async () => {
     const queue = new EventQueue({ name: 'q', indexedDB: factory });
     await queue.ready;
-    const write = jest.spyOn(queue as any, '_write');
+    const write = jest.spyOn(ChunkStore.prototype, 'write');
     const stored = [queue.push(record(1)), queue.push(record(2))];
     expect(stored[0]).toBe(stored[1]);
     await Promise.all(stored);
     expect(write).toHaveBeenCalledTimes(1);
+    write.mockRestore();
 
     const reloaded = new EventQueue({ name: 'q', indexedDB: factory });
     await reloaded.ready;
@@ -237,10 +239,12 @@ describe('EventQueue', () => {
       await queue.ready;
       const transaction = IDBDatabase.prototype.transaction;
       let broken = true;
+      let refused = 0;
       jest
         .spyOn(IDBDatabase.prototype, 'transaction')
         .mockImplementation(function (this: any, ...args: any[]) {
           if (broken && args[1] === 'readwrite') {
+            refused++;
             throw new DOMException('broken', 'UnknownError');
           }
           return (transaction as any).apply(this, args);
@@ -253,9 +257,9 @@ describe('EventQueue', () => {
       expect(changes).toBe(1);
       expect(warn).toHaveBeenCalledTimes(1);
       // No more waiting on retries that already failed: one attempt per change.
-      const start = Date.now();
+      const before = refused;
       await expect(queue.push(record(2))).resolves.toBe(false);
-      expect(Date.now() - start).toBeLessThan(200);
+      expect(refused - before).toBe(1);
 
       broken = false;
       await expect(queue.push(record(3))).resolves.toBe(true);
@@ -316,21 +320,32 @@ describe('EventQueue', () => {
     expect(queue.isDisposed).toBe(true);
   });
 
-  it('pushes 10,000 events in well under a millisecond each', async () => {
+  it('keeps every one of 10,000 events pushed at once, in order', async () => {
+    // How fast a push is, is measured by the browser benchmark
+    // (scripts/bench-browser.sh, emit), not here.
     const queue = new EventQueue({
       name: 'q',
       indexedDB: factory,
       bound: 20000
     });
     await queue.ready;
-    const records = Array.from({ length: 10000 }, (_, i) => record(i));
-    const start = performance.now();
-    for (const r of records) {
-      void queue.push(r);
+    for (let i = 0; i < 10000; i++) {
+      void queue.push(record(i));
     }
-    const perPush = (performance.now() - start) / records.length;
-    expect(perPush).toBeLessThan(0.01);
-    await queue.push(record(10000));
+    await expect(queue.push(record(10000))).resolves.toBe(true);
+    expect(queue.size).toBe(10001);
+    expect(queue.dropped).toBe(0);
+    queue.dispose();
+    const reloaded = new EventQueue({
+      name: 'q',
+      indexedDB: factory,
+      bound: 20000
+    });
+    await reloaded.ready;
+    expect(ids(reloaded.peek(20000))).toEqual(
+      ids(Array.from({ length: 10001 }, (_, i) => record(i)))
+    );
+    reloaded.dispose();
     queue.dispose();
   });
 });

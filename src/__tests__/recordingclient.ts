@@ -1,6 +1,6 @@
 import type { JSONObject } from '@lumino/coreutils';
 
-import { SchemaValidator } from '../validator';
+import { SchemaValidator } from '../client/validator';
 import { shippedSchemas } from './shipped';
 
 /**

@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI } from '../request';
+import { requestAPI } from '../client/request';
 
 // A real HTTP server on loopback stands in for Jupyter Server's routes.
 function serve(

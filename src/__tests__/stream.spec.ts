@@ -1,4 +1,4 @@
-import { EventStream } from '../stream';
+import { StreamSubscription } from '../stream/subscription';
 import type { IEventsClient } from '../tokens';
 import { FakeServer } from './fakeserver';
 
@@ -25,9 +25,9 @@ async function until(check: () => boolean, timeout = 5000): Promise<void> {
   }
 }
 
-describe('EventStream', () => {
+describe('StreamSubscription', () => {
   let server: FakeServer;
-  let stream: EventStream | null = null;
+  let stream: StreamSubscription | null = null;
 
   beforeEach(async () => {
     server = await FakeServer.start();
@@ -39,7 +39,7 @@ describe('EventStream', () => {
   });
 
   it('asks for its schemas with the token and emits each message', async () => {
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: server.settings,
       schemaIds: ['https://example.org/a/v1', 'https://example.org/b/v1']
     });
@@ -62,7 +62,7 @@ describe('EventStream', () => {
   });
 
   it('reconnects by itself and resumes after the last event it saw', async () => {
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: server.settings,
       reconnectInterval: 20
     });
@@ -77,7 +77,10 @@ describe('EventStream', () => {
   });
 
   it('signals the events the server no longer had when it resumed', async () => {
-    stream = new EventStream({ serverSettings: server.settings, after: 3 });
+    stream = new StreamSubscription({
+      serverSettings: server.settings,
+      after: 3
+    });
     const missed: number[] = [];
     stream.missed.connect((_, count) => missed.push(count));
     const received: number[] = [];
@@ -93,7 +96,7 @@ describe('EventStream', () => {
   });
 
   it('resumes in the server run it saw; after a restart it skips nothing and says so', async () => {
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: server.settings,
       reconnectInterval: 20
     });
@@ -141,7 +144,7 @@ describe('EventStream', () => {
   });
 
   it('after a restart with nothing replayed, resumes from the start of the new run', async () => {
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: server.settings,
       reconnectInterval: 20,
       after: 40
@@ -165,7 +168,7 @@ describe('EventStream', () => {
         route === 'info'
           ? { status, body: JSON.stringify({ message: 'Forbidden' }) }
           : undefined;
-      stream = new EventStream({
+      stream = new StreamSubscription({
         serverSettings: server.settings,
         reconnectInterval: 20,
         maxReconnectInterval: 50
@@ -188,13 +191,13 @@ describe('EventStream', () => {
 
   it('says the socket alone is refused when the server answers GET info (429)', async () => {
     server.refuseStreams = 429;
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: server.settings,
       reconnectInterval: 20,
       maxReconnectInterval: 50
     });
     await until(() => stream!.reason !== null);
-    expect(stream.reason).toBe(EventStream.REFUSED);
+    expect(stream.reason).toBe(StreamSubscription.REFUSED);
     expect(stream.reason!.message).toContain('refuses the live stream');
     expect(stream.connected).toBe(false);
 
@@ -206,7 +209,7 @@ describe('EventStream', () => {
   it('backs off while the server cannot be reached', async () => {
     const closed = await FakeServer.start();
     await closed.close();
-    stream = new EventStream({
+    stream = new StreamSubscription({
       serverSettings: closed.settings,
       reconnectInterval: 10,
       maxReconnectInterval: 50
@@ -217,7 +220,7 @@ describe('EventStream', () => {
 
   it('ignores what is not an event message', async () => {
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
-    stream = new EventStream({ serverSettings: server.settings });
+    stream = new StreamSubscription({ serverSettings: server.settings });
     const received: unknown[] = [];
     stream.stream.connect((_, message) => received.push(message));
     await until(() => stream!.connected);
@@ -230,7 +233,7 @@ describe('EventStream', () => {
   });
 
   it('closes its socket when disposed, once', async () => {
-    stream = new EventStream({ serverSettings: server.settings });
+    stream = new StreamSubscription({ serverSettings: server.settings });
     await until(() => stream!.connected);
     stream.dispose();
     stream.dispose();

@@ -1,8 +1,8 @@
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
-import { EventQueue } from '../queue';
-import { TabLock } from '../tabs';
+import { EventsClient } from '../client/client';
+import { EventQueue } from '../client/queue';
+import { TabLock } from '../client/tabs';
 import type { IEventsClient } from '../tokens';
 import { CELL_SCHEMA, FakeServer } from './fakeserver';
 import { FakeLocks } from './locks';

@@ -1,4 +1,4 @@
-import { EventValidationError, SchemaValidator } from '../validator';
+import { EventValidationError, SchemaValidator } from '../client/validator';
 import { CELL_SCHEMA, SCHEMAS, SERVER_SCHEMA } from './fakeserver';
 
 describe('SchemaValidator', () => {
@@ -143,15 +143,5 @@ describe('SchemaValidator', () => {
       first
     );
     expect(compile).toHaveBeenCalledTimes(4);
-  });
-
-  it('validates in microseconds', () => {
-    const data = { phase: 'finished', cell_id: 'a', success: true };
-    validator.validate(CELL_SCHEMA.id, data);
-    const start = performance.now();
-    for (let i = 0; i < 10000; i++) {
-      validator.validate(CELL_SCHEMA.id, data);
-    }
-    expect((performance.now() - start) / 10000).toBeLessThan(0.02);
   });
 });

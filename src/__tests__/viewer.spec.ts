@@ -3,9 +3,10 @@ import { MessageLoop } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import { IDBFactory } from 'fake-indexeddb';
 
-import { EventsClient } from '../client';
+import { EventsClient } from '../client/client';
 import type { IEventsClient } from '../tokens';
-import { EventViewer, formatEventTime } from '../viewer';
+import { formatEventTime } from '../viewer/rows';
+import { EventViewer } from '../viewer/widget';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 import { COMMAND, FakeClient, NOW, send } from './viewerclient';
 
@@ -258,6 +259,22 @@ describe('EventViewer', () => {
     expect(viewer.paused).toBe(false);
   });
 
+  it('keeps the rows still once paused: an event not drawn yet is held back', () => {
+    send(client, COMMAND, { command_id: 'shown' });
+    expect(rows()).toHaveLength(1);
+    // Arrived, but the frame that would draw it has not come yet.
+    send(client, COMMAND, { command_id: 'late' });
+    viewer.togglePaused();
+    expect(rows().map(row => field(row, 'command_id'))).toEqual(['shown']);
+    expect(viewer.log.heldCount).toBe(1);
+    expect(text('.jp-EventViewer-count')).toContain('1 new while paused');
+    viewer.togglePaused();
+    expect(rows().map(row => field(row, 'command_id'))).toEqual([
+      'late',
+      'shown'
+    ]);
+  });
+
   it('keeps the rows already rendered: an opened row stays open', () => {
     send(client, COMMAND, { command_id: 'a' });
     const [row] = rows();
@@ -392,6 +409,8 @@ describe('EventViewer', () => {
     );
     viewer.recording = {
       capture: true,
+      reason: null,
+      consent: 'notice',
       commands: true,
       documents: false,
       cellExecution: true,
@@ -429,7 +448,7 @@ describe('EventViewer', () => {
     settings.querySelector<HTMLButtonElement>('button')!.click();
     expect(opened).toBe(1);
 
-    viewer.recording = { ...viewer.recording, capture: false };
+    viewer.recording = { ...viewer.recording!, capture: false, reason: 'off' };
     expect(settings.textContent).toContain('Your actions are not captured.');
     expect(settings.querySelector('[data-setting="commands"]')).toBeNull();
   });

@@ -6,10 +6,11 @@ import { Signal } from '@lumino/signaling';
 import { CommandPalette, Widget } from '@lumino/widgets';
 
 import plugins from '../index';
-import { OperatorLocks } from '../operatorlocks';
+import { OperatorLocks } from '../settings/locks';
+import { EventsSettings } from '../settings/model';
 import type { IEventsClient } from '../tokens';
-import { EventViewer } from '../viewer';
-import { addViewerCommands, CommandIDs } from '../viewerCommands';
+import { EventViewer } from '../viewer/widget';
+import { addViewerCommands, CommandIDs } from '../viewer/commands';
 import { CELL_SCHEMA } from './fakeserver';
 import { SETTINGS_ID, SettingsConnector, settingRegistry } from './settings';
 import { COMMAND, FakeClient, send } from './viewerclient';
@@ -222,8 +223,10 @@ describe('the Event Viewer plugin', () => {
     // The user turned documents off and asked for paths as they are.
     await connector.setUser({ documents: false, pathMode: 'as-is' });
     const registry = await settingRegistry(connector);
-    // The client plugin registers the transform before anything loads.
+    // The settings plugin registers the transform before anything loads.
     OperatorLocks.register(registry, SETTINGS_ID, trans);
+    const settings = await registry.load(SETTINGS_ID);
+    const model = new EventsSettings({ settings });
     const commands = new CommandRegistry();
     const app = {
       commands,
@@ -239,14 +242,13 @@ describe('the Event Viewer plugin', () => {
     await viewerPlugin.activate(
       app as any,
       client,
+      model,
       null,
       null,
       null,
       null,
-      registry,
       captureDrops
     );
-    const settings = await registry.load(SETTINGS_ID);
     const panel: MainAreaWidget<EventViewer> = await commands.execute(
       CommandIDs.open
     );
@@ -255,6 +257,8 @@ describe('the Event Viewer plugin', () => {
     expect(settings.user.pathMode).toBe('as-is');
     expect(panel.content.recording).toEqual({
       capture: true,
+      reason: null,
+      consent: 'notice',
       commands: true,
       documents: false,
       cellExecution: true,

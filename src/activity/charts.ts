@@ -1,7 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type { JSONObject } from '@lumino/coreutils';
 
-import { shortName } from '../schemaName';
+import { shortName } from '../client/schemaName';
+import { MINUTE } from './minutes';
 import type { ActivityModel } from './model';
 
 /**
@@ -26,7 +27,7 @@ export type ChartId = (typeof CHART_IDS)[number];
  */
 export interface IChartStyle {
   /**
-   * A Vega-Lite `config` (see `themeConfig`).
+   * A Vega-Lite `config` (see `themeConfig` in `theme.ts`).
    */
   config: JSONObject;
   /**
@@ -46,7 +47,6 @@ export interface IChartStyle {
 export const TOP_COMMANDS = 10;
 
 const HEIGHT = 160;
-const MINUTE = 60 * 1000;
 
 /**
  * The Vega-Lite spec of one chart, with its data inline, or `null` while the
@@ -226,53 +226,6 @@ export function commandsSpec(
 }
 
 /**
- * A Vega-Lite `config` in the colours and fonts of the JupyterLab theme in
- * force, read from its CSS variables by `read`; variables a theme leaves
- * empty keep Vega's defaults (the vega5-extension picks its dark theme for a
- * dark JupyterLab theme, and this config then takes precedence).
- */
-export function themeConfig(read: (variable: string) => string): JSONObject {
-  const css = (variable: string) => read(variable).trim() || undefined;
-  const font = css('--jp-ui-font-family');
-  const text = css('--jp-ui-font-color1');
-  const muted = css('--jp-ui-font-color2');
-  const lines = css('--jp-border-color2');
-  return prune({
-    // The panel's own background shows through.
-    background: 'transparent',
-    font,
-    view: { stroke: null },
-    axis: {
-      domainColor: lines,
-      gridColor: lines,
-      tickColor: lines,
-      labelColor: muted,
-      titleColor: text,
-      labelFont: font,
-      titleFont: font
-    },
-    legend: {
-      labelColor: text,
-      titleColor: text,
-      labelFont: font,
-      titleFont: font
-    },
-    title: { color: text, font }
-  }) as JSONObject;
-}
-
-/**
- * The colours of a succeeded and a failed execution in the theme in force.
- */
-export function outcomeColors(
-  read: (variable: string) => string
-): [string, string] | undefined {
-  const success = read('--jp-success-color1').trim();
-  const error = read('--jp-error-color1').trim();
-  return success && error ? [success, error] : undefined;
-}
-
-/**
  * Short names for schema ids: the last segment before the version, or the
  * whole id where two schemas would share a name.
  */
@@ -385,21 +338,4 @@ function outcomeColor(
       : { domain: [succeeded, failed] },
     legend: { orient: 'bottom' }
   };
-}
-
-/**
- * The object without its `undefined` values, at any depth.
- */
-function prune(value: Record<string, unknown>): Record<string, unknown> {
-  const result: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) {
-    if (item === undefined) {
-      continue;
-    }
-    result[key] =
-      item !== null && typeof item === 'object' && !Array.isArray(item)
-        ? prune(item as Record<string, unknown>)
-        : item;
-  }
-  return result;
 }

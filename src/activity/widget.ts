@@ -10,15 +10,9 @@ import type { Message } from '@lumino/messaging';
 import { Panel, Widget } from '@lumino/widgets';
 
 import type { IEventsClient } from '../tokens';
-import {
-  CHART_IDS,
-  type ChartId,
-  chartSpec,
-  outcomeColors,
-  themeConfig,
-  VEGALITE_MIME
-} from './charts';
+import { CHART_IDS, type ChartId, chartSpec, VEGALITE_MIME } from './charts';
 import { ActivityModel } from './model';
+import { outcomeColors, themeConfig } from './theme';
 
 /**
  * The Activity view: charts of the server's events (per minute by schema,

@@ -11,6 +11,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
+import * as Settings from '../settings/config';
 import type { IEventsClient } from '../tokens';
 import { AttentionCapture } from './attention';
 import { ClipboardCapture } from './clipboard';
@@ -344,12 +345,12 @@ export namespace ActionCapture {
   /**
    * Every kind.
    */
-  export const KINDS = Config.KINDS;
+  export const KINDS = Settings.KINDS;
 
   /**
    * The settings' defaults.
    */
-  export const DEFAULT_CONFIG = Config.DEFAULT_CONFIG;
+  export const DEFAULT_CONFIG = Settings.DEFAULT_CONFIG;
 
   /**
    * The version of the UI-action schemas these events follow.

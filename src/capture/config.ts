@@ -1,160 +1,20 @@
-import type { ReadonlyPartialJSONObject } from '@lumino/coreutils';
+import type { IEventsSettings } from '../tokens';
 
 /**
  * How paths are recorded.
  */
-export type PathMode = 'as-is' | 'hashed' | 'omitted';
+export type PathMode = IEventsSettings.PathMode;
 
 /**
  * The kinds of actions, each on or off.
  */
-export type Kind =
-  | 'commands'
-  | 'documents'
-  | 'cellExecution'
-  | 'kernels'
-  | 'activeDocument'
-  | 'cellEdits'
-  | 'notebookStructure'
-  | 'attention'
-  | 'cellOutputs'
-  | 'clipboard'
-  | 'snapshots';
-
-/**
- * Every kind, in the order the settings list them.
- */
-export const KINDS: ReadonlyArray<Kind> = [
-  'commands',
-  'documents',
-  'cellExecution',
-  'kernels',
-  'activeDocument',
-  'cellEdits',
-  'notebookStructure',
-  'attention',
-  'cellOutputs',
-  'clipboard',
-  'snapshots'
-];
+export type Kind = IEventsSettings.Kind;
 
 /**
  * What is captured (the settings of the same names, except `enabled`, whose
- * setting is `capture`).
+ * setting is `capture`), as the settings model gives it.
  */
-export interface ICaptureConfig extends Record<Kind, boolean> {
-  /**
-   * Whether anything is captured.
-   */
-  enabled: boolean;
-  /**
-   * Command ids recorded (`*` matches any characters).
-   */
-  commandAllow: string[];
-  /**
-   * Command ids never recorded, even when allowed.
-   */
-  commandDeny: string[];
-  /**
-   * Command ids whose arguments are recorded (paths in them as `pathMode` says).
-   */
-  commandArgs: string[];
-  /**
-   * How paths are recorded.
-   */
-  pathMode: PathMode;
-  /**
-   * Whether a cell edit event carries the text inserted (capped); never by default.
-   */
-  cellEditText: boolean;
-  /**
-   * The most characters of inserted text one cell edit event carries.
-   */
-  cellEditTextMax: number;
-  /**
-   * How long a cell stays unedited before its burst of edits is recorded (ms).
-   */
-  cellEditIdleMs: number;
-  /**
-   * The least time between two records of the cells in view (seconds).
-   */
-  attentionSampleSeconds: number;
-  /**
-   * Whether an output summary carries the error's traceback (capped).
-   */
-  outputTracebacks: boolean;
-  /**
-   * The most characters of traceback one output summary carries.
-   */
-  outputTracebackMax: number;
-  /**
-   * Whether a notebook snapshot keeps the outputs.
-   */
-  snapshotOutputs: boolean;
-  /**
-   * The largest snapshot sent, in bytes of JSON; a larger one is not sent.
-   */
-  snapshotMaxBytes: number;
-  /**
-   * The most events of one kind recorded in any minute; more are dropped and counted.
-   */
-  rateLimit: number;
-  /**
-   * Whether a notebook's metadata may turn capture off for it (and the
-   * toolbar toggle may set it).
-   */
-  notebookOptOut: boolean;
-}
-
-/**
- * The settings' defaults.
- */
-export const DEFAULT_CONFIG: ICaptureConfig = {
-  enabled: true,
-  commands: true,
-  documents: true,
-  cellExecution: true,
-  kernels: true,
-  activeDocument: true,
-  cellEdits: true,
-  notebookStructure: true,
-  attention: true,
-  cellOutputs: true,
-  clipboard: false,
-  snapshots: false,
-  commandAllow: ['*'],
-  // Runs on every change of focus, so it would drown the commands people run.
-  commandDeny: ['helpmenu:get-kernel'],
-  commandArgs: [],
-  pathMode: 'hashed',
-  cellEditText: false,
-  cellEditTextMax: 1000,
-  cellEditIdleMs: 2000,
-  attentionSampleSeconds: 5,
-  outputTracebacks: false,
-  outputTracebackMax: 2000,
-  snapshotOutputs: false,
-  snapshotMaxBytes: 1024 * 1024,
-  rateLimit: 600,
-  notebookOptOut: true
-};
-
-/**
- * The capture configuration the settings (their composite, locks applied) say.
- * Every setting has the name of its field, except `capture` for `enabled`.
- */
-export function captureConfig(
-  composite: ReadonlyPartialJSONObject
-): Partial<ICaptureConfig> {
-  const config: Record<string, unknown> = {};
-  for (const key of Object.keys(DEFAULT_CONFIG)) {
-    const value = composite[key === 'enabled' ? 'capture' : key];
-    if (value !== undefined) {
-      config[key] = value;
-    }
-  }
-  return config as Partial<ICaptureConfig>;
-}
+export type ICaptureConfig = IEventsSettings.ICapture;
 
 /**
  * The version of the UI-action schemas these events follow.

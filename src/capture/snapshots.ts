@@ -6,7 +6,7 @@ import type { CommandRegistry } from '@lumino/commands';
 import type { JSONObject, PartialJSONObject } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 
-import { requestAPI } from '../request';
+import { requestAPI } from '../client/request';
 import type { CaptureEmitter } from './emitter';
 
 /**

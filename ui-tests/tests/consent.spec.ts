@@ -166,6 +166,39 @@ test.describe('the opt-in consent mode', () => {
     await expect(toast(page)).toHaveCount(0);
   });
 
+  test('the Event Viewer says, before the answer, that nothing is recorded', async ({
+    page
+  }) => {
+    const sink = new Sink();
+    await page.goto();
+    await expect(toast(page)).toContainText(
+      'Nothing is recorded unless you agree.'
+    );
+
+    // Details: what agreeing would start, as the Viewer says it.
+    await toast(page).getByRole('button', { name: 'Details' }).click();
+    const records = page.locator('.jp-EventViewer-settings');
+    const capture = records.locator('[data-setting="capture"]');
+    await expect(capture).toHaveAttribute('data-on', 'false');
+    await expect(capture.locator('> .jp-EventViewer-settingText')).toHaveText(
+      'Your actions are not captured until you agree.'
+    );
+    await expect(capture.locator('.jp-EventViewer-ifAgreed')).toHaveText(
+      'If you agree, these are captured:'
+    );
+    await expect(records.locator('[data-setting="commands"]')).toHaveText(
+      'commands you run (their ids): on'
+    );
+    // The status bar says the same, and so does what is sent: nothing.
+    await expect(statusItem(page)).toHaveText(
+      /^Not recording \(no consent yet\) · /
+    );
+    // Sent means recorded: whatever was captured is in the sink by now.
+    await runTestCommand(page);
+    await flush(page);
+    expect(browserEvents(sink)).toEqual([]);
+  });
+
   test('records a decline and captures nothing; the user can change their mind', async ({
     page
   }) => {

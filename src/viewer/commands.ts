@@ -20,8 +20,8 @@ import {
 import type { CommandRegistry } from '@lumino/commands';
 import type { ReadonlyJSONObject } from '@lumino/coreutils';
 
-import type { EventViewer } from './viewer';
-import { EventSearch, SchemaFilter } from './viewerToolbar';
+import type { EventViewer } from './widget';
+import { EventSearch, SchemaFilter } from './toolbar';
 
 /**
  * The ids of the Event Viewer's commands.

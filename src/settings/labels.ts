@@ -1,6 +1,8 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
-import type { Kind } from './config';
+import type { IEventsSettings } from '../tokens';
+
+type Kind = IEventsSettings.Kind;
 
 /**
  * How one capture kind is named to people.

@@ -1,4 +1,4 @@
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The IndexedDB database behind the event queue: *chunks* of events, each

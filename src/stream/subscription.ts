@@ -3,9 +3,9 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Poll } from '@lumino/polling';
 import { type ISignal, Signal, Stream } from '@lumino/signaling';
 
-import { reasonOf } from './reason';
-import { API_NAMESPACE, requestAPI } from './request';
-import type { IEventsClient } from './tokens';
+import { reasonOf } from '../client/reason';
+import { API_NAMESPACE, requestAPI } from '../client/request';
+import type { IEventsClient } from '../tokens';
 
 /**
  * A subscription to the server's live event stream
@@ -18,11 +18,11 @@ import type { IEventsClient } from './tokens';
  * cannot open, the server is asked why (a browser cannot see the status of a
  * refused upgrade).
  */
-export class EventStream implements IEventsClient.ISubscription {
+export class StreamSubscription implements IEventsClient.ISubscription {
   /**
    * Open a subscription.
    */
-  constructor(options: EventStream.IOptions = {}) {
+  constructor(options: StreamSubscription.IOptions = {}) {
     this.serverSettings =
       options.serverSettings ?? ServerConnection.makeSettings();
     this._schemaIds = [...(options.schemaIds ?? [])];
@@ -219,7 +219,7 @@ export class EventStream implements IEventsClient.ISubscription {
   private async _askWhy(): Promise<void> {
     // The server answering while refusing the socket is a reason too: a proxy
     // that does not pass WebSockets, a cross-origin page, too many subscribers.
-    let reason: IEventsClient.IReason | null = EventStream.REFUSED;
+    let reason: IEventsClient.IReason | null = StreamSubscription.REFUSED;
     try {
       await requestAPI('info', {}, this.serverSettings);
     } catch (error) {
@@ -267,9 +267,9 @@ export class EventStream implements IEventsClient.ISubscription {
 }
 
 /**
- * The statics of the event stream.
+ * The statics of the stream subscription.
  */
-export namespace EventStream {
+export namespace StreamSubscription {
   /**
    * The reason when the server answers its REST API but refuses the socket
    * (the status of a refused upgrade is out of a browser's sight).

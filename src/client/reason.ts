@@ -5,7 +5,7 @@ import {
   type TranslationBundle
 } from '@jupyterlab/translation';
 
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * Why a request to the server extension failed, as the client's state and

@@ -1,7 +1,7 @@
 import { Widget } from '@lumino/widgets';
 
-import { shortName } from './schemaName';
-import type { EventViewer } from './viewer';
+import { shortName } from '../client/schemaName';
+import type { EventViewer } from './widget';
 
 /**
  * The Event Viewer's schema filter, a toolbar item: a select of the schemas

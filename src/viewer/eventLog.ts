@@ -1,7 +1,7 @@
 import type { ReadonlyJSONObject } from '@lumino/coreutils';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import type { IEventsClient } from './tokens';
+import type { IEventsClient } from '../tokens';
 
 /**
  * The events the Event Viewer holds: every event received, up to a bound,
@@ -91,14 +91,40 @@ export class EventLog {
     return this._paused;
   }
   set paused(value: boolean) {
-    if (value === this._paused) {
-      return;
-    }
-    this._paused = value;
-    if (!value) {
+    if (value) {
+      this.pause();
+    } else if (this._paused) {
+      this._paused = false;
       const held = this._held;
       this._held = [];
       this._insert(held);
+      this._changed.emit();
+    }
+  }
+
+  /**
+   * The key of the newest event received (0 before any).
+   */
+  get newestKey(): number {
+    return this._arrivals;
+  }
+
+  /**
+   * Hold new events back. `drawn` is the newest key a view has drawn: the
+   * events received after it, which it has not drawn yet, are held back too,
+   * so that no row appears once paused. By default every event received so
+   * far stays.
+   */
+  pause(drawn = this._arrivals): void {
+    if (this._paused) {
+      return;
+    }
+    this._paused = true;
+    if (drawn < this._arrivals) {
+      this._held = this._entries
+        .filter(entry => entry.key > drawn)
+        .sort((a, b) => a.key - b.key);
+      this._entries = this._entries.filter(entry => entry.key <= drawn);
     }
     this._changed.emit();
   }

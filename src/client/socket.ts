@@ -2,121 +2,45 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
-import { API_NAMESPACE, requestAPI } from './request';
-import type { IEventsClient } from './tokens';
+import { API_NAMESPACE } from './request';
 
 /**
- * The way event batches reach the server: the events socket
- * (`WS jupyter-events-ext/events/socket`), with `POST jupyter-events-ext/events`
- * as its fallback.
- *
- * A message on the socket costs the server a fraction of a request (no
- * per-request authentication, cookies, logging), which counts on a hub that
- * receives every user's browser. `send` keeps the contract of the POST, so
- * that the client handles the answers of both transports alike: it resolves
- * with the reply body (`undefined` for 204), throws
+ * One conversation on the events socket (`WS jupyter-events-ext/events/socket`):
+ * a message, then its answer, one at a time. `exchange` keeps the contract of
+ * a POST: it resolves with the reply body (`undefined` for 204), throws
  * `ServerConnection.ResponseError` for a 4xx or 5xx answer and
  * `ServerConnection.NetworkError` when nothing says what happened.
  *
  * The socket opens when there is something to send and closes after a while
- * with nothing to send. One message waits for its answer at a time; whatever
- * goes wrong meanwhile closes that socket, so that a late answer can never be
- * taken for the answer to a later message. A socket that cannot open at all (a
- * server without the route, a proxy that does not pass WebSockets, a refused
- * upgrade: the browser cannot see why) sends that batch by POST instead, and
- * the next ones for a while, so that such a deployment still delivers, and a
- * failing server still says its HTTP status. So does a socket that opens
- * but fails before its first answer (a proxy that passes the upgrade, not
- * the messages).
+ * with nothing to send. Whatever goes wrong while a message waits for its
+ * answer closes the socket, so that a late answer can never be taken for the
+ * answer to a later message.
  */
-export class EventsIngest implements IDisposable {
-  /**
-   * Create the transport; nothing opens until something is sent.
-   */
-  constructor(options: EventsIngest.IOptions = {}) {
-    this.serverSettings =
-      options.serverSettings ?? ServerConnection.makeSettings();
-    this._idleTimeout = options.idleTimeout ?? EventsIngest.IDLE_TIMEOUT;
-    this._fallbackPeriod =
-      options.fallbackPeriod ?? EventsIngest.FALLBACK_PERIOD;
+export class EventsSocket implements IDisposable {
+  constructor(options: EventsSocket.IOptions) {
+    this._serverSettings = options.serverSettings;
+    this._idleTimeout = options.idleTimeout;
+    this._onUnusable = options.onUnusable;
   }
 
-  /**
-   * The server settings of the socket and the POST.
-   */
-  readonly serverSettings: ServerConnection.ISettings;
-
-  /**
-   * How the last batch was sent, `null` before the first.
-   */
-  get transport(): IEventsClient.Transport | null {
-    return this._transport;
-  }
-
-  /**
-   * Whether the transport is disposed.
-   */
   get isDisposed(): boolean {
     return this._isDisposed;
   }
 
   /**
-   * Send one batch body (`{"events": [...]}`) and wait for its answer, at
-   * most `timeout` milliseconds. Batches are sent one after the other.
+   * Open the socket, unless it is open, within `timeout` milliseconds (an
+   * upgrade that hangs counts as one refused).
+   *
+   * @throws when it closes before it opens: a browser cannot see why
    */
-  send(body: string, timeout: number): Promise<unknown> {
-    const sending = this._last
-      .catch(() => undefined)
-      .then(() => this._send(body, timeout));
-    this._last = sending;
-    return sending;
-  }
-
-  /**
-   * Close the socket; a batch waiting for its answer fails.
-   */
-  dispose(): void {
-    if (this._isDisposed) {
-      return;
-    }
-    this._isDisposed = true;
-    this._fail(Private.networkError('The events transport is disposed.'));
-    this._close();
-  }
-
-  private async _send(body: string, timeout: number): Promise<unknown> {
-    if (this._isDisposed) {
-      throw Private.networkError('The events transport is disposed.');
-    }
-    const deadline = Date.now() + timeout;
-    if (Date.now() < this._postUntil) {
-      return this._post(body, timeout);
-    }
-    let socket: WebSocket;
-    try {
-      socket = await this._open(Math.min(timeout, EventsIngest.OPEN_TIMEOUT));
-    } catch {
-      if (this._isDisposed) {
-        throw Private.networkError('The events transport is disposed.');
-      }
-      // Cannot open at all: POST, which says why when it fails too.
-      this._postUntil = Date.now() + this._fallbackPeriod;
-      return this._post(body, Math.max(0, deadline - Date.now()));
-    }
-    return this._exchange(socket, body, Math.max(0, deadline - Date.now()));
-  }
-
-  /**
-   * The open socket, opened now if need be.
-   */
-  private _open(timeout: number): Promise<WebSocket> {
+  open(timeout: number): Promise<void> {
     const current = this._socket;
     if (current && current.readyState === Private.OPEN) {
-      return Promise.resolve(current);
+      return Promise.resolve();
     }
     this._close();
-    return new Promise<WebSocket>((resolve, reject) => {
-      const socket = new this.serverSettings.WebSocket(this._url());
+    return new Promise<void>((resolve, reject) => {
+      const socket = new this._serverSettings.WebSocket(this._url());
       this._socket = socket;
       const notOpened = () => {
         clearTimeout(timer);
@@ -126,7 +50,6 @@ export class EventsIngest implements IDisposable {
         }
         reject(new Private.NotOpened());
       };
-      // An upgrade that hangs counts as one refused.
       const timer = setTimeout(() => this._close(), timeout);
       this._opening = notOpened;
       socket.onopen = () => {
@@ -135,7 +58,7 @@ export class EventsIngest implements IDisposable {
         this._answered = false;
         socket.onclose = event => this._onClose(socket, event);
         socket.onmessage = message => this._onAnswer(socket, message);
-        resolve(socket);
+        resolve();
       };
       // An error is always followed by a close.
       socket.onerror = () => undefined;
@@ -144,16 +67,13 @@ export class EventsIngest implements IDisposable {
   }
 
   /**
-   * Send a message on the socket and wait for its answer.
+   * Send a message on the open socket and wait for its answer, at most
+   * `timeout` milliseconds.
    */
-  private _exchange(
-    socket: WebSocket,
-    body: string,
-    timeout: number
-  ): Promise<unknown> {
+  exchange(body: string, timeout: number): Promise<unknown> {
     clearTimeout(this._idleTimer);
-    this._transport = 'socket';
-    if (socket.readyState !== Private.OPEN) {
+    const socket = this._socket;
+    if (!socket || socket.readyState !== Private.OPEN) {
       this._close();
       return Promise.reject(
         Private.networkError('The events socket closed before sending.')
@@ -176,6 +96,18 @@ export class EventsIngest implements IDisposable {
         this._fail(Private.networkError(String(error)));
       }
     });
+  }
+
+  /**
+   * Close the socket; a message waiting for its answer fails.
+   */
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._fail(Private.networkError('The events transport is disposed.'));
+    this._close();
   }
 
   private _onAnswer(socket: WebSocket, message: MessageEvent): void {
@@ -245,7 +177,7 @@ export class EventsIngest implements IDisposable {
    */
   private _unusable(): void {
     if (!this._answered) {
-      this._postUntil = Date.now() + this._fallbackPeriod;
+      this._onUnusable();
     }
   }
 
@@ -283,22 +215,11 @@ export class EventsIngest implements IDisposable {
     }
   }
 
-  private _post(body: string, timeout: number): Promise<unknown> {
-    this._transport = 'post';
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeout);
-    return requestAPI<unknown>(
-      'events',
-      { method: 'POST', body, signal: controller.signal },
-      this.serverSettings
-    ).finally(() => clearTimeout(timer));
-  }
-
   /**
    * The socket URL, with the token as the stream's has it.
    */
   private _url(): string {
-    const { appendToken, token, wsUrl } = this.serverSettings;
+    const { appendToken, token, wsUrl } = this._serverSettings;
     const url = URLExt.join(wsUrl, API_NAMESPACE, 'events', 'socket');
     return appendToken && token !== ''
       ? `${url}?token=${encodeURIComponent(token)}`
@@ -306,62 +227,32 @@ export class EventsIngest implements IDisposable {
   }
 
   private _answered = false;
-  private _fallbackPeriod: number;
   private _idleTimeout: number;
   private _idleTimer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _isDisposed = false;
-  private _last: Promise<unknown> = Promise.resolve();
+  private _onUnusable: () => void;
   private _opening: (() => void) | null = null;
-  private _postUntil = 0;
+  private _serverSettings: ServerConnection.ISettings;
   private _socket: WebSocket | null = null;
-  private _transport: IEventsClient.Transport | null = null;
   private _waiting: Private.IWaiting | null = null;
 }
 
 /**
- * The statics of the events transport.
+ * The statics of the events socket.
  */
-export namespace EventsIngest {
-  /**
-   * Milliseconds with nothing sent after which the socket closes: an idle
-   * tab holds no connection.
-   */
-  export const IDLE_TIMEOUT = 45 * 1000;
-
-  /**
-   * Milliseconds the socket may take to open before it counts as refused
-   * (within the batch's own timeout, leaving the rest to the POST).
-   */
-  export const OPEN_TIMEOUT = 10 * 1000;
-
-  /**
-   * Milliseconds batches go by POST after the socket failed to open, before
-   * the socket is tried again.
-   */
-  export const FALLBACK_PERIOD = 60 * 1000;
-
-  /**
-   * How the socket is kept.
-   */
-  export interface ITimings {
+export namespace EventsSocket {
+  export interface IOptions {
+    serverSettings: ServerConnection.ISettings;
     /**
      * Milliseconds with nothing sent before the socket closes.
      */
     idleTimeout: number;
     /**
-     * Milliseconds of POST after the socket failed to open.
+     * Told when a socket that never answered anything fails (a proxy that
+     * passes the upgrade, not the messages): it is taken for one that cannot
+     * work.
      */
-    fallbackPeriod: number;
-  }
-
-  /**
-   * The options of the transport.
-   */
-  export interface IOptions extends Partial<ITimings> {
-    /**
-     * The server settings; JupyterLab's defaults when omitted.
-     */
-    serverSettings?: ServerConnection.ISettings;
+    onUnusable: () => void;
   }
 }
 

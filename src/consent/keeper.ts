@@ -1,75 +1,12 @@
 import { Notification } from '@jupyterlab/apputils';
-import type { ISettingRegistry } from '@jupyterlab/settingregistry';
 import type { IStateDB } from '@jupyterlab/statedb';
-import type { TranslationBundle } from '@jupyterlab/translation';
-import type { CommandRegistry } from '@lumino/commands';
-import { type JSONObject, PromiseDelegate, Token } from '@lumino/coreutils';
+import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 import type { IDisposable } from '@lumino/disposable';
 import { type ISignal, Signal } from '@lumino/signaling';
 
-import { DEFAULT_CONFIG, KINDS } from './capture/config';
-import { kindLabels } from './capture/labels';
-import type { IEventsClient } from './tokens';
-
-/**
- * Whether the user was told about, or agreed to, the capture of their UI
- * actions, as the `consent` setting asks.
- */
-export const IEventsConsent = new Token<IEventsConsent>(
-  'jupyter-events-ext:IEventsConsent',
-  'Whether the user was told about, or agreed to, the recording of their UI actions (the "consent" setting: notice, opt-in or none).'
-);
-
-/**
- * The user's consent to the capture of their UI actions.
- */
-export interface IEventsConsent {
-  /**
-   * The consent mode in force (the `consent` setting).
-   */
-  readonly mode: IEventsConsent.Mode;
-  /**
-   * The user's decision, remembered across reloads; `null` before any.
-   */
-  readonly decision: IEventsConsent.Decision | null;
-  /**
-   * Whether UI actions may be captured: always but in the `opt-in` mode, and
-   * there only once the user agreed.
-   */
-  readonly allowsCapture: boolean;
-  /**
-   * A signal emitted when the mode, the decision or `allowsCapture` changes.
-   */
-  readonly changed: ISignal<IEventsConsent, void>;
-  /**
-   * Resolves once the remembered decision is read; `allowsCapture` is
-   * `false` in the `opt-in` mode until then.
-   */
-  readonly ready: Promise<void>;
-}
-
-export namespace IEventsConsent {
-  /**
-   * - `notice`: a notification on first run says what is recorded and where
-   * - `opt-in`: nothing is captured until the user agrees
-   * - `none`: nothing is said
-   */
-  export type Mode = 'notice' | 'opt-in' | 'none';
-
-  export type Decision = 'agreed' | 'declined';
-}
-
-/**
- * Whether UI actions may be captured in a consent mode (the `consent`
- * setting's value): always but in the opt-in mode, and there only once the
- * user agreed (never without the consent plugin to ask them).
- */
-export function captureAllowed(
-  mode: unknown,
-  consent: IEventsConsent | null
-): boolean {
-  return mode !== 'opt-in' || consent?.decision === 'agreed';
-}
+import { captureAllowed } from '../settings/recording';
+import type { IEventsClient, IEventsConsent } from '../tokens';
+import { ConsentNotifications } from './notifications';
 
 /**
  * The schema of the event that records a decision.
@@ -79,15 +16,15 @@ export const CONSENT_SCHEMA =
 
 /**
  * Tells the user what is recorded, or asks them first, as the `consent`
- * setting says; remembers what they saw and decided (in the state database)
- * and records each decision as an event.
+ * setting says (the words are `ConsentNotifications`'); remembers what they
+ * saw and decided (in the state database) and records each decision as an
+ * event.
  */
 export class ConsentKeeper implements IEventsConsent, IDisposable {
   constructor(options: ConsentKeeper.IOptions) {
     this._client = options.client;
     this._state = options.state ?? null;
-    this._commands = options.commands;
-    this._trans = options.trans;
+    this._notifications = new ConsentNotifications(options);
     this._shown = options.shown ?? Promise.resolve();
     Notification.manager.changed.connect(this._onNotification, this);
     void this._restore();
@@ -102,11 +39,8 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
   }
 
   get allowsCapture(): boolean {
-    if (this._mode !== 'opt-in') {
-      return true;
-    }
     // Nothing is decided before the remembered decision is read.
-    return this._decision === 'agreed';
+    return captureAllowed(this._mode, this);
   }
 
   get changed(): ISignal<this, void> {
@@ -186,35 +120,10 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
       return;
     }
     this._dismiss();
-    const question = Private.fit(
+    this._notificationId = this._notifications.question(
       this._kinds,
-      this._trans,
-      kinds =>
-        this._trans.__(
-          'Record your actions (%1) on this Jupyter server? Nothing is recorded unless you agree.',
-          kinds
-        ),
-      this._trans.__(
-        'Record your actions on this Jupyter server? Nothing is recorded unless you agree.'
-      )
+      decision => void this.decide(decision)
     );
-    this._notificationId = Notification.info(question, {
-      autoClose: false,
-      actions: [
-        {
-          label: this._trans.__('Agree'),
-          caption: this._trans.__('Record my actions from now on'),
-          displayType: 'accent',
-          callback: () => void this.decide('agreed')
-        },
-        {
-          label: this._trans.__('Decline'),
-          caption: this._trans.__('Record none of my actions'),
-          callback: () => void this.decide('declined')
-        },
-        this._detailsAction(true)
-      ]
-    });
     this._showing = 'question';
   }
 
@@ -250,59 +159,11 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
     }
     this._dismiss();
     if (wanted === 'notice') {
-      this._notice();
+      this._notificationId = this._notifications.notice(this._kinds);
+      this._showing = 'notice';
     } else if (wanted === 'question') {
       this.ask();
     }
-  }
-
-  private _notice(): void {
-    this._notificationId = Notification.info(
-      Private.fit(
-        this._kinds,
-        this._trans,
-        kinds =>
-          this._trans.__(
-            'JupyterLab records your actions here (%1) as events on this Jupyter server.',
-            kinds
-          ),
-        this._trans.__(
-          'JupyterLab records your actions here as events on this Jupyter server.'
-        )
-      ),
-      {
-        autoClose: false,
-        actions: [
-          this._detailsAction(false),
-          {
-            label: this._trans.__('Settings'),
-            caption: this._trans.__('Choose what is recorded'),
-            callback: () =>
-              void this._commands.execute(Private.OPEN_SETTINGS, {
-                query: 'Events'
-              })
-          }
-        ]
-      }
-    );
-    this._showing = 'notice';
-  }
-
-  /**
-   * The action that opens the Event Viewer; it leaves a question open.
-   */
-  private _detailsAction(keepOpen: boolean): Notification.IAction {
-    return {
-      label: this._trans.__('Details'),
-      caption: this._trans.__('Open the Event Viewer: what is recorded, live'),
-      displayType: 'link',
-      callback: event => {
-        if (keepOpen) {
-          event.preventDefault();
-        }
-        void this._commands.execute(Private.OPEN_VIEWER);
-      }
-    };
   }
 
   private _dismiss(): void {
@@ -365,8 +226,7 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
 
   private _client: IEventsClient;
   private _state: IStateDB | null;
-  private _commands: CommandRegistry;
-  private _trans: TranslationBundle;
+  private _notifications: ConsentNotifications;
   private _shown: Promise<unknown>;
   private _mode: IEventsConsent.Mode = 'notice';
   private _capture = true;
@@ -381,21 +241,7 @@ export class ConsentKeeper implements IEventsConsent, IDisposable {
 }
 
 export namespace ConsentKeeper {
-  /**
-   * The kinds of UI action the capture settings switch on, as the
-   * notifications name them (short: a notification shows 140 characters).
-   */
-  export function kindsOf(
-    composite: ISettingRegistry.ISettings['composite'],
-    trans: TranslationBundle
-  ): string[] {
-    const labels = kindLabels(trans);
-    return KINDS.filter(
-      kind => (composite[kind] ?? DEFAULT_CONFIG[kind]) !== false
-    ).map(kind => labels[kind].short);
-  }
-
-  export interface IOptions {
+  export interface IOptions extends ConsentNotifications.IOptions {
     /**
      * The client the decisions are recorded with.
      */
@@ -405,11 +251,6 @@ export namespace ConsentKeeper {
      * this page) when absent.
      */
     state?: IStateDB | null;
-    /**
-     * The commands the notifications' actions run.
-     */
-    commands: CommandRegistry;
-    trans: TranslationBundle;
     /**
      * Resolves when notifications can be shown (the application restored).
      */
@@ -432,40 +273,11 @@ export namespace ConsentKeeper {
 namespace Private {
   export const STATE_KEY = 'jupyter-events-ext:consent';
 
-  export const OPEN_VIEWER = 'jupyter-events-ext:open-viewer';
-
-  export const OPEN_SETTINGS = 'settingeditor:open';
-
   /**
    * What the state database keeps.
    */
   export interface ISaved extends JSONObject {
     noticeSeen: boolean;
     decision: IEventsConsent.Decision | null;
-  }
-
-  /**
-   * Notifications show 140 characters at most: the message naming every
-   * kind when it fits, else naming the first ones and counting the rest,
-   * else the short one.
-   */
-  export function fit(
-    kinds: ReadonlyArray<string>,
-    trans: TranslationBundle,
-    message: (kinds: string) => string,
-    short: string
-  ): string {
-    for (let named = kinds.length; named > 0; named--) {
-      const rest = kinds.length - named;
-      let list = kinds.slice(0, named).join(trans.__(', '));
-      if (rest) {
-        list += trans._n(' and %1 more', ' and %1 more', rest);
-      }
-      const text = message(list);
-      if (text.length <= 140) {
-        return text;
-      }
-    }
-    return short;
   }
 }

@@ -1,3 +1,0 @@
-export { ActionCapture } from './capture';
-export { captureConfig } from './config';
-export { NotebookOptOut } from './optout';

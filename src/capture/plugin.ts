@@ -1,0 +1,84 @@
+import {
+  ILabShell,
+  type JupyterFrontEnd,
+  type JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { IConsoleTracker } from '@jupyterlab/console';
+import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
+import { ITranslator } from '@jupyterlab/translation';
+
+import { requestAPI } from '../client/request';
+import { ICaptureDrops, IEventsClient, IEventsSettings } from '../tokens';
+import { ActionCapture } from './capture';
+
+/**
+ * The automatic capture of UI actions, as the settings model says.
+ */
+export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
+  id: 'jupyter-events-ext:capture',
+  description:
+    'Records UI actions (commands, documents, cell executions, kernels, the document in focus) as events, as the settings say.',
+  autoStart: true,
+  requires: [IEventsClient, IEventsSettings],
+  provides: ICaptureDrops,
+  optional: [IDocumentWidgetOpener, ILabShell, IConsoleTracker, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    client: IEventsClient,
+    settings: IEventsSettings,
+    opener: IDocumentWidgetOpener | null,
+    shell: ILabShell | null,
+    consoles: IConsoleTracker | null,
+    translator: ITranslator | null
+  ): ICaptureDrops => {
+    const capture = new ActionCapture({
+      client,
+      commands: app.commands,
+      opener,
+      docRegistry: app.docRegistry,
+      shell,
+      consoles,
+      translator,
+      config: Private.inForce(settings)
+    });
+    settings.changed.connect(() =>
+      capture.configure(Private.inForce(settings))
+    );
+    // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
+    requestAPI<{ path_hash_key?: string | null }>(
+      'info',
+      {},
+      client.serverSettings
+    )
+      .then(info => {
+        if (info?.path_hash_key) {
+          capture.setPathKey(info.path_hash_key);
+        }
+      })
+      .catch(reason =>
+        console.warn('jupyter-events-ext: no key to hash paths with', reason)
+      );
+    return capture;
+  }
+};
+
+namespace Private {
+  /**
+   * The capture configuration in force: the settings model's answer of what
+   * is recorded (off until the settings are read, and while the consent
+   * withholds it), and how paths are.
+   */
+  export function inForce(
+    settings: IEventsSettings
+  ): Partial<ActionCapture.IConfig> {
+    const { config, recording } = settings;
+    if (!config || !recording) {
+      return { enabled: false };
+    }
+    return {
+      ...config.capture,
+      enabled: recording.capture,
+      pathMode: recording.pathMode
+    };
+  }
+}
