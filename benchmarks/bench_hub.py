@@ -2,7 +2,7 @@
 from emit to the consumer.
 
 The deployment of ``tests/hub/`` (JupyterHub, configurable-http-proxy, one redis-server,
-four users' servers configured as the README's "On a JupyterHub" says: alice, bob, carol
+four users' servers configured as docs/operators/jupyterhub.md says: alice, bob, carol
 and carol's named server). Clients send through the proxy with each user's hub token, two
 per server, each in a process of its own; a ``jupyter events-ext tail --group`` consumer
 reads the stream. Per row, every event is acknowledged to its client and printed once by

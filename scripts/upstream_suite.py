@@ -3,9 +3,9 @@
 Downloads the sdist of jupyter_events UPSTREAM from the package index, copies its tests/
 and its pytest configuration, renames what they import (the module, its CLI) to the
 drop-in's, runs them with this environment's Python and compares the outcome with
-EXPECTED_FAILURES: the tests that fail on purpose, each with its reason (the README's
-"Migrating from jupyter_events 0.12" names each). Exits 1 if any other test fails, or if
-an expected failure passes (then the list, and the README, are out of date).
+EXPECTED_FAILURES: the tests that fail on purpose, each with its reason (the docs page
+docs/extension-authors/migrating.md names each). Exits 1 if any other test fails, or if
+an expected failure passes (then the list, and that page, are out of date).
 
     python scripts/upstream_suite.py [--sdist jupyter_events-0.12.1.tar.gz] [--keep DIR]
 """

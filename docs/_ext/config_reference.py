@@ -19,11 +19,19 @@ from traitlets import Container, TraitType, Undefined, Union
 from traitlets.config import Configurable
 
 
+def modules(package: ModuleType) -> list[ModuleType]:
+    """Every module of ``package``, imported."""
+    return [
+        importlib.import_module(module.name)
+        for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+    ]
+
+
 def configurables(package: ModuleType) -> list[type[Configurable]]:
     """The Configurable classes defined in ``package`` with config traits of their own."""
     found = {}
-    for module in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
-        for _, cls in inspect.getmembers(importlib.import_module(module.name), inspect.isclass):
+    for module in modules(package):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
             if (
                 issubclass(cls, Configurable)
                 and cls.__module__.startswith(f"{package.__name__}.")
@@ -96,6 +104,8 @@ class ConfigReference(GeneratedMarkdown):
         package = importlib.import_module(
             self.arguments[0] if self.arguments else "jupyter_events_ext"
         )
+        for module in modules(package):  # an incremental build reads the page again
+            self.env.note_dependency(module.__file__)
         classes = configurables(package)
         self.warn_each(missing_help(classes))
         return reference(classes)

@@ -40,7 +40,7 @@ def read_events(
     (exclusive) keep only events recorded in that window: ISO 8601 strings or datetimes,
     UTC when they name no zone.
 
-    Columns are those of ``jupyter events-ext export`` (see the README): ``__timestamp__``
+    Columns are those of ``jupyter events-ext export`` (docs/researchers): ``__timestamp__``
     as a UTC timestamp, ``__schema__``, ``__schema_version__``, ``__metadata_version__``,
     ``__user__``, ``__id__``, then the data fields, nested objects as dotted names. Events of
     several schemas (or versions) share one table, each with null in the others' columns;

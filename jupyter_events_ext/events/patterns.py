@@ -1,8 +1,8 @@
 """Regular expressions that run in linear time: redaction's ``key`` and ``value`` rules.
 
 Redaction runs over whatever a client sends (strings up to the server's 64 KiB event
-limit), on the server's event loop. Python's ``re`` backtracks: the README's own e-mail
-rule takes quadratic time on a long run of letters (11 s on 64 KiB), and nested
+limit), on the server's event loop. Python's ``re`` backtracks: the e-mail rule of the
+docs' example policy takes quadratic time on a long run of letters (11 s on 64 KiB), and nested
 repetition takes exponential time. RE2 (``google-re2``) runs in time linear in the text,
 whatever the pattern, by refusing the few constructs that need backtracking (lookaround,
 backreferences).

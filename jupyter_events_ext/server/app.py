@@ -100,7 +100,7 @@ class EventsExtensionApp(ExtensionApp):
         an acknowledged event survives the server's crash but not the machine's. "batch":
         every request or events-socket message is put on the disk (one fsync for all of
         its events) before it is answered, and so is every forwarded server event; the
-        price is in the README's benchmarks. Either way, the directory is synced when the
+        price is on the docs' Benchmarks page. Either way, the directory is synced when the
         sink makes its file (at start, and at each rotation). For a JsonLinesFileHandler
         you configure, pass it fsync="batch" instead.
 

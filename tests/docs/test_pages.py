@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -37,3 +38,17 @@ def test_the_readme_links_only_to_files_that_exist():
     local = [target for target in targets if "://" not in target]
     assert local, "the README links into the repository"
     assert [target for target in local if not (ROOT / target).exists()] == []
+
+
+def test_the_readme_python_example_runs_as_written(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    [example] = re.findall(r"```python\n(.*?)```", readme, flags=re.DOTALL)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    [line] = (tmp_path / "events.log").read_text().splitlines()
+    envelope = json.loads(line)
+    assert envelope["__schema__"] == "https://example.org/file-saved/v1"
+    assert envelope["path"] == "a.ipynb"
+    # The line the README shows after the example, but for the time.
+    shown = json.loads(re.search(r"`(\{\"__timestamp__\".*?\})`", readme)[1])
+    assert {**shown, "__timestamp__": envelope["__timestamp__"]} == envelope

@@ -61,16 +61,19 @@ def test_the_reference_gives_type_and_default():
 
 def build(tmp_path, package_source: str) -> subprocess.CompletedProcess:
     """Build a one-page site whose configuration reference documents a package of ours."""
-    (tmp_path / "demo_package").mkdir(parents=True)
+    (tmp_path / "demo_package").mkdir(parents=True, exist_ok=True)
     (tmp_path / "demo_package" / "__init__.py").write_text("")
     (tmp_path / "demo_package" / "app.py").write_text(textwrap.dedent(package_source))
     site = tmp_path / "site"
-    site.mkdir()
-    (site / "conf.py").write_text(
-        f"import sys\nsys.path[:0] = [{str(DOCS / '_ext')!r}, {str(tmp_path)!r}]\n"
-        'extensions = ["myst_parser", "traitlets.config.sphinxdoc", "config_reference"]\n'
-    )
-    (site / "index.md").write_text("# Configuration\n\n```{config-reference} demo_package\n```\n")
+    if not site.exists():  # built again: only the package changed
+        site.mkdir()
+        (site / "conf.py").write_text(
+            f"import sys\nsys.path[:0] = [{str(DOCS / '_ext')!r}, {str(tmp_path)!r}]\n"
+            'extensions = ["myst_parser", "traitlets.config.sphinxdoc", "config_reference"]\n'
+        )
+        (site / "index.md").write_text(
+            "# Configuration\n\n```{config-reference} demo_package\n```\n"
+        )
     sphinx = [sys.executable, "-m", "sphinx", "-n", "-W", "--keep-going", "-q", "-b", "html"]
     return subprocess.run(
         [*sphinx, str(site), str(tmp_path / "out")],
@@ -101,6 +104,17 @@ def test_a_new_trait_without_help_fails_the_docs_build(tmp_path):
     without_help = build(tmp_path / "b", APP.format(added="added = Int(2).tag(config=True)"))
     assert without_help.returncode != 0
     assert "demo_package.app.DemoApp.added has no help text" in without_help.stderr
+
+
+def test_a_help_text_changed_since_the_last_build_is_rebuilt(tmp_path):
+    # Sphinx rebuilds only the pages whose sources changed: the reference's sources are the
+    # package's modules. (Texts of different lengths: a .pyc written in the same second is
+    # told stale by its source's size.)
+    first = build(tmp_path, APP.format(added='added = Int(2, help="Said once.").tag(config=True)'))
+    assert first.returncode == 0, first.stderr
+    again = build(tmp_path, APP.format(added='added = Int(2, help="Said again.").tag(config=True)'))
+    assert again.returncode == 0, again.stderr
+    assert "Said again." in (tmp_path / "out" / "index.html").read_text()
 
 
 def test_every_setting_has_a_title_and_a_description():

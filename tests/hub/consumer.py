@@ -1,4 +1,4 @@
-"""The operator's end of the pipeline, run as the README says: ``jupyter events-ext tail
+"""The operator's end of the pipeline, run as the docs say: ``jupyter events-ext tail
 --group`` archives the hub's stream to a JSON-lines file, and ``jupyter events-ext export``
 turns that archive into Parquet."""
 

@@ -1,5 +1,5 @@
-"""A JupyterHub of our own, deployed as the README says: the hub, configurable-http-proxy,
-one redis-server, and each user's server loading the README's configuration.
+"""A JupyterHub of our own, deployed as the docs say: the hub, configurable-http-proxy,
+one redis-server, and each user's server loading the configuration of docs/operators/jupyterhub.md.
 
 Used by the tests in this directory, by ``benchmarks/bench_hub.py`` and, run as a script,
 by ``scripts/hub-demo.sh``. Every port is free when chosen, every file under one
@@ -30,27 +30,24 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))  # tests/redis_server.py, also for the demo
 from redis_server import RedisServer, free_port  # noqa: E402
 
-README = ROOT / "README.md"
+PAGE = ROOT / "docs" / "operators" / "jupyterhub.md"
 HUB_CONFIG = HERE / "jupyterhub_config.py"
 PROXY = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
-# The first line of the README's block that every user's server loads.
+# The first line of the page's block that every user's server loads.
 SERVER_CONFIG_HEADER = "# jupyter_server_config.py of every user's server"
 STREAM = "jupyter_events"  # the stream that configuration names
 ADMIN = "admin"
 START_TIMEOUT = 120.0
 
 
-def readme_server_config() -> str:
-    """The README's ``jupyter_server_config.py`` for every user's server, as it stands in
-    the section "On a JupyterHub"."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index("\n## On a JupyterHub\n")
-    end = text.find("\n## ", start + 1)
-    section = text[start : end if end > 0 else None]
-    for block in re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL):
+def page_server_config() -> str:
+    """The ``jupyter_server_config.py`` for every user's server, as it stands in
+    docs/operators/jupyterhub.md."""
+    text = PAGE.read_text(encoding="utf-8")
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.DOTALL):
         if block.startswith(SERVER_CONFIG_HEADER):
             return block
-    raise LookupError(f"README.md's 'On a JupyterHub' has no block '{SERVER_CONFIG_HEADER}'")
+    raise LookupError(f"{PAGE.name} has no block '{SERVER_CONFIG_HEADER}'")
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class Hub:
         self.redis.start()
         config_dir = self.directory / "etc" / "jupyter"
         config_dir.mkdir(parents=True, exist_ok=True)
-        (config_dir / "jupyter_server_config.py").write_text(readme_server_config())
+        (config_dir / "jupyter_server_config.py").write_text(page_server_config())
         env = {
             **os.environ,
             "EVENTS_HUB_DIR": str(self.directory),
@@ -302,7 +299,7 @@ JupyterHub is at {hub.url}/hub/login
   users {", ".join(users)}: password {hub.password}
   admin (the hub's admin role): password {hub.admin_password}
   servers running: alice, bob, carol, and carol's named server "second"
-  ({hub.url}/user/carol/second/). Each loads this extension with the README's
+  ({hub.url}/user/carol/second/). Each loads this extension with docs/operators/jupyterhub.md's
   configuration: {directory / "etc" / "jupyter" / "jupyter_server_config.py"}
 
 Every server's events go to one Redis stream. In another terminal:

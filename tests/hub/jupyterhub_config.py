@@ -2,7 +2,7 @@
 
 What is specific to one run (ports, the state directory, passwords, the Redis URL) comes
 from the environment that ``tests/hub/deployment.py`` sets; the rest is what an operator
-would write. Each user's server loads this extension as the README's "On a JupyterHub"
+would write. Each user's server loads this extension as docs/operators/jupyterhub.md's
 section configures it: that block is written, unchanged, to the ``jupyter_server_config.py``
 in ``$EVENTS_HUB_DIR/etc/jupyter``, which every server finds on ``JUPYTER_CONFIG_PATH``.
 """
@@ -45,7 +45,7 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.Spawner.environment = {
     "PATH": os.environ["PATH"],
-    # Where the servers find the README's jupyter_server_config.py (an image would put it
+    # Where the servers find the docs' jupyter_server_config.py (an image would put it
     # in /etc/jupyter).
     "JUPYTER_CONFIG_PATH": os.path.join(state, "etc", "jupyter"),
     # What that configuration reads: the one Redis that every server's events go to.

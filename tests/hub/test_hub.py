@@ -1,7 +1,7 @@
-"""A real JupyterHub, end to end, as an operator deploys it (see README, "On a JupyterHub").
+"""A real JupyterHub, end to end, as an operator deploys it (see docs/operators/jupyterhub.md).
 
 The hub, configurable-http-proxy and every user's server with this extension configured by
-the README's block; a browser logged in through the hub running cells, and clients posting
+the page's block; a browser logged in through the hub running cells, and clients posting
 and messaging through the proxy with hub tokens; one Redis stream, archived by a
 ``tail --group`` consumer and exported to Parquet. Run alone with ``pytest -m hub``.
 """
@@ -41,7 +41,7 @@ ALICE_BATCH = 50
 # How long, at most, the consumer may take to print what servers acknowledged.
 CONSUMER_WAIT = 60.0
 # How long, at most, Redis takes no writes while a server is stopped: beyond the
-# README's flush_timeout (5 s) and the spawner's wait after SIGINT (10 s).
+# the page's flush_timeout (5 s) and the spawner's wait after SIGINT (10 s).
 REDIS_AWAY_MS = 30_000
 
 
@@ -361,7 +361,7 @@ def test_a_client_can_never_set_the_user(
 def test_a_server_stopped_while_redis_is_away_names_what_it_could_not_send(
     hub: Hub, servers: dict[str, Server], tokens: dict[str, str]
 ) -> None:
-    """Acknowledged means in the server's queue (README: "What the Redis handler
+    """Acknowledged means in the server's queue (the JupyterHub page: "What the Redis handler
     guarantees"); a server that stops sends its queue on its way out, for at most
     flush_timeout, and names in a warning what it could not send. Here Redis takes no
     writes until the hub has stopped the server (SIGINT, as its spawner does)."""

@@ -139,7 +139,7 @@ def test_the_dedup_key_can_be_named(redis_server, handlers, event_logger, redis_
 
 
 def test_an_id_costs_redis_about_150_bytes(redis_server, handlers, event_logger, redis_client):
-    # The figure the docstring and the README give for sizing the window.
+    # The figure the docstring and docs/operators/jupyterhub.md give for sizing the window.
     handler = handlers(redis_server.url)
     logger = event_logger(handler)
     count = 5000

@@ -219,7 +219,7 @@ test.describe('Activity view', () => {
     }
   });
 
-  test('screenshot for the README', async ({ page }) => {
+  test('screenshot for the docs', async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 860 });
     await page.notebook.createNew('analysis.ipynb');
     await page.notebook.setCell(

@@ -96,7 +96,7 @@ test.describe('the notice (the default consent mode)', () => {
     ).toBeVisible();
   });
 
-  test('screenshot for the README', async ({ page }) => {
+  test('screenshot for the docs', async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 760 });
     await expect(toast(page)).toHaveCount(1);
     await page.notebook.createNew('analysis.ipynb');

@@ -347,7 +347,7 @@ test.describe('the Event Viewer', () => {
       }
     });
 
-    test('screenshot for the README', async ({ page }) => {
+    test('screenshot for the docs', async ({ page }) => {
       await page.setViewportSize({ width: 1280, height: 760 });
       const viewer = await openViewer(page);
       await page.notebook.createNew('analysis.ipynb');
