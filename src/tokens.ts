@@ -67,8 +67,9 @@ export interface IEventsClient extends IDisposable {
   /**
    * Send every waiting event now, whatever the batching settings say.
    *
-   * @returns a promise that resolves when the queue is empty, and rejects when
-   *   the server cannot be reached (the events stay queued)
+   * @returns a promise that resolves when the queue is empty (the server has
+   *   every event, and the stored queue no longer holds them), and rejects
+   *   when the server cannot be reached (the events stay queued)
    */
   flush(): Promise<void>;
 

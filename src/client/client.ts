@@ -179,11 +179,13 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
-   * Send every waiting event now.
+   * Send every waiting event now; resolves once the server has them and the
+   * stored queue no longer holds them, so that a reload sends none again.
    */
   async flush(): Promise<void> {
     await this._queue.ready;
     await this._delivery.flush();
+    await this._queue.persist();
   }
 
   /**
