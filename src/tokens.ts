@@ -379,6 +379,13 @@ export interface IEventsSettings {
    * to ask. Disposing of the returned object withdraws it.
    */
   useConsent(consent: IEventsConsent): IDisposable;
+  /**
+   * Take the server's path policy into account (`GET info`'s `path_mode`):
+   * paths are never recorded less protected than it says, and not at all
+   * until it is known. `null` (a server that has none, or cannot say) leaves
+   * the `pathMode` setting in force.
+   */
+  useServerPathMode(mode: Promise<IEventsSettings.PathMode | null>): void;
 }
 
 /**
@@ -475,9 +482,15 @@ export namespace IEventsSettings {
      */
     readonly consent: IEventsConsent.Mode;
     /**
-     * How paths are recorded now.
+     * How paths are recorded now: the `pathMode` setting, or the server's
+     * policy where that is more protected.
      */
     readonly pathMode: PathMode;
+    /**
+     * The server's path policy, the least protected `pathMode` may be
+     * (`omitted` until the server has said); `null` when it has none.
+     */
+    readonly serverPathMode: PathMode | null;
     /**
      * The settings the operator locked.
      */

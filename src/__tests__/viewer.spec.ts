@@ -423,6 +423,7 @@ describe('EventViewer', () => {
       clipboard: false,
       snapshots: false,
       pathMode: 'omitted',
+      serverPathMode: null,
       locked: ['pathMode', 'documents']
     };
     const settings = viewer.node.querySelector('.jp-EventViewer-settings')!;

@@ -271,6 +271,7 @@ describe('the Event Viewer plugin', () => {
       clipboard: false,
       snapshots: false,
       pathMode: 'omitted',
+      serverPathMode: null,
       locked: ['pathMode']
     });
 

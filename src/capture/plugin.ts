@@ -8,6 +8,7 @@ import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import { ITranslator } from '@jupyterlab/translation';
 
 import { requestAPI } from '../client/request';
+import { pathModeOf } from '../settings/recording';
 import { ICaptureDrops, IEventsClient, IEventsSettings } from '../tokens';
 import { ActionCapture } from './capture';
 
@@ -44,15 +45,19 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
     settings.changed.connect(() =>
       capture.configure(Private.inForce(settings))
     );
-    // The deployment's key for hashing paths: until it arrives, hashed paths are left out.
-    requestAPI<{ path_hash_key?: string | null }>(
-      'info',
-      {},
-      client.serverSettings
-    )
-      .then(info => {
-        if (info?.path_hash_key) {
-          capture.setPathKey(info.path_hash_key);
+    // The server's path policy and the deployment's key for hashing paths:
+    // until they arrive, no path is recorded.
+    const info = requestAPI<{
+      path_mode?: string;
+      path_hash_key?: string | null;
+    }>('info', {}, client.serverSettings);
+    settings.useServerPathMode(
+      info.then(answer => pathModeOf(answer?.path_mode))
+    );
+    info
+      .then(answer => {
+        if (answer?.path_hash_key) {
+          capture.setPathKey(answer.path_hash_key);
         }
       })
       .catch(reason =>

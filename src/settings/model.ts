@@ -5,7 +5,7 @@ import { type ISignal, Signal } from '@lumino/signaling';
 
 import type { IEventsConsent, IEventsSettings } from '../tokens';
 import { parseSettings } from './config';
-import { recordingOf } from './recording';
+import { pathModeOf, recordingOf } from './recording';
 
 /**
  * The settings model: the plugin's settings, read once each time they change
@@ -80,6 +80,18 @@ export class EventsSettings implements IEventsSettings, IDisposable {
     });
   }
 
+  useServerPathMode(mode: Promise<IEventsSettings.PathMode | null>): void {
+    // No path until the server has said how protected they must be.
+    this._serverPathMode = 'omitted';
+    this._update();
+    void mode
+      .catch(() => null)
+      .then(value => {
+        this._serverPathMode = pathModeOf(value);
+        this._update();
+      });
+  }
+
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -108,7 +120,9 @@ export class EventsSettings implements IEventsSettings, IDisposable {
 
   private _update(configChanged = false): void {
     const config = this._config;
-    const recording = config ? recordingOf(config, this._consent) : null;
+    const recording = config
+      ? recordingOf(config, this._consent, this._serverPathMode)
+      : null;
     if (
       configChanged ||
       !JSONExt.deepEqual(recording as any, this._recording as any)
@@ -124,6 +138,7 @@ export class EventsSettings implements IEventsSettings, IDisposable {
   private _isDisposed = false;
   private _ready: Promise<void>;
   private _recording: IEventsSettings.IRecording | null = null;
+  private _serverPathMode: IEventsSettings.PathMode | null = null;
   private _settings: ISettingRegistry.ISettings | null = null;
 }
 

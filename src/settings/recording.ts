@@ -19,7 +19,8 @@ export function captureAllowed(
  */
 export function recordingOf(
   config: IEventsSettings.IConfig,
-  consent: Pick<IEventsConsent, 'decision'> | null
+  consent: Pick<IEventsConsent, 'decision'> | null,
+  serverPathMode: IEventsSettings.PathMode | null = null
 ): IEventsSettings.IRecording {
   const kinds = {} as Record<IEventsSettings.Kind, boolean>;
   for (const kind of KINDS) {
@@ -37,8 +38,40 @@ export function recordingOf(
     capture: reason === null,
     reason,
     consent: config.consent,
-    // Where the server's path policy will join the setting (never weaker).
-    pathMode: config.capture.pathMode,
+    pathMode: mostProtected(config.capture.pathMode, serverPathMode),
+    serverPathMode,
     locked: config.locked
   });
+}
+
+/**
+ * From least to most protected, as the server orders them.
+ */
+const PATH_MODES: ReadonlyArray<IEventsSettings.PathMode> = [
+  'as-is',
+  'hashed',
+  'omitted'
+];
+
+/**
+ * The more protected of the setting and the server's policy (if any).
+ */
+function mostProtected(
+  setting: IEventsSettings.PathMode,
+  server: IEventsSettings.PathMode | null
+): IEventsSettings.PathMode {
+  return server !== null &&
+    PATH_MODES.indexOf(server) > PATH_MODES.indexOf(setting)
+    ? server
+    : setting;
+}
+
+/**
+ * A path mode the server named, or `null` for anything else (an older server
+ * says none).
+ */
+export function pathModeOf(value: unknown): IEventsSettings.PathMode | null {
+  return PATH_MODES.includes(value as IEventsSettings.PathMode)
+    ? (value as IEventsSettings.PathMode)
+    : null;
 }
