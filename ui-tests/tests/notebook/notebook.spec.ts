@@ -121,8 +121,9 @@ async function openFromMenu(page: Page, label: string, id: string) {
 }
 
 /**
- * The Viewer's rows of the command that opened it (recorded by capture, and
- * streamed back by the server).
+ * The Viewer's rows of the command that opens it (recorded by capture, and
+ * streamed back by the server, which also replays those it buffered of
+ * earlier tests).
  */
 function openViewerRows(viewer: Locator) {
   return viewer.locator(
@@ -147,15 +148,20 @@ test.describe('Jupyter Notebook 7', () => {
         id
       ).toBe(active);
     }
-    // The consent's notice, as in JupyterLab, naming this frontend.
-    await expect(page.locator('.Toastify__toast')).toContainText(
+    // The consent's notice, as in JupyterLab, naming this frontend; the
+    // tree view has the Settings Editor its Settings button opens.
+    const notice = page.locator('.Toastify__toast');
+    await expect(notice).toContainText(
       'Jupyter Notebook records your actions here'
+    );
+    await expect(notice.getByRole('button', { name: 'Settings' })).toHaveCount(
+      1
     );
     // No status bar here: its plugin adds nothing.
     await expect(page.locator('.jp-EventsStatus')).toHaveCount(0);
 
     const viewer = await openFromMenu(page, 'Event Viewer', VIEWER);
-    await expect(openViewerRows(viewer)).toHaveCount(1);
+    await expect(openViewerRows(viewer).first()).toBeVisible();
 
     const activity = await openFromMenu(page, 'Event Activity', ACTIVITY);
     await expect(activity.locator('[data-chart="events"]')).toBeVisible();
@@ -217,9 +223,27 @@ test.describe('Jupyter Notebook 7', () => {
         .filter(e => e.document_type === 'notebook')
     ).toHaveLength(1);
 
+    // The notice here has no Settings button: this view has no Settings
+    // Editor (the tree view has).
+    const notice = page.locator('.Toastify__toast');
+    await expect(notice).toContainText('Jupyter Notebook records');
+    await expect(notice.getByRole('button', { name: 'Details' })).toHaveCount(
+      1
+    );
+    await expect(notice.getByRole('button', { name: 'Settings' })).toHaveCount(
+      0
+    );
+
     const viewer = await openFromMenu(page, 'Event Viewer', VIEWER);
-    await expect(openViewerRows(viewer)).toHaveCount(1);
-    // And the cells' runs, streamed from the server.
+    await expect(openViewerRows(viewer).first()).toBeVisible();
+    // This notebook's cell runs, found by its path (the Viewer's search).
+    await page.evaluate(
+      query =>
+        window.jupyterapp.commands.execute('jupyter-events-ext:viewer-search', {
+          query
+        }),
+      path
+    );
     await expect(
       viewer.locator(
         `.jp-EventViewer-row[data-schema="${SCHEMA.cellExecution}"]`
