@@ -384,8 +384,13 @@ export interface IEventsSettings {
    * paths are never recorded less protected than it says, and not at all
    * until it is known. `null` (a server that has none, or cannot say) leaves
    * the `pathMode` setting in force.
+   *
+   * @returns a promise that resolves once `recording` says the server's
+   *   answer
    */
-  useServerPathMode(mode: Promise<IEventsSettings.PathMode | null>): void;
+  useServerPathMode(
+    mode: Promise<IEventsSettings.PathMode | null>
+  ): Promise<void>;
 }
 
 /**

@@ -4,6 +4,7 @@ import { join } from 'path';
 
 import { NotebookActions } from '@jupyterlab/notebook';
 import { CommandRegistry } from '@lumino/commands';
+import { PromiseDelegate } from '@lumino/coreutils';
 import { Signal } from '@lumino/signaling';
 
 import { ActionCapture } from '../capture/capture';
@@ -369,6 +370,69 @@ describe('ActionCapture', () => {
       opener.opened.emit(fakeDocument('a.ipynb').widget);
       const [first, second] = client.take().map(event => event.data.path);
       expect(first).not.toEqual(second);
+    });
+
+    describe('while the path policy is not known', () => {
+      const hashed = (path: string) =>
+        createHmac('sha256', Buffer.from(KEY, 'hex'))
+          .update(path)
+          .digest('hex');
+
+      async function heldThenReleased(
+        mode: ActionCapture.PathMode
+      ): Promise<IEventsClient.IRecord['data'][]> {
+        start({ commandArgs: ['test:*'], pathMode: 'as-is' });
+        const known = new PromiseDelegate<void>();
+        capture.holdPathsUntil(known.promise);
+        opener.opened.emit(fakeDocument('work/a.ipynb').widget);
+        await commands.execute('test:one', {
+          path: 'work/a.ipynb',
+          paths: ['b.txt'],
+          n: 2
+        });
+        // Nothing goes with a path not yet treated.
+        expect(client.take()).toEqual([]);
+        // What the policy turns out to be, as the plugin applies it.
+        capture.configure({ pathMode: mode });
+        capture.setPathKey(KEY);
+        known.resolve();
+        await known.promise;
+        await Promise.resolve();
+        await Promise.resolve();
+        const events = client.take();
+        expect(events.map(event => event.schema)).toEqual([
+          'document',
+          'command'
+        ]);
+        return events.map(event => event.data);
+      }
+
+      it('holds what happens, then sends it with its paths as the policy says', async () => {
+        const [opened, command] = await heldThenReleased('hashed');
+        expect(opened).toEqual({
+          action: 'opened',
+          path: hashed('work/a.ipynb'),
+          path_mode: 'hashed',
+          document_type: 'notebook'
+        });
+        expect(command).toEqual({
+          command_id: 'test:one',
+          args: { path: hashed('work/a.ipynb'), paths: [hashed('b.txt')], n: 2 }
+        });
+        // Held no more: the next event goes at once.
+        opener.opened.emit(fakeDocument('c.ipynb').widget);
+        expect(client.take()[0].data.path).toBe(hashed('c.ipynb'));
+      });
+
+      it('leaves the held paths out when the policy omits them', async () => {
+        const [opened, command] = await heldThenReleased('omitted');
+        expect(opened).toEqual({
+          action: 'opened',
+          path_mode: 'omitted',
+          document_type: 'notebook'
+        });
+        expect(command).toEqual({ command_id: 'test:one', args: { n: 2 } });
+      });
     });
 
     it('records the document in focus when it changes', () => {

@@ -62,12 +62,12 @@ export class ActionCapture implements IDisposable {
       config: () => this._config,
       limiter: this._limiter
     });
-    const emitter = new CaptureEmitter({
+    const emitter = (this._emitter = new CaptureEmitter({
       client: options.client,
       config: () => this._config,
       paths: this._paths,
       limiter: this._limiter
-    });
+    }));
     this._kernels = new KernelCapture(emitter);
     this._commandCapture = new CommandCapture(
       emitter,
@@ -194,6 +194,15 @@ export class ActionCapture implements IDisposable {
   }
 
   /**
+   * Hold the paths of what is captured until the path policy in force and
+   * the key are known (`known` settles), rather than leave them out: what
+   * happens as the page loads (a notebook it opens) keeps its path.
+   */
+  holdPathsUntil(known: Promise<unknown>): void {
+    this._emitter.holdPathsUntil(known);
+  }
+
+  /**
    * Stop capturing. Edit bursts not yet recorded are recorded now.
    */
   dispose(): void {
@@ -276,6 +285,7 @@ export class ActionCapture implements IDisposable {
   private _kernels: KernelCapture;
   private _limiter: RateLimiter<ActionCapture.Kind>;
   private _outputs: OutputCapture;
+  private _emitter: CaptureEmitter;
   private _paths: PathTreatment;
   private _shell: JupyterFrontEnd.IShell | null;
   private _snapshotCommand: IDisposable;

@@ -70,6 +70,41 @@ export class CaptureEmitter {
     if (!this.limiter.admit(kind)) {
       return;
     }
+    if (this._held) {
+      this._held.push({ schema, data });
+      return;
+    }
+    this._send(schema, data);
+  }
+
+  /**
+   * Hold paths, and the events recorded meanwhile (in order, in this page's
+   * memory), until the path policy in force is known: then each goes with its
+   * paths as that policy says. Events are sent when they are released, so
+   * they carry that time, a request's time after they happened.
+   *
+   * @param known - settles once the policy in force (the settings model's
+   *   answer, with the server's) and the key to hash paths with are known
+   */
+  holdPathsUntil(known: Promise<unknown>): void {
+    if (this._held) {
+      return;
+    }
+    this._held = [];
+    this.paths.hold();
+    void known
+      .catch(() => undefined)
+      .then(() => {
+        const resolve = this.paths.release();
+        const held = this._held ?? [];
+        this._held = null;
+        for (const { schema, data } of held) {
+          this._send(schema, resolve(data));
+        }
+      });
+  }
+
+  private _send(schema: SchemaName, data: JSONObject): void {
     this._client.emit(SCHEMAS[schema], data, VERSION).catch(reason => {
       // Only a server without the UI-action schemas gets here: say it once.
       if (!this._warned.has(schema)) {
@@ -96,6 +131,7 @@ export class CaptureEmitter {
 
   private _client: IEventsClient;
   private _config: () => ICaptureConfig;
+  private _held: { schema: SchemaName; data: JSONObject }[] | null = null;
   private _warned = new Set<string>();
 }
 

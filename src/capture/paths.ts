@@ -28,10 +28,42 @@ export class PathTreatment {
   }
 
   /**
+   * Whether paths are held: recorded as placeholders until `release`.
+   */
+  get isHeld(): boolean {
+    return this._held !== null;
+  }
+
+  /**
+   * Hold paths until `release`: the path policy in force is not known yet
+   * (the server has not said, or its key has not come). Each path is then
+   * recorded as a placeholder kept in this page's memory, so that an event
+   * of the page's first moments (a notebook opening as the page loads) keeps
+   * its path once the policy is known. Whoever holds must not send an event
+   * with a placeholder before it is resolved (`CaptureEmitter` holds them).
+   */
+  hold(): void {
+    this._held ??= new Map();
+  }
+
+  /**
+   * Stop holding paths.
+   *
+   * @returns what puts, in an event recorded while held, each path as the
+   *   path mode now says (or leaves it out, with its key) and the mode in
+   *   force as its `path_mode`
+   */
+  release(): (data: JSONObject) => JSONObject {
+    const held = this._held ?? new Map<string, string>();
+    this._held = null;
+    return data => Private.resolve(data, held, this) as JSONObject;
+  }
+
+  /**
    * The path fields of an event: `key` (unless left out) and `path_mode`.
    */
   fields(key: string, path: string | undefined): JSONObject {
-    const mode = this.mode;
+    const mode = this._held ? Private.HELD_MODE : this.mode;
     const value = path === undefined ? undefined : this.value(path);
     return value === undefined
       ? { path_mode: mode }
@@ -42,6 +74,11 @@ export class PathTreatment {
    * One path as recorded, or undefined when it is left out.
    */
   value(path: string): string | undefined {
+    if (this._held) {
+      const placeholder = `${Private.HELD_MODE}${this._held.size}`;
+      this._held.set(placeholder, path);
+      return placeholder;
+    }
     const mode = this.mode;
     if (mode === 'omitted') {
       return undefined;
@@ -89,7 +126,7 @@ export class PathTreatment {
         }
       } else if (Array.isArray(value)) {
         if (
-          this.mode !== 'omitted' &&
+          (this._held || this.mode !== 'omitted') &&
           value.every(v => typeof v === 'string')
         ) {
           const paths = value.map(v => this.value(v as string));
@@ -105,10 +142,52 @@ export class PathTreatment {
   }
 
   private _digests = new Map<string, string>();
+  private _held: Map<string, string> | null = null;
   private _key: Uint8Array | null = null;
 }
 
 namespace Private {
+  /**
+   * The mark of a held path, and the `path_mode` of an event recorded while
+   * paths are held: no path or mode a user or server could write begins so.
+   */
+  export const HELD_MODE = '\u0000held-path:';
+
+  /**
+   * A value recorded while paths were held, each placeholder replaced by its
+   * path as `paths` treats it now; `undefined` where that leaves it out (an
+   * array of paths goes whole or not at all, as `args` treats one).
+   */
+  export function resolve(
+    value: JSONValue,
+    held: ReadonlyMap<string, string>,
+    paths: PathTreatment
+  ): JSONValue | undefined {
+    if (typeof value === 'string') {
+      if (value === HELD_MODE) {
+        return paths.mode;
+      }
+      const path = held.get(value);
+      return path === undefined ? value : paths.value(path);
+    }
+    if (Array.isArray(value)) {
+      const items = value.map(item => resolve(item, held, paths));
+      return items.includes(undefined) ? undefined : (items as JSONValue[]);
+    }
+    if (value === null || typeof value !== 'object') {
+      return value;
+    }
+    const resolved: JSONObject = {};
+    for (const [key, item] of Object.entries(value)) {
+      const treated =
+        item === undefined ? undefined : resolve(item, held, paths);
+      if (treated !== undefined) {
+        resolved[key] = treated;
+      }
+    }
+    return resolved;
+  }
+
   /**
    * The argument names that hold paths: `path`, `paths`, `newPath`, `old_path`, ...
    */

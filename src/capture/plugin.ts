@@ -45,16 +45,18 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
     settings.changed.connect(() =>
       capture.configure(Private.inForce(settings))
     );
-    // The server's path policy and the deployment's key for hashing paths:
-    // until they arrive, no path is recorded.
+    // The server's path policy and the deployment's key for hashing paths.
+    // Until both are known, what is captured waits with its paths, then goes
+    // with them as the policy says (after HOLD_MS without an answer, as the
+    // settings model says then: without them).
     const info = requestAPI<{
       path_mode?: string;
       path_hash_key?: string | null;
     }>('info', {}, client.serverSettings);
-    settings.useServerPathMode(
+    const policyKnown = settings.useServerPathMode(
       info.then(answer => pathModeOf(answer?.path_mode))
     );
-    info
+    const keyKnown = info
       .then(answer => {
         if (answer?.path_hash_key) {
           capture.setPathKey(answer.path_hash_key);
@@ -63,11 +65,22 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
       .catch(reason =>
         console.warn('jupyter-events-ext: no key to hash paths with', reason)
       );
+    capture.holdPathsUntil(
+      Promise.race([
+        Promise.all([policyKnown, keyKnown]),
+        new Promise(resolve => setTimeout(resolve, Private.HOLD_MS))
+      ])
+    );
     return capture;
   }
 };
 
 namespace Private {
+  /**
+   * How long what is captured waits for the server's path policy at most.
+   */
+  export const HOLD_MS = 10_000;
+
   /**
    * The capture configuration in force: the settings model's answer of what
    * is recorded (off until the settings are read, and while the consent

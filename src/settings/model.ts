@@ -80,11 +80,13 @@ export class EventsSettings implements IEventsSettings, IDisposable {
     });
   }
 
-  useServerPathMode(mode: Promise<IEventsSettings.PathMode | null>): void {
+  useServerPathMode(
+    mode: Promise<IEventsSettings.PathMode | null>
+  ): Promise<void> {
     // No path until the server has said how protected they must be.
     this._serverPathMode = 'omitted';
     this._update();
-    void mode
+    return mode
       .catch(() => null)
       .then(value => {
         this._serverPathMode = pathModeOf(value);

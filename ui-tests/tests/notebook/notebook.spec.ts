@@ -210,17 +210,16 @@ test.describe('Jupyter Notebook 7', () => {
     // The client's ids too: no event recorded twice.
     const ids = sink.events().flatMap(e => (e.__id__ ? [e.__id__] : []));
     expect(new Set(ids).size).toBe(ids.length);
-    // The notebook opened and in focus, once each (at page load, before the
-    // server has said how paths are recorded: without its path).
+    // The notebook opened and in focus, once each, with its path: they
+    // happen as the page loads, before the server has said how paths are
+    // recorded, and wait for that answer rather than go without it.
     expect(
       sink
         .events(SCHEMA.document)
-        .filter(e => e.action === 'opened' && e.document_type === 'notebook')
+        .filter(e => e.action === 'opened' && e.path === path)
     ).toHaveLength(1);
     expect(
-      sink
-        .events(SCHEMA.activeDocument)
-        .filter(e => e.document_type === 'notebook')
+      sink.events(SCHEMA.activeDocument).filter(e => e.path === path)
     ).toHaveLength(1);
 
     // The notice here has no Settings button: this view has no Settings
