@@ -242,3 +242,29 @@ describe('the event manager plugin', () => {
     expect(server.apiEvents).toEqual([OTHER]);
   });
 });
+
+describe('with JupyterLab before 4.4 (no IEventManager token)', () => {
+  it('leaves the event manager plugin out, and the rest as it is', () => {
+    jest.isolateModules(() => {
+      jest.doMock('@jupyterlab/services', () => ({
+        ...jest.requireActual('@jupyterlab/services'),
+        IEventManager: undefined,
+        IServerSettings: undefined
+      }));
+      const ids = (require('../index').default as { id: string }[]).map(
+        plugin => plugin.id
+      );
+      expect(ids).not.toContain('jupyter-events-ext:event-manager');
+      expect(ids).toContain('jupyter-events-ext:plugin');
+      // The client's side finds JupyterLab's own manager, and leaves it be.
+      const { eventManagerClientPlugin } = require('../eventmanager/plugin');
+      const events = { emit: jest.fn() };
+      eventManagerClientPlugin.activate(
+        { serviceManager: { events } },
+        { emit: jest.fn() }
+      );
+      expect(events.emit).not.toHaveBeenCalled();
+    });
+    jest.dontMock('@jupyterlab/services');
+  });
+});
