@@ -244,24 +244,23 @@ describe('the event manager plugin', () => {
 });
 
 describe('with JupyterLab before 4.4 (no IEventManager token)', () => {
-  it('leaves the event manager plugin out, and the rest as it is', () => {
-    jest.isolateModules(() => {
+  it('leaves the event manager plugin out, and the rest as it is', async () => {
+    await jest.isolateModulesAsync(async () => {
       jest.doMock('@jupyterlab/services', () => ({
         ...jest.requireActual('@jupyterlab/services'),
         IEventManager: undefined,
         IServerSettings: undefined
       }));
-      const ids = (require('../index').default as { id: string }[]).map(
-        plugin => plugin.id
-      );
+      const ids = (await import('../index')).default.map(plugin => plugin.id);
       expect(ids).not.toContain('jupyter-events-ext:event-manager');
       expect(ids).toContain('jupyter-events-ext:plugin');
       // The client's side finds JupyterLab's own manager, and leaves it be.
-      const { eventManagerClientPlugin } = require('../eventmanager/plugin');
+      const { eventManagerClientPlugin } =
+        await import('../eventmanager/plugin');
       const events = { emit: jest.fn() };
       eventManagerClientPlugin.activate(
-        { serviceManager: { events } },
-        { emit: jest.fn() }
+        { serviceManager: { events } } as any,
+        { emit: jest.fn() } as any
       );
       expect(events.emit).not.toHaveBeenCalled();
     });
