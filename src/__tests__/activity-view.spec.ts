@@ -225,59 +225,72 @@ describe('ActivityView', () => {
 });
 
 describe('activityPlugin', () => {
-  it('adds a command that opens one Activity view in the main area, which says when it cannot draw', () => {
-    const commands = new CommandRegistry();
-    const added: Widget[] = [];
-    const app = {
-      commands,
-      shell: {
-        add: (widget: Widget) => {
-          added.push(widget);
-          Widget.attach(widget, document.body);
-        },
-        activateById: () => undefined
-      }
-    } as any;
-    const subscription = {
-      stream: { connect: () => undefined },
-      connectionChanged: { connect: () => undefined },
-      connected: false,
-      reason: null,
-      dispose: () => undefined
-    };
-    const client = { subscribe: () => subscription } as any;
-    const palette = {
-      items: [] as any[],
-      addItem: (item: any) => palette.items.push(item)
-    };
-    activityPlugin.activate(
-      app,
-      client,
-      new RenderMimeRegistry(),
-      null,
-      palette,
-      null,
-      null
-    );
-    expect(commands.label(OPEN_ACTIVITY)).toBe('Event Activity');
-    expect(commands.caption(OPEN_ACTIVITY)).not.toBe('');
-    expect(commands.icon(OPEN_ACTIVITY)).toBeDefined();
-    expect(palette.items).toEqual([
-      { command: OPEN_ACTIVITY, category: 'Events' }
-    ]);
-    const first = commands.execute(OPEN_ACTIVITY);
-    const second = commands.execute(OPEN_ACTIVITY);
-    return Promise.all([first, second]).then(([a, b]) => {
-      expect(a).toBe(b);
-      expect(a.content).toBeInstanceOf(ActivityView);
-      expect(a.title.label).toBe('Event Activity');
-      expect(added).toEqual([a]);
-      // This registry has no Vega-Lite renderer: the view says so.
-      expect(
-        a.node.querySelector('[data-chart="events"] .jp-ActivityView-empty')!
-          .textContent
-      ).toMatch(/Vega-Lite renderer .* is not enabled/);
-      a.dispose();
-    });
-  });
+  it.each([
+    { frontend: 'JupyterLab', labShell: {}, area: 'main' },
+    { frontend: 'Jupyter Notebook', labShell: null, area: 'right' }
+  ])(
+    'adds a command and a View menu entry that open one Activity view ($frontend: in the $area area), which says when it cannot draw',
+    ({ labShell, area }) => {
+      const commands = new CommandRegistry();
+      const added: [Widget, string][] = [];
+      const app = {
+        commands,
+        shell: {
+          add: (widget: Widget, area: string) => {
+            added.push([widget, area]);
+            Widget.attach(widget, document.body);
+          },
+          activateById: () => undefined
+        }
+      } as any;
+      const subscription = {
+        stream: { connect: () => undefined },
+        connectionChanged: { connect: () => undefined },
+        connected: false,
+        reason: null,
+        dispose: () => undefined
+      };
+      const client = { subscribe: () => subscription } as any;
+      const palette = {
+        items: [] as any[],
+        addItem: (item: any) => palette.items.push(item)
+      };
+      const viewMenu: any[] = [];
+      const mainMenu = {
+        viewMenu: { addItem: (item: any) => viewMenu.push(item) }
+      };
+      activityPlugin.activate(
+        app,
+        client,
+        new RenderMimeRegistry(),
+        null,
+        palette,
+        null,
+        null,
+        mainMenu as any,
+        labShell as any
+      );
+      expect(viewMenu).toEqual([{ command: OPEN_ACTIVITY, rank: 100 }]);
+      expect(commands.label(OPEN_ACTIVITY)).toBe('Event Activity');
+      expect(commands.caption(OPEN_ACTIVITY)).not.toBe('');
+      expect(commands.icon(OPEN_ACTIVITY)).toBeDefined();
+      expect(palette.items).toEqual([
+        { command: OPEN_ACTIVITY, category: 'Events' }
+      ]);
+      const first = commands.execute(OPEN_ACTIVITY);
+      const second = commands.execute(OPEN_ACTIVITY);
+      return Promise.all([first, second]).then(([a, b]) => {
+        expect(a).toBe(b);
+        expect(a.content).toBeInstanceOf(ActivityView);
+        expect(a.title.label).toBe('Event Activity');
+        expect(added).toEqual([[a, area]]);
+        // This registry has no Vega-Lite renderer: the view says so.
+        expect(
+          a.node.querySelector('[data-chart="events"] .jp-ActivityView-empty')!
+            .textContent
+        ).toMatch(/Vega-Lite renderer .* is not enabled/);
+        a.dispose();
+      });
+    }
+  );
 });

@@ -63,9 +63,15 @@ describe('ConsentKeeper', () => {
    */
   async function keeper(
     mode: IEventsConsent.Mode,
-    options: { capture?: boolean; kinds?: string[] } = {}
+    options: { capture?: boolean; kinds?: string[]; appName?: string } = {}
   ): Promise<ConsentKeeper> {
-    const made = new ConsentKeeper({ client, state, commands, trans });
+    const made = new ConsentKeeper({
+      client,
+      state,
+      commands,
+      trans,
+      appName: options.appName
+    });
     keepers.push(made);
     made.configure({
       mode,
@@ -102,6 +108,22 @@ describe('ConsentKeeper', () => {
       ]);
       // A notice asks nothing: capture goes on.
       expect(notice.allowsCapture).toBe(true);
+    });
+
+    it('names the frontend, and offers Settings only where the Settings Editor is (Jupyter Notebook: in the tree view)', async () => {
+      commands = new CommandRegistry();
+      commands.addCommand('jupyter-events-ext:open-viewer', {
+        execute: () => undefined
+      });
+      await keeper('notice', { appName: 'Jupyter Notebook' });
+
+      const [notification] = shown();
+      expect(notification.message).toBe(
+        'Jupyter Notebook records your actions here (commands, documents, cell runs, kernels, active document) as events on this Jupyter server.'
+      );
+      expect(notification.options.actions?.map(a => a.label)).toEqual([
+        'Details'
+      ]);
     });
 
     it('opens the Event Viewer and the Settings Editor from its actions', async () => {

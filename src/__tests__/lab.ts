@@ -20,7 +20,8 @@ import { until } from './notifications';
  * registry, each given the services its tokens ask for. JupyterLab's own
  * services are the real ones where they run here (the setting registry, the
  * state database); the status bar is a list of its items. One command,
- * `test:run`, is there to be captured.
+ * `test:run`, is there to be captured; `settingeditor:open` stands for the
+ * Settings Editor.
  */
 export class TestLab {
   /**
@@ -43,6 +44,10 @@ export class TestLab {
     ]);
     const state = options.state ?? new StateDB();
     lab.commands.addCommand('test:run', { execute: () => undefined });
+    // JupyterLab's Settings Editor, which the notice offers.
+    lab.commands.addCommand('settingeditor:open', {
+      execute: () => undefined
+    });
     const services: IPlugin<any, any>[] = [
       {
         id: 'test:settings',

@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 
 import { ServerConnection } from '@jupyterlab/services';
 
-import { requestAPI } from '../client/request';
+import { requestAPI, socketURL } from '../client/request';
 
 // A real HTTP server on loopback stands in for Jupyter Server's routes.
 function serve(
@@ -94,5 +94,35 @@ describe('requestAPI', () => {
     await expect(
       requestAPI('schemas', {}, settingsFor(closed.baseUrl))
     ).rejects.toBeInstanceOf(ServerConnection.NetworkError);
+  });
+});
+
+describe('socketURL', () => {
+  const wsUrl = 'ws://127.0.0.1:8888/a%40b/';
+
+  it('puts the token after the query when the settings append it', () => {
+    const settings = ServerConnection.makeSettings({
+      wsUrl,
+      token: 'a&b',
+      appendToken: true
+    });
+    expect(socketURL('stream', ['after=3'], settings)).toBe(
+      'ws://127.0.0.1:8888/a%40b/jupyter-events-ext/stream?after=3&token=a%26b'
+    );
+    expect(socketURL('events/socket', [], settings)).toBe(
+      'ws://127.0.0.1:8888/a%40b/jupyter-events-ext/events/socket?token=a%26b'
+    );
+  });
+
+  it('leaves the token out when the settings do not append it, or have none', () => {
+    for (const options of [
+      { token: 'secret', appendToken: false },
+      { token: '', appendToken: true }
+    ]) {
+      const settings = ServerConnection.makeSettings({ wsUrl, ...options });
+      expect(socketURL('events/socket', [], settings)).toBe(
+        'ws://127.0.0.1:8888/a%40b/jupyter-events-ext/events/socket'
+      );
+    }
   });
 });

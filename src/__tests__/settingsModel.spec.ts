@@ -356,52 +356,40 @@ describe('EventsSettings', () => {
       });
     });
   });
-});
 
-describe('EventsSettings and the server’s path policy', () => {
-  async function withPathMode(pathMode: string): Promise<EventsSettings> {
-    const connector = new SettingsConnector({});
-    await connector.setUser({ pathMode });
-    const registry = await settingRegistry(connector);
-    OperatorLocks.register(registry, SETTINGS_ID, trans);
-    const settings = new EventsSettings({
-      settings: registry.load(SETTINGS_ID)
-    });
-    await settings.ready;
-    return settings;
-  }
-
-  it('records no path until the server says, then never less protected than it', async () => {
-    const settings = await withPathMode('as-is');
-    expect(settings.recording!.pathMode).toBe('as-is');
-    const answer = new PromiseDelegate<IEventsSettings.PathMode | null>();
-    settings.useServerPathMode(answer.promise);
-    expect(settings.recording!.pathMode).toBe('omitted');
-    answer.resolve('hashed');
-    await answer.promise;
-    await Promise.resolve();
-    expect(settings.recording!.pathMode).toBe('hashed');
-    expect(settings.recording!.serverPathMode).toBe('hashed');
-  });
-
-  it('keeps a setting more protected than the server’s policy', async () => {
-    const settings = await withPathMode('omitted');
-    settings.useServerPathMode(Promise.resolve('as-is'));
-    await new Promise(resolve => setTimeout(resolve, 0));
-    expect(settings.recording!.pathMode).toBe('omitted');
-    expect(settings.recording!.serverPathMode).toBe('as-is');
-  });
-
-  it('follows the setting when the server has no policy or cannot say', async () => {
-    for (const answer of [
-      () => Promise.resolve(null),
-      () => Promise.reject(new Error('no server'))
-    ]) {
-      const settings = await withPathMode('as-is');
-      settings.useServerPathMode(answer());
-      await new Promise(resolve => setTimeout(resolve, 0));
+  describe('follows the server’s path policy', () => {
+    it('records no path until the server says, then never less protected than it', async () => {
+      const settings = await model({ user: { pathMode: 'as-is' } });
       expect(settings.recording!.pathMode).toBe('as-is');
-      expect(settings.recording!.serverPathMode).toBe(null);
-    }
+      const answer = new PromiseDelegate<IEventsSettings.PathMode | null>();
+      settings.useServerPathMode(answer.promise);
+      expect(settings.recording!.pathMode).toBe('omitted');
+      answer.resolve('hashed');
+      await answer.promise;
+      await Promise.resolve();
+      expect(settings.recording!.pathMode).toBe('hashed');
+      expect(settings.recording!.serverPathMode).toBe('hashed');
+    });
+
+    it('keeps a setting more protected than the server’s policy', async () => {
+      const settings = await model({ user: { pathMode: 'omitted' } });
+      settings.useServerPathMode(Promise.resolve('as-is'));
+      await new Promise(resolve => setTimeout(resolve, 0));
+      expect(settings.recording!.pathMode).toBe('omitted');
+      expect(settings.recording!.serverPathMode).toBe('as-is');
+    });
+
+    it('follows the setting when the server has no policy or cannot say', async () => {
+      for (const answer of [
+        () => Promise.resolve(null),
+        () => Promise.reject(new Error('no server'))
+      ]) {
+        const settings = await model({ user: { pathMode: 'as-is' } });
+        settings.useServerPathMode(answer());
+        await new Promise(resolve => setTimeout(resolve, 0));
+        expect(settings.recording!.pathMode).toBe('as-is');
+        expect(settings.recording!.serverPathMode).toBe(null);
+      }
+    });
   });
 });

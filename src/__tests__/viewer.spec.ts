@@ -453,12 +453,25 @@ describe('EventViewer', () => {
     ).toBe('copy, cut and paste counts (never the text): off');
     expect(item('cellEdits').dataset.on).toBe('true');
     expect(item('pathMode').textContent).toContain('Paths are left out.');
+    expect(item('pathMode').querySelector('.jp-EventViewer-serverPolicy')).toBe(
+      null
+    );
     const locked = Array.from(
       settings.querySelectorAll('.jp-EventViewer-locked')
     ).map(lock => lock.closest<HTMLElement>('li')!.dataset.setting);
     expect(locked.sort()).toEqual(['documents', 'pathMode']);
     settings.querySelector<HTMLButtonElement>('button')!.click();
     expect(opened).toBe(1);
+
+    viewer.recording = { ...viewer.recording!, serverPathMode: 'omitted' };
+    expect(
+      item('pathMode').querySelector('.jp-EventViewer-serverPolicy')!
+        .textContent
+    ).toBe("This server's policy requires it.");
+    viewer.recording = { ...viewer.recording!, serverPathMode: 'hashed' };
+    expect(item('pathMode').querySelector('.jp-EventViewer-serverPolicy')).toBe(
+      null
+    );
 
     viewer.recording = { ...viewer.recording!, capture: false, reason: 'off' };
     expect(settings.textContent).toContain('Your actions are not captured.');

@@ -211,10 +211,49 @@ describe('the Event Viewer commands', () => {
 });
 
 describe('the Event Viewer plugin', () => {
+  const viewerPlugin = plugins.find(
+    plugin => plugin.id === 'jupyter-events-ext:viewer'
+  )!;
+
+  it.each([
+    { frontend: 'JupyterLab', labShell: {}, area: 'main' },
+    { frontend: 'Jupyter Notebook', labShell: null, area: 'right' }
+  ])(
+    'opens the Viewer in the $area area ($frontend)',
+    async ({ labShell, area }) => {
+      const commands = new CommandRegistry();
+      const added: string[] = [];
+      const app = {
+        commands,
+        shell: {
+          add: (widget: Widget, area: string) => {
+            added.push(area);
+            Widget.attach(widget, document.body);
+          },
+          activateById: () => undefined
+        }
+      };
+      const model = new EventsSettings();
+      await viewerPlugin.activate(
+        app as any,
+        new FakeClient(),
+        model,
+        null,
+        null,
+        null,
+        null,
+        null,
+        labShell as any
+      );
+      const panel: MainAreaWidget<EventViewer> = await commands.execute(
+        CommandIDs.open
+      );
+      expect(added).toEqual([area]);
+      panel.dispose();
+    }
+  );
+
   it('gives the viewer what this browser records: the settings in force, the operator’s locks applied', async () => {
-    const viewerPlugin = plugins.find(
-      plugin => plugin.id === 'jupyter-events-ext:viewer'
-    )!;
     // overrides.json: paths omitted, and locked.
     const connector = new SettingsConnector({
       pathMode: 'omitted',

@@ -1,4 +1,5 @@
 import {
+  ILabShell,
   ILayoutRestorer,
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin
@@ -9,6 +10,7 @@ import {
   MainAreaWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { IMainMenu } from '@jupyterlab/mainmenu';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -45,7 +47,14 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
     'Adds the Event Activity view: live charts of the recorded events, drawn by JupyterLab’s Vega-Lite renderer.',
   autoStart: true,
   requires: [IEventsClient, IRenderMimeRegistry],
-  optional: [ITranslator, ICommandPalette, ILayoutRestorer, IThemeManager],
+  optional: [
+    ITranslator,
+    ICommandPalette,
+    ILayoutRestorer,
+    IThemeManager,
+    IMainMenu,
+    ILabShell
+  ],
   activate: (
     app: JupyterFrontEnd,
     client: IEventsClient,
@@ -53,7 +62,9 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
     translator: ITranslator | null,
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    mainMenu: IMainMenu | null,
+    labShell: ILabShell | null
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('jupyter_events_ext');
@@ -81,7 +92,9 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
           void tracker.add(widget);
         }
         if (!widget.isAttached) {
-          app.shell.add(widget, 'main');
+          // A tab of JupyterLab's main area; Jupyter Notebook's main area
+          // holds the page's one document, so there a side panel.
+          app.shell.add(widget, labShell ? 'main' : 'right');
         }
         app.shell.activateById(widget.id);
         return widget;
@@ -91,6 +104,8 @@ export const activityPlugin: JupyterFrontEndPlugin<void> = {
       command: OPEN_ACTIVITY,
       category: trans.__('Events')
     });
+    // Beside the Event Viewer's entry (its group's rank).
+    mainMenu?.viewMenu.addItem({ command: OPEN_ACTIVITY, rank: 100 });
     themeManager?.themeChanged.connect(() =>
       tracker.forEach(widget => widget.content.refreshTheme())
     );

@@ -1,4 +1,4 @@
-import type { ILabShell } from '@jupyterlab/application';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { IConsoleTracker } from '@jupyterlab/console';
 import type { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
 import type {
@@ -115,7 +115,7 @@ export class ActionCapture implements IDisposable {
       translator: options.translator
     });
     options.opener?.opened.connect(this._onOpened, this);
-    options.shell?.currentChanged.connect(
+    options.shell?.currentChanged?.connect(
       this._documents.onCurrentChanged,
       this._documents
     );
@@ -277,7 +277,7 @@ export class ActionCapture implements IDisposable {
   private _limiter: RateLimiter<ActionCapture.Kind>;
   private _outputs: OutputCapture;
   private _paths: PathTreatment;
-  private _shell: ILabShell | null;
+  private _shell: JupyterFrontEnd.IShell | null;
   private _snapshotCommand: IDisposable;
   private _snapshots: SnapshotCapture;
   private _structure: StructureCapture;
@@ -325,9 +325,10 @@ export namespace ActionCapture {
      */
     docRegistry?: DocumentRegistry | null;
     /**
-     * The shell, to see which document is in focus.
+     * The shell, to see which document is in focus (JupyterLab's, whose
+     * focus moves between tabs, or Jupyter Notebook's, which holds one).
      */
-    shell?: ILabShell | null;
+    shell?: JupyterFrontEnd.IShell | null;
     /**
      * The console tracker, to see kernels started, restarted and shut down in consoles.
      */

@@ -1,4 +1,4 @@
-import type { ILabShell } from '@jupyterlab/application';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type {
   DocumentRegistry,
@@ -20,7 +20,7 @@ export class CommandCapture {
   constructor(
     private _emitter: CaptureEmitter,
     private _kernels: KernelCapture,
-    private _shell: ILabShell | null
+    private _shell: JupyterFrontEnd.IShell | null
   ) {}
 
   /**

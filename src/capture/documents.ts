@@ -1,6 +1,7 @@
-import type { ILabShell } from '@jupyterlab/application';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import type { JSONObject } from '@lumino/coreutils';
+import type { FocusTracker, Widget } from '@lumino/widgets';
 
 import { CommandCapture } from './commands';
 import type { CaptureEmitter } from './emitter';
@@ -55,7 +56,10 @@ export class DocumentCapture {
   /**
    * Record the document in focus when it changes.
    */
-  onCurrentChanged(_: ILabShell, { newValue }: ILabShell.IChangedArgs): void {
+  onCurrentChanged(
+    _: JupyterFrontEnd.IShell,
+    { newValue }: FocusTracker.IChangedArgs<Widget>
+  ): void {
     const context = CommandCapture.contextOf(newValue);
     if (context === this._focused) {
       return;

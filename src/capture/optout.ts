@@ -1,4 +1,4 @@
-import type { ILabShell } from '@jupyterlab/application';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -122,14 +122,14 @@ export namespace NotebookOptOut {
       watched?.metadataChanged?.connect(changed);
       changed();
     };
-    shell?.currentChanged.connect(follow);
+    shell?.currentChanged?.connect(follow);
     follow();
     return {
       get isDisposed() {
         return command.isDisposed;
       },
       dispose() {
-        shell?.currentChanged.disconnect(follow);
+        shell?.currentChanged?.disconnect(follow);
         watched?.metadataChanged?.disconnect(changed);
         command.dispose();
       }
@@ -138,7 +138,7 @@ export namespace NotebookOptOut {
 
   export interface IOptions {
     commands: CommandRegistry;
-    shell: ILabShell | null;
+    shell: JupyterFrontEnd.IShell | null;
     /**
      * Whether operators let notebooks opt out (the `notebookOptOut` setting).
      */

@@ -1,7 +1,6 @@
-import {
-  ILabShell,
-  type JupyterFrontEnd,
-  type JupyterFrontEndPlugin
+import type {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { IConsoleTracker } from '@jupyterlab/console';
 import { IDocumentWidgetOpener } from '@jupyterlab/docmanager';
@@ -22,13 +21,12 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
   autoStart: true,
   requires: [IEventsClient, IEventsSettings],
   provides: ICaptureDrops,
-  optional: [IDocumentWidgetOpener, ILabShell, IConsoleTracker, ITranslator],
+  optional: [IDocumentWidgetOpener, IConsoleTracker, ITranslator],
   activate: (
     app: JupyterFrontEnd,
     client: IEventsClient,
     settings: IEventsSettings,
     opener: IDocumentWidgetOpener | null,
-    shell: ILabShell | null,
     consoles: IConsoleTracker | null,
     translator: ITranslator | null
   ): ICaptureDrops => {
@@ -37,7 +35,9 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
       commands: app.commands,
       opener,
       docRegistry: app.docRegistry,
-      shell,
+      // The document in focus: JupyterLab's shell and Jupyter Notebook's
+      // both say it (ILabShell is JupyterLab's only).
+      shell: app.shell,
       consoles,
       translator,
       config: Private.inForce(settings)

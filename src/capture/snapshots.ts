@@ -1,4 +1,4 @@
-import type { ILabShell } from '@jupyterlab/application';
+import type { JupyterFrontEnd } from '@jupyterlab/application';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import type { ServerConnection } from '@jupyterlab/services';
 import { type ITranslator, nullTranslator } from '@jupyterlab/translation';
@@ -106,7 +106,7 @@ export namespace SnapshotCapture {
    */
   export function addCommand(options: {
     commands: CommandRegistry;
-    shell: ILabShell | null;
+    shell: JupyterFrontEnd.IShell | null;
     snapshots: SnapshotCapture;
     enabled: () => boolean;
     translator?: ITranslator | null;

@@ -1,7 +1,7 @@
+import { UUID } from '@lumino/coreutils';
 import type { JSONObject, ReadonlyJSONObject } from '@lumino/coreutils';
 
 import type { IEventsClient } from '../tokens';
-import { uuid } from './uuid';
 
 /**
  * The record of an event, as it is queued and sent: built here only.
@@ -20,7 +20,7 @@ export namespace EventRecord {
     schema: IEventsClient.ISchema,
     data: ReadonlyJSONObject,
     timestamp: string,
-    id = uuid()
+    id = UUID.uuid4()
   ): IEventsClient.IRecord {
     return {
       id,
@@ -42,7 +42,7 @@ export namespace EventRecord {
     timestamp: string
   ): IEventsClient.IRecord {
     const record: IUnchecked = {
-      id: uuid(),
+      id: UUID.uuid4(),
       schema_id: schemaId,
       version: version ?? null,
       data: data as JSONObject,

@@ -46,3 +46,26 @@ export async function requestAPI<T>(
   }
   return body as T;
 }
+
+/**
+ * The URL of one of the server extension's sockets: the query's parameters
+ * (each already encoded), then the token when the settings append it, since a
+ * browser's WebSocket cannot carry an `Authorization` header.
+ *
+ * @param endPoint - the route under `{wsUrl}jupyter-events-ext/`
+ * @param query - `name=value` pairs, each encoded
+ * @param settings - the server connection settings
+ */
+export function socketURL(
+  endPoint: string,
+  query: ReadonlyArray<string>,
+  settings: ServerConnection.ISettings
+): string {
+  const { appendToken, token, wsUrl } = settings;
+  const parameters =
+    appendToken && token !== ''
+      ? [...query, `token=${encodeURIComponent(token)}`]
+      : query;
+  const url = URLExt.join(wsUrl, API_NAMESPACE, endPoint);
+  return parameters.length ? `${url}?${parameters.join('&')}` : url;
+}

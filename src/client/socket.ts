@@ -1,8 +1,7 @@
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type { IDisposable } from '@lumino/disposable';
 
-import { API_NAMESPACE } from './request';
+import { socketURL } from './request';
 
 /**
  * One conversation on the events socket (`WS jupyter-events-ext/events/socket`):
@@ -40,7 +39,9 @@ export class EventsSocket implements IDisposable {
     }
     this._close();
     return new Promise<void>((resolve, reject) => {
-      const socket = new this._serverSettings.WebSocket(this._url());
+      const socket = new this._serverSettings.WebSocket(
+        socketURL('events/socket', [], this._serverSettings)
+      );
       this._socket = socket;
       const notOpened = () => {
         clearTimeout(timer);
@@ -213,17 +214,6 @@ export class EventsSocket implements IDisposable {
     if (this._waiting?.socket === socket) {
       this._fail(Private.networkError('The events socket was closed.'));
     }
-  }
-
-  /**
-   * The socket URL, with the token as the stream's has it.
-   */
-  private _url(): string {
-    const { appendToken, token, wsUrl } = this._serverSettings;
-    const url = URLExt.join(wsUrl, API_NAMESPACE, 'events', 'socket');
-    return appendToken && token !== ''
-      ? `${url}?token=${encodeURIComponent(token)}`
-      : url;
   }
 
   private _answered = false;

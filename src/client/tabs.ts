@@ -1,7 +1,5 @@
 import type { IDisposable } from '@lumino/disposable';
-import { PromiseDelegate } from '@lumino/coreutils';
-
-import { uuid } from './uuid';
+import { PromiseDelegate, UUID } from '@lumino/coreutils';
 
 /**
  * This tab's place among the tabs that share one queue, through the Web Locks
@@ -23,7 +21,7 @@ export class TabLock implements IDisposable {
    */
   constructor(options: TabLock.IOptions) {
     this._name = options.name;
-    this.id = options.id ?? uuid();
+    this.id = options.id ?? UUID.uuid4();
     this._locks =
       options.locks === undefined
         ? typeof navigator !== 'undefined' && navigator.locks

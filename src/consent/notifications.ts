@@ -15,6 +15,7 @@ export class ConsentNotifications {
   constructor(options: ConsentNotifications.IOptions) {
     this._commands = options.commands;
     this._trans = options.trans;
+    this._appName = options.appName ?? 'JupyterLab';
   }
 
   /**
@@ -30,27 +31,28 @@ export class ConsentNotifications {
       trans,
       list =>
         trans.__(
-          'JupyterLab records your actions here (%1) as events on this Jupyter server.',
+          '%1 records your actions here (%2) as events on this Jupyter server.',
+          this._appName,
           list
         ),
       trans.__(
-        'JupyterLab records your actions here as events on this Jupyter server.'
+        '%1 records your actions here as events on this Jupyter server.',
+        this._appName
       )
     );
-    return Notification.info(message, {
-      autoClose: false,
-      actions: [
-        this._details(false),
-        {
-          label: trans.__('Settings'),
-          caption: trans.__('Choose what is recorded'),
-          callback: () =>
-            void this._commands.execute(Private.OPEN_SETTINGS, {
-              query: 'Events'
-            })
-        }
-      ]
-    });
+    const actions = [this._details(false)];
+    // Not on every page: Jupyter Notebook has its Settings Editor in the tree view only.
+    if (this._commands.hasCommand(Private.OPEN_SETTINGS)) {
+      actions.push({
+        label: trans.__('Settings'),
+        caption: trans.__('Choose what is recorded'),
+        callback: () =>
+          void this._commands.execute(Private.OPEN_SETTINGS, {
+            query: 'Events'
+          })
+      });
+    }
+    return Notification.info(message, { autoClose: false, actions });
   }
 
   /**
@@ -113,6 +115,7 @@ export class ConsentNotifications {
     };
   }
 
+  private _appName: string;
   private _commands: CommandRegistry;
   private _trans: TranslationBundle;
 }
@@ -124,6 +127,11 @@ export namespace ConsentNotifications {
      */
     commands: CommandRegistry;
     trans: TranslationBundle;
+    /**
+     * The frontend the notice names (`app.name`: "JupyterLab", "Jupyter
+     * Notebook"); "JupyterLab" when absent.
+     */
+    appName?: string;
   }
 
   /**

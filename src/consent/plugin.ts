@@ -41,6 +41,7 @@ export const consentPlugin: JupyterFrontEndPlugin<IEventsConsent> = {
       client,
       state,
       commands: app.commands,
+      appName: app.name,
       trans,
       shown: app.restored
     });

@@ -81,6 +81,15 @@ export function captureConfig(
 }
 
 /**
+ * The path modes, from least to most protected, as the server orders them.
+ */
+export const PATH_MODES: ReadonlyArray<IEventsSettings.PathMode> = [
+  'as-is',
+  'hashed',
+  'omitted'
+];
+
+/**
  * The settings in force, read once from their composite (where the
  * registry's transform put the operator's locked values already): typed,
  * every value of the type its default has (the default otherwise), frozen.
@@ -92,7 +101,7 @@ export function parseSettings(
     DEFAULT_CONFIG,
     captureConfig(composite) as Record<string, unknown>
   );
-  if (!Private.PATH_MODES.includes(capture.pathMode)) {
+  if (!PATH_MODES.includes(capture.pathMode)) {
     capture.pathMode = DEFAULT_CONFIG.pathMode;
   }
   const delivery = Private.typed(DEFAULT_DELIVERY, composite);
@@ -109,12 +118,6 @@ export function parseSettings(
 }
 
 namespace Private {
-  export const PATH_MODES: ReadonlyArray<string> = [
-    'as-is',
-    'hashed',
-    'omitted'
-  ];
-
   export const CONSENT_MODES: ReadonlyArray<string> = [
     'notice',
     'opt-in',

@@ -1,5 +1,5 @@
 import type { IEventsConsent, IEventsSettings } from '../tokens';
-import { KINDS } from './config';
+import { KINDS, PATH_MODES } from './config';
 
 /**
  * Whether the consent lets UI actions be captured in a consent mode (the
@@ -43,15 +43,6 @@ export function recordingOf(
     locked: config.locked
   });
 }
-
-/**
- * From least to most protected, as the server orders them.
- */
-const PATH_MODES: ReadonlyArray<IEventsSettings.PathMode> = [
-  'as-is',
-  'hashed',
-  'omitted'
-];
 
 /**
  * The more protected of the setting and the server's policy (if any).

@@ -1,10 +1,9 @@
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { Poll } from '@lumino/polling';
 import { type ISignal, Signal, Stream } from '@lumino/signaling';
 
 import { reasonOf } from '../client/reason';
-import { API_NAMESPACE, requestAPI } from '../client/request';
+import { requestAPI, socketURL } from '../client/request';
 import type { IEventsClient } from '../tokens';
 
 /**
@@ -128,7 +127,6 @@ export class StreamSubscription implements IEventsClient.ISubscription {
    * The socket URL, resuming after the last event received.
    */
   private _url(): string {
-    const { appendToken, token, wsUrl } = this.serverSettings;
     const query: string[] = this._schemaIds.map(
       id => `schema_id=${encodeURIComponent(id)}`
     );
@@ -138,11 +136,7 @@ export class StreamSubscription implements IEventsClient.ISubscription {
         query.push(`run_id=${encodeURIComponent(this._runId)}`);
       }
     }
-    if (appendToken && token !== '') {
-      query.push(`token=${encodeURIComponent(token)}`);
-    }
-    const url = URLExt.join(wsUrl, API_NAMESPACE, 'stream');
-    return query.length ? `${url}?${query.join('&')}` : url;
+    return socketURL('stream', query, this.serverSettings);
   }
 
   /**

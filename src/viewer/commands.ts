@@ -61,6 +61,7 @@ export function addViewerCommands(
   options: IViewerCommandsOptions
 ): WidgetTracker<MainAreaWidget<EventViewer>> {
   const { commands, shell, palette, trans, createViewer } = options;
+  const area = options.area ?? 'main';
   const tracker = new WidgetTracker<MainAreaWidget<EventViewer>>({
     namespace: 'jupyter-events-ext-viewer'
   });
@@ -102,7 +103,7 @@ export function addViewerCommands(
         void tracker.add(panel);
       }
       if (!panel.isAttached) {
-        shell.add(panel, 'main');
+        shell.add(panel, area);
       }
       shell.activateById(panel.id);
       return panel;
@@ -243,6 +244,11 @@ export interface IViewerCommandsOptions {
   shell: Pick<JupyterFrontEnd.IShell, 'add' | 'activateById'>;
   palette: ICommandPalette | null;
   trans: TranslationBundle;
+  /**
+   * The shell area the Viewer opens in: 'main' unless given (see
+   * `viewArea`).
+   */
+  area?: string;
   /**
    * Make a viewer; its "Change these in the settings" link should run
    * `CommandIDs.openSettings`.

@@ -1,4 +1,5 @@
 import {
+  ILabShell,
   ILayoutRestorer,
   type JupyterFrontEnd,
   type JupyterFrontEndPlugin
@@ -25,7 +26,8 @@ export const viewerPlugin: JupyterFrontEndPlugin<void> = {
     IMainMenu,
     ILayoutRestorer,
     ITranslator,
-    ICaptureDrops
+    ICaptureDrops,
+    ILabShell
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -35,7 +37,8 @@ export const viewerPlugin: JupyterFrontEndPlugin<void> = {
     mainMenu: IMainMenu | null,
     restorer: ILayoutRestorer | null,
     translator: ITranslator | null,
-    captureDrops: ICaptureDrops | null
+    captureDrops: ICaptureDrops | null,
+    labShell: ILabShell | null
   ): void => {
     translator = translator ?? nullTranslator;
     const trans = translator.load('jupyter_events_ext');
@@ -48,6 +51,9 @@ export const viewerPlugin: JupyterFrontEndPlugin<void> = {
       shell: app.shell,
       palette,
       trans,
+      // A tab of JupyterLab's main area; Jupyter Notebook's main area holds
+      // the page's one document, so there a side panel.
+      area: labShell ? 'main' : 'right',
       createViewer: () => {
         const viewer = new EventViewer({
           client,

@@ -156,9 +156,17 @@ export class RecordingPanel implements IDisposable {
       );
     }
     capture.append(kinds);
-    list.append(
-      item('pathMode', Private.pathModeText(recording.pathMode, trans))
+    const paths = item(
+      'pathMode',
+      Private.pathModeText(recording.pathMode, trans)
     );
+    // Say when the mode in force is the server's, not this browser's setting.
+    if (recording.serverPathMode === recording.pathMode) {
+      const policy = element('span', 'jp-EventViewer-serverPolicy');
+      policy.textContent = trans.__("This server's policy requires it.");
+      paths.append(policy);
+    }
+    list.append(paths);
     return list;
   }
 
