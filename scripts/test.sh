@@ -51,4 +51,6 @@ step "Browser tests (Galata on Debian's chromium)"
 cd ui-tests
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 if [ "${CI:-}" = "true" ]; then jlpm install --immutable; else jlpm install; fi
+# core-api-extension: the test-only labextension core-api.spec.ts installs (core_api_config.py).
+jlpm build:extension
 jlpm playwright test

@@ -115,6 +115,11 @@ export namespace IEventsClient {
      */
     readonly client: boolean;
     /**
+     * Whether it is one of jupyter_server's own schemas, whose events the
+     * server forwards into its stream; absent from servers before this field.
+     */
+    readonly server?: boolean;
+    /**
      * The JSON Schema itself.
      */
     readonly schema: ReadonlyJSONObject;
@@ -193,11 +198,33 @@ export namespace IEventsClient {
      */
     readonly rejected: number;
     /**
+     * The events other extensions emitted through JupyterLab's own event
+     * API (`app.serviceManager.events`, the `IEventManager` this extension
+     * provides): queued here, or posted to jupyter_server's `/api/events` as
+     * JupyterLab's manager does, for the schemas clients may not post here.
+     * Those queued are counted in the other figures too, as every event is.
+     */
+    readonly eventManager: IEventManagerCounts;
+    /**
      * How the last batch was sent: on the events socket, by `POST` (the
      * socket could not open, or failed before its first answer), or `null`
      * before the first.
      */
     readonly transport: Transport | null;
+  }
+
+  /**
+   * The events JupyterLab's event API emitted, by the path they took.
+   */
+  export interface IEventManagerCounts {
+    /**
+     * Queued in this client (a schema this server lets clients post).
+     */
+    readonly queued: number;
+    /**
+     * Posted to jupyter_server's `/api/events`, and taken by it.
+     */
+    readonly posted: number;
   }
 
   /**

@@ -23,7 +23,8 @@ AUTH_RESOURCE = "events"
 
 
 class SchemasHandler(BoundedBodyHandler):
-    """Lists every registered schema version, and whether this client may post it."""
+    """Lists every registered schema version, whether this client may post it, and whether
+    it is jupyter_server's own."""
 
     auth_resource = AUTH_RESOURCE
 
@@ -40,6 +41,7 @@ class SchemasHandler(BoundedBodyHandler):
                 "id": schema_id,
                 "version": version,
                 "client": self.policy.may_post(schema_id, version),
+                "server": self.policy.is_server_schema(schema_id),
                 "schema": registry.get(schema_id, version).schema,
             }
             for schema_id in sorted(registry.schema_ids)

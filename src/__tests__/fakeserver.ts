@@ -161,6 +161,12 @@ export class FakeServer {
   }[] = [];
 
   /**
+   * The bodies of jupyter_server's `POST /api/events`, in arrival order
+   * (each answered 204).
+   */
+  readonly apiEvents: Record<string, unknown>[] = [];
+
+  /**
    * How many times each id arrived.
    */
   readonly arrivals = new Map<string, number>();
@@ -265,6 +271,16 @@ export class FakeServer {
         path_hash_key: this.pathHashKey
       });
       this.answered.push(route);
+      return;
+    }
+    if (path.endsWith('/api/events') && req.method === 'POST') {
+      let text = '';
+      for await (const chunk of req) {
+        text += chunk;
+      }
+      this.apiEvents.push(JSON.parse(text));
+      res.writeHead(204);
+      res.end();
       return;
     }
     if (path.endsWith('/jupyter-events-ext/schemas') && req.method === 'GET') {
@@ -450,6 +466,7 @@ export const SERVER_SCHEMA: IEventsClient.ISchema = {
   id: 'https://events.jupyter.org/jupyter_server/contents_service/v1',
   version: 1,
   client: false,
+  server: true,
   schema: {
     $id: 'https://events.jupyter.org/jupyter_server/contents_service/v1',
     version: 1,

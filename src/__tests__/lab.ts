@@ -1,3 +1,8 @@
+import {
+  type Event,
+  IEventManager,
+  IServerSettings
+} from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB, StateDB } from '@jupyterlab/statedb';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -61,11 +66,19 @@ export class TestLab {
         })
       }
     ];
+    const serviceManager: { serverSettings: unknown; events?: unknown } = {
+      serverSettings: server.settings
+    };
+    services.push({
+      id: 'test:server-settings',
+      provides: IServerSettings,
+      activate: () => server.settings
+    });
     lab._plugins.application = {
       commands: lab.commands,
       docRegistry: null,
       restored: Promise.resolve(),
-      serviceManager: { serverSettings: server.settings },
+      serviceManager,
       shell: {
         add: (widget: Widget) => Widget.attach(widget, document.body),
         activateById: () => undefined
@@ -75,23 +88,36 @@ export class TestLab {
       ...services,
       ...plugins.filter(plugin => !without.has(plugin.id))
     ]);
+    // The service manager is made first, of the service-manager plugins.
+    if (!without.has('jupyter-events-ext:event-manager')) {
+      lab.events = await lab._plugins.resolveRequiredService(IEventManager);
+      serviceManager.events = lab.events;
+    }
     await lab._plugins.activatePlugins('startUp');
-    lab.client = await lab._plugins.resolveRequiredService(IEventsClient);
+    // Without the client plugin, no client (and no capture).
+    lab.client = (await lab._plugins.resolveOptionalService(IEventsClient))!;
     lab.settings = await lab._plugins.resolveRequiredService(IEventsSettings);
     lab.consent = await lab._plugins.resolveOptionalService(IEventsConsent);
     await lab.settings.ready;
     // Capture asks the server for the key to hash paths with; let it answer.
-    await until(() => server.answered.includes('info'));
+    if (!without.has('jupyter-events-ext:capture')) {
+      await until(() => server.answered.includes('info'));
+    }
     return lab;
   }
 
   readonly commands = new CommandRegistry();
   readonly statusItems: Widget[] = [];
   client!: IEventsClient;
+  /**
+   * JupyterLab's event manager, as this package serves it.
+   */
+  events: Event.IManager | null = null;
   settings!: IEventsSettings;
   consent!: IEventsConsent | null;
 
   dispose(): void {
+    this.events?.dispose();
     this.client?.dispose();
     for (const item of this.statusItems) {
       item.dispose();

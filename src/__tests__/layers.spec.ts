@@ -18,7 +18,8 @@ const ALLOWED: Record<string, ReadonlyArray<string>> = {
   consent: ['tokens.ts', 'settings'],
   viewer: ['tokens.ts', 'settings', 'client', 'stream'],
   statusbar: ['tokens.ts'],
-  activity: ['tokens.ts', 'client']
+  activity: ['tokens.ts', 'client'],
+  eventmanager: ['tokens.ts', 'client', 'stream']
 };
 
 const SRC = resolve(__dirname, '..');

@@ -335,6 +335,7 @@ describe('EventViewer', () => {
       waiting: 12,
       dropped: 3,
       rejected: 0,
+      eventManager: { queued: 0, posted: 0 },
       transport: 'socket'
     };
     client.stateChanged.emit(client.state);
@@ -355,6 +356,16 @@ describe('EventViewer', () => {
     viewer.captureDrops = { attention: 7, cellEdits: 2 };
     expect(text('.jp-EventViewer-delivery')).toBe(
       '12 waiting to be sent · kept in memory only · 3 dropped (queue or storage full) · 9 dropped by the capture rate limit (attention 7, cellEdits 2)'
+    );
+
+    // What extensions emitted through JupyterLab's own event API, by path.
+    client.state = {
+      ...client.state,
+      eventManager: { queued: 5, posted: 2 }
+    };
+    client.stateChanged.emit(client.state);
+    expect(text('.jp-EventViewer-delivery')).toBe(
+      '12 waiting to be sent · kept in memory only · 3 dropped (queue or storage full) · 9 dropped by the capture rate limit (attention 7, cellEdits 2) · 7 through JupyterLab’s event API (2 of them to /api/events)'
     );
   });
 

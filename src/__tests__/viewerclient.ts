@@ -38,6 +38,7 @@ export class FakeClient {
     waiting: 0,
     dropped: 0,
     rejected: 0,
+    eventManager: { queued: 0, posted: 0 },
     transport: null
   };
   stateChanged = new Signal<this, IEventsClient.IState>(this);

@@ -51,6 +51,17 @@ export class SchemaCatalog {
   }
 
   /**
+   * Whether a browser may post events of this schema id (of some version);
+   * `null` while no list is known.
+   */
+  isPostable(schemaId: string): boolean | null {
+    if (!this._known) {
+      return null;
+    }
+    return this._validator.versions(schemaId).some(schema => schema.client);
+  }
+
+  /**
    * Validate an event against its schema.
    *
    * @returns the schema, with the version validation chose

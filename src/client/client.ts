@@ -123,6 +123,7 @@ export class EventsClient implements IEventsClient {
       waiting: this._queue.size,
       dropped: this._queue.dropped,
       rejected: this._delivery.rejected,
+      eventManager: { ...this._eventManager },
       transport: this._ingest.transport
     };
   }
@@ -176,6 +177,24 @@ export class EventsClient implements IEventsClient {
       return Promise.reject(error);
     }
     return this._enqueue(EventRecord.checked(schema, data, timestamp));
+  }
+
+  /**
+   * Whether this server lets clients post events of this schema id, as the
+   * schema list says (the one fetched, or kept from an earlier page); `null`
+   * while no list is known.
+   */
+  isPostable(schemaId: string): boolean | null {
+    return this._catalog.isPostable(schemaId);
+  }
+
+  /**
+   * Count an event JupyterLab's event API emitted, by the path it took
+   * (`state.eventManager`).
+   */
+  countEventManager(path: keyof IEventsClient.IEventManagerCounts): void {
+    this._eventManager[path]++;
+    this._changed();
   }
 
   /**
@@ -313,6 +332,7 @@ export class EventsClient implements IEventsClient {
 
   private _catalog: SchemaCatalog;
   private _delivery: Delivery;
+  private _eventManager = { queued: 0, posted: 0 };
   private _ingest: EventsIngest;
   private _queue: EventQueue;
   private _statePending = false;

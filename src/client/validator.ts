@@ -64,6 +64,13 @@ export class SchemaValidator {
   }
 
   /**
+   * Every listed version of a schema, newest first.
+   */
+  versions(schemaId: string): ReadonlyArray<IEventsClient.ISchema> {
+    return this._byId.get(schemaId) ?? [];
+  }
+
+  /**
    * Find a schema version.
    *
    * @param schemaId - the schema's `$id`

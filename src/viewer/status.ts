@@ -146,7 +146,8 @@ export class DeliveryLine implements IDisposable {
 
   private _render(): void {
     const trans = this._trans;
-    const { reason, durable, waiting, dropped, rejected } = this._client.state;
+    const { reason, durable, waiting, dropped, rejected, eventManager } =
+      this._client.state;
     const parts = [
       trans._n('%1 waiting to be sent', '%1 waiting to be sent', waiting)
     ];
@@ -182,6 +183,17 @@ export class DeliveryLine implements IDisposable {
           '%1 refused by the server',
           '%1 refused by the server',
           rejected
+        )
+      );
+    }
+    const { queued, posted } = eventManager;
+    if (queued + posted) {
+      parts.push(
+        trans._n(
+          '%1 through JupyterLab’s event API (%2 of them to /api/events)',
+          '%1 through JupyterLab’s event API (%2 of them to /api/events)',
+          queued + posted,
+          posted
         )
       );
     }

@@ -73,6 +73,14 @@ async def test_get_schemas_lists_every_schema_and_who_may_post_it(jp_fetch):
     assert client == SHIPPED_IDS
     server = {s["id"] for s in schemas if not s["client"]}
     assert CONTENTS in server
+    # jupyter_server's own schemas (what its /api/events/subscribe streams) are said so,
+    # not those registered here server-side (acme's): the browser's IEventManager
+    # streams the first only.
+    own = {s["id"] for s in schemas if s["server"]}
+    assert CONTENTS in own
+    assert own < server
+    assert all("/jupyter_server/" in schema_id for schema_id in own)
+    assert all("acme" in schema_id for schema_id in server - own)
     for entry in schemas:
         assert entry["schema"]["$id"] == entry["id"]
         assert entry["version"] == str(entry["schema"]["version"])
