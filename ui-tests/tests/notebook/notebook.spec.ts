@@ -29,7 +29,11 @@ const PLUGINS: Record<string, boolean> = {
   'jupyter-events-ext:consent': true,
   'jupyter-events-ext:viewer': true,
   'jupyter-events-ext:activity': true,
-  'jupyter-events-ext:status': true
+  'jupyter-events-ext:status': true,
+  // JupyterLab's own event API, served by this extension (Notebook 7.4 and
+  // later, built on JupyterLab 4.4, has service-manager plugins).
+  'jupyter-events-ext:event-manager': true,
+  'jupyter-events-ext:event-manager-client': true
 };
 
 test.use({
@@ -193,6 +197,17 @@ test.describe('Jupyter Notebook 7', () => {
     await page.keyboard.press('Shift+Enter');
     await page.keyboard.press('Shift+Enter');
     await expect(page.locator('.jp-OutputArea-output')).toHaveCount(2);
+    // JupyterLab's own event API, as another extension would use it: here
+    // too it is this client's (validated, queued, sent with a client id).
+    await page.evaluate(
+      schema_id =>
+        window.jupyterapp.serviceManager.events.emit({
+          schema_id,
+          version: 1,
+          data: { command_id: 'test:core-api-in-notebook' }
+        }),
+      SCHEMA.command
+    );
     await flush(page);
 
     const runs = () =>
@@ -207,6 +222,11 @@ test.describe('Jupyter Notebook 7', () => {
       'cell-1 finished',
       'cell-1 started'
     ]);
+    const throughCoreAPI = sink
+      .events(SCHEMA.command)
+      .filter(e => e.command_id === 'test:core-api-in-notebook');
+    expect(throughCoreAPI).toHaveLength(1);
+    expect(throughCoreAPI[0].__id__).toEqual(expect.any(String));
     // The client's ids too: no event recorded twice.
     const ids = sink.events().flatMap(e => (e.__id__ ? [e.__id__] : []));
     expect(new Set(ids).size).toBe(ids.length);
