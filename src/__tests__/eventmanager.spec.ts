@@ -188,6 +188,33 @@ describe('ServedEventManager', () => {
       action: 'rename'
     });
   });
+
+  it('goes on after a server restart, says so, and skips none of the new run’s events', async () => {
+    const received: Event.Emission[] = [];
+    manager.stream.connect((_, emission) => received.push(emission));
+    const restarted: number[] = [];
+    manager.subscription.restarted.connect((_, count) => restarted.push(count));
+    await until(() => manager.subscription.connected);
+    server.streams[0].send(JSON.stringify({ run_id: 'run-1', last_seq: 0 }));
+    server.streams[0].send(streamed(1, SERVER_SCHEMA.id, { action: 'save' }));
+    server.streams[0].send(streamed(2, SERVER_SCHEMA.id, { action: 'save' }));
+    await until(() => received.length === 2);
+
+    server.streams[0].close(1001, 'Server restarting');
+    await until(() => server.streams.length === 2);
+    expect(server.streamUrls[1]).toContain('after=2&run_id=run-1');
+    await until(() => manager.subscription.connected);
+    // A new run: its events count from 1 again, below the last seen.
+    server.streams[1].send(JSON.stringify({ run_id: 'run-2', last_seq: 1 }));
+    server.streams[1].send(JSON.stringify({ missed: 0, restarted: true }));
+    server.streams[1].send(streamed(1, SERVER_SCHEMA.id, { action: 'rename' }));
+    await until(() => received.length === 3);
+    expect(received[2]).toEqual({
+      schema_id: SERVER_SCHEMA.id,
+      action: 'rename'
+    });
+    expect(restarted).toEqual([0]);
+  });
 });
 
 const SERVER_SCHEMA_EVENT = {
