@@ -11,7 +11,13 @@ import { type IPlugin, PluginRegistry } from '@lumino/coreutils';
 import { Widget } from '@lumino/widgets';
 
 import plugins from '../index';
-import { IEventsClient, IEventsConsent, IEventsSettings } from '../tokens';
+import type { ActionCapture } from '../capture/capture';
+import {
+  ICaptureDrops,
+  IEventsClient,
+  IEventsConsent,
+  IEventsSettings
+} from '../tokens';
 import type { FakeServer } from './fakeserver';
 import { until } from './notifications';
 
@@ -99,9 +105,14 @@ export class TestLab {
     lab.settings = await lab._plugins.resolveRequiredService(IEventsSettings);
     lab.consent = await lab._plugins.resolveOptionalService(IEventsConsent);
     await lab.settings.ready;
-    // Capture asks the server for the key to hash paths with; let it answer.
+    // Capture asks the server for its path policy and the key to hash paths
+    // with, and holds what it captures until they are known: let it have them.
     if (!without.has('jupyter-events-ext:capture')) {
+      const capture = (await lab._plugins.resolveOptionalService(
+        ICaptureDrops
+      )) as ActionCapture | null;
       await until(() => server.answered.includes('info'));
+      await until(() => !capture?.isHoldingPaths);
     }
     return lab;
   }

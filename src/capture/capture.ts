@@ -203,6 +203,13 @@ export class ActionCapture implements IDisposable {
   }
 
   /**
+   * Whether what is captured is held until the path policy is known.
+   */
+  get isHoldingPaths(): boolean {
+    return this._paths.isHeld;
+  }
+
+  /**
    * Stop capturing. Edit bursts not yet recorded are recorded now.
    */
   dispose(): void {
