@@ -161,6 +161,22 @@ describe('ServedEventManager', () => {
     expect(client.state.eventManager).toEqual({ queued: 0, posted: 0 });
   });
 
+  it('opens no live stream until its stream is read: emitting alone receives nothing', async () => {
+    manager.attach(client);
+    await manager.emit(cellRun('a'));
+    await manager.emit(OTHER);
+    await client.flush();
+    await server.waitFor(1);
+    expect(server.apiEvents).toHaveLength(1);
+    expect(manager.isDisposed).toBe(false);
+    expect(server.streams).toHaveLength(0);
+
+    manager.stream.connect(() => undefined);
+    await until(() => server.streams.length === 1);
+    await until(() => manager.subscription.connected);
+    expect(server.streams).toHaveLength(1);
+  });
+
   it('streams jupyter_server’s events as the core stream does, and resumes after a reconnect', async () => {
     const received: Event.Emission[] = [];
     manager.stream.connect((_, emission) => received.push(emission));

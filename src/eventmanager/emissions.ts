@@ -11,40 +11,71 @@ import type { IEventsClient } from '../tokens';
  * `/api/events/subscribe` sends them), taken from this extension's live
  * stream, which forwards them: it resumes after the last event on
  * reconnecting, and says when the server restarted (`subscription`).
+ *
+ * The live stream opens when `stream` or `subscription` is first read, not
+ * before: it carries every event the server records, and a page where no
+ * extension listens should not receive them all.
  */
 export class ServerEmissions implements IDisposable {
   constructor(options: ServerEmissions.IOptions) {
-    this._serverSettings = options.serverSettings;
-    this.stream = new Stream(options.sender);
-    this.subscription = new StreamSubscription({
-      serverSettings: options.serverSettings,
-      reconnectInterval: options.reconnectInterval
-    });
-    this.subscription.stream.connect(this._onMessage, this);
+    this._options = options;
+    this._stream = new Stream(options.sender);
   }
 
   /**
-   * The emissions, as a signal and an async iterator.
+   * The emissions, as a signal and an async iterator (reading it opens the
+   * live stream).
    */
-  readonly stream: Stream<Event.IManager, Event.Emission>;
+  get stream(): Stream<Event.IManager, Event.Emission> {
+    this._open();
+    return this._stream;
+  }
 
   /**
    * The live stream they come from: its connection, what it missed, whether
-   * the server restarted.
+   * the server restarted (reading it opens the live stream).
    */
-  readonly subscription: IEventsClient.ISubscription;
+  get subscription(): IEventsClient.ISubscription {
+    return this._open();
+  }
+
+  /**
+   * Whether the live stream is open (read without opening it).
+   */
+  get isOpen(): boolean {
+    return this._subscription !== null;
+  }
 
   get isDisposed(): boolean {
-    return this.subscription.isDisposed;
+    return this._isDisposed;
   }
 
   dispose(): void {
-    if (this.isDisposed) {
+    if (this._isDisposed) {
       return;
     }
-    this.subscription.dispose();
-    this.stream.stop();
+    this._isDisposed = true;
+    this._subscription?.dispose();
+    this._stream.stop();
     Signal.clearData(this);
+  }
+
+  /**
+   * The live stream, opened on first use (a disposed one stays closed).
+   */
+  private _open(): StreamSubscription {
+    if (this._subscription === null) {
+      this._subscription = new StreamSubscription({
+        serverSettings: this._options.serverSettings,
+        reconnectInterval: this._options.reconnectInterval
+      });
+      if (this._isDisposed) {
+        this._subscription.dispose();
+      } else {
+        this._subscription.stream.connect(this._onMessage, this);
+      }
+    }
+    return this._subscription;
   }
 
   /**
@@ -55,7 +86,7 @@ export class ServerEmissions implements IDisposable {
     this._delivering = this._delivering.then(async () => {
       const schemaId = message.event.__schema__;
       if ((await this._isServerSchema(schemaId)) && !this.isDisposed) {
-        this.stream.emit(ServerEmissions.emission(message.event));
+        this._stream.emit(ServerEmissions.emission(message.event));
       }
     });
   }
@@ -71,7 +102,7 @@ export class ServerEmissions implements IDisposable {
         const reply = await requestAPI<{ schemas: IEventsClient.ISchema[] }>(
           'schemas',
           {},
-          this._serverSettings
+          this._options.serverSettings
         );
         for (const schema of reply.schemas) {
           this._listed.set(schema.id, schema.server === true);
@@ -87,7 +118,10 @@ export class ServerEmissions implements IDisposable {
   private _asked = new Set<string>();
   private _delivering = Promise.resolve();
   private _listed = new Map<string, boolean>();
-  private _serverSettings: ServerConnection.ISettings;
+  private _isDisposed = false;
+  private _options: ServerEmissions.IOptions;
+  private _stream: Stream<Event.IManager, Event.Emission>;
+  private _subscription: StreamSubscription | null = null;
 }
 
 export namespace ServerEmissions {

@@ -16,7 +16,8 @@ import { ServerEmissions } from './emissions';
  * batched, sent exactly once); any other goes to jupyter_server's
  * `/api/events` as JupyterLab's own manager sends it. `stream` delivers what
  * JupyterLab's own stream delivers (jupyter_server's events) from this
- * extension's live stream (`ServerEmissions`).
+ * extension's live stream (`ServerEmissions`), opened when `stream` is first
+ * read.
  *
  * The service manager is made before the application's plugins start: the
  * events client comes later (`attach`). Events emitted meanwhile wait, in
@@ -39,7 +40,7 @@ export class ServedEventManager implements Event.IManager {
 
   /**
    * jupyter_server's events, each as `{ schema_id, ...data }`, as JupyterLab's
-   * own manager streams them.
+   * own manager streams them. Reading it opens the live stream.
    */
   get stream(): Event.Stream {
     return this._emissions.stream;
