@@ -83,6 +83,11 @@ export class CaptureEmitter {
    * paths as that policy says. Events are sent when they are released, so
    * they carry that time, a request's time after they happened.
    *
+   * If the page goes away first, they go at once, with their paths as the
+   * policy in force says then (before the server has said, none): the events
+   * client's own `pagehide` handler, which stores and posts what waits, then
+   * has them.
+   *
    * @param known - settles once the policy in force (the settings model's
    *   answer, with the server's) and the key to hash paths with are known
    */
@@ -92,16 +97,22 @@ export class CaptureEmitter {
     }
     this._held = [];
     this.paths.hold();
-    void known
-      .catch(() => undefined)
-      .then(() => {
-        const resolve = this.paths.release();
-        const held = this._held ?? [];
-        this._held = null;
-        for (const { schema, data } of held) {
-          this._send(schema, resolve(data));
-        }
-      });
+    // In the capture phase: before the events client's handler on `window`.
+    const options = { capture: true };
+    const release = (): void => {
+      window.removeEventListener('pagehide', release, options);
+      const held = this._held;
+      if (!held) {
+        return;
+      }
+      this._held = null;
+      const resolve = this.paths.release();
+      for (const { schema, data } of held) {
+        this._send(schema, resolve(data));
+      }
+    };
+    window.addEventListener('pagehide', release, options);
+    void known.catch(() => undefined).then(release);
   }
 
   private _send(schema: SchemaName, data: JSONObject): void {

@@ -65,11 +65,12 @@ export const capturePlugin: JupyterFrontEndPlugin<ICaptureDrops> = {
       .catch(reason =>
         console.warn('jupyter-events-ext: no key to hash paths with', reason)
       );
+    let timer: ReturnType<typeof setTimeout> | undefined;
     capture.holdPathsUntil(
       Promise.race([
         Promise.all([policyKnown, keyKnown]),
-        new Promise(resolve => setTimeout(resolve, Private.HOLD_MS))
-      ])
+        new Promise(resolve => (timer = setTimeout(resolve, Private.HOLD_MS)))
+      ]).finally(() => clearTimeout(timer))
     );
     return capture;
   }

@@ -9,7 +9,8 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 
-import { flush } from './client';
+import { clientState, flush } from './client';
+import { codeNotebook } from './notebooks';
 import { IEnvelope, Sink } from './sink';
 
 const BASE = 'https://events.jupyter.org/jupyter_events_ext';
@@ -20,6 +21,7 @@ const KIND = {
   outputs: `${BASE}/cell-outputs/v1`,
   clipboard: `${BASE}/clipboard/v1`,
   command: `${BASE}/command/v1`,
+  document: `${BASE}/document/v1`,
   drops: `${BASE}/capture-drops/v1`,
   snapshot: `${BASE}/notebook-snapshot/v1`
 };
@@ -69,36 +71,21 @@ async function openLong(
   path: string,
   count: number
 ) {
+  const sources = Array.from(
+    { length: count },
+    (_, i) => `# cell ${i}\nvalue_${i} = ${i}\nprint(value_${i})`
+  );
   await page.evaluate(
-    async ({ path, count }) => {
+    async ({ path, content }) => {
       const app = window.jupyterapp;
       await app.serviceManager.contents.save(path, {
         type: 'notebook',
         format: 'json',
-        content: {
-          cells: Array.from({ length: count }, (_, i) => ({
-            cell_type: 'code',
-            execution_count: null,
-            id: `long-${i}`,
-            metadata: {},
-            outputs: [],
-            source: `# cell ${i}\nvalue_${i} = ${i}\nprint(value_${i})`
-          })),
-          // A kernel named, so that no dialog asks for one.
-          metadata: {
-            kernelspec: {
-              display_name: 'Python 3',
-              language: 'python',
-              name: 'python3'
-            }
-          },
-          nbformat: 4,
-          nbformat_minor: 5
-        }
+        content
       });
       await app.commands.execute('docmanager:open', { path });
     },
-    { path, count }
+    { path, content: codeNotebook(sources, 'long') }
   );
   await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().waitFor();
 }
@@ -363,6 +350,56 @@ test.describe('rate limits', () => {
     expect(Date.parse(report.last as string)).toBeGreaterThanOrEqual(
       Date.parse(report.first as string)
     );
+  });
+});
+
+test.describe('what is captured before the server says how to treat paths', () => {
+  const INFO_ROUTE = '**/jupyter-events-ext/info*';
+
+  test('is kept when the page goes away meanwhile: recorded once, without its path', async ({
+    page,
+    tmpPath
+  }) => {
+    const sink = new Sink();
+    const path = `${tmpPath}/held.ipynb`;
+    await page.contents.uploadContent(
+      JSON.stringify(codeNotebook(['1 + 1'])),
+      'text',
+      path
+    );
+    // The server's path policy does not come: capture holds what it records.
+    await page.route(INFO_ROUTE, () => undefined);
+    await page.reload();
+    await page.evaluate(
+      path => window.jupyterapp.commands.execute('docmanager:open', { path }),
+      path
+    );
+    await page.locator('.jp-NotebookPanel:visible .jp-Cell').first().waitFor();
+    // Held in the page, neither queued nor recorded.
+    expect((await clientState(page)).waiting).toBe(0);
+    const heldOpened = () =>
+      sink
+        .events(KIND.document)
+        .filter(e => e.action === 'opened' && e.path_mode === 'omitted');
+    expect(heldOpened()).toEqual([]);
+
+    // The page goes away before the answer: what was held goes with it.
+    await page.unroute(INFO_ROUTE);
+    await page.reload();
+    await expect
+      .poll(async () => (await flush(page), heldOpened().length), {
+        timeout: 15000
+      })
+      .toBe(1);
+    const [opened] = heldOpened();
+    // Before the server said, the policy in force leaves paths out.
+    expect(opened).not.toHaveProperty('path');
+    expect(opened.document_type).toBe('notebook');
+    // No placeholder of a held path reached the sink.
+    expect(JSON.stringify(sink.events())).not.toContain('held-path');
+    // Each client event recorded once (jupyter_server's own carry no id).
+    const ids = sink.events().flatMap(e => (e.__id__ ? [e.__id__] : []));
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });
 
