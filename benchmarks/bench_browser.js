@@ -34,6 +34,7 @@ const UI_TESTS = path.join(ROOT, 'ui-tests');
 const { chromium } = createRequire(path.join(UI_TESTS, 'package.json'))(
   '@playwright/test'
 );
+const { chromiumLaunchOptions } = require(path.join(UI_TESTS, 'chromium'));
 
 const CELL_SCHEMA =
   'https://events.jupyter.org/jupyter_events_ext/cell-execution/v1';
@@ -239,11 +240,6 @@ async function main() {
   const port = await freePort();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'events-bench-'));
   const sink = path.join(scratch, 'events.jsonl');
-  const chromiumPath =
-    process.env.CHROMIUM_PATH ||
-    execSync('command -v chromium || command -v chromium-browser')
-      .toString()
-      .trim();
 
   const lab = spawn(
     'jupyter',
@@ -273,10 +269,7 @@ async function main() {
   };
   process.on('exit', stopLab);
 
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage']
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForServer(`${base}/jupyter-events-ext/schemas`);

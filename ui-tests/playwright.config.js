@@ -2,7 +2,6 @@
  * Galata configuration: Debian's Chromium instead of a browser Playwright
  * would download (this network reaches package registries only).
  */
-const { execSync } = require('child_process');
 const os = require('os');
 const path = require('path');
 
@@ -31,11 +30,7 @@ process.env.JUPYTER_EVENTS_EXT_NOTEBOOK_SINK =
   process.env.JUPYTER_EVENTS_EXT_NOTEBOOK_SINK ||
   path.join(runDir, 'notebook-events.jsonl');
 
-const chromium =
-  process.env.CHROMIUM_PATH ||
-  execSync('command -v chromium || command -v chromium-browser')
-    .toString()
-    .trim();
+const { chromiumLaunchOptions } = require('./chromium');
 
 module.exports = {
   ...baseConfig,
@@ -56,18 +51,7 @@ module.exports = {
     ...baseConfig.use,
     video: 'off',
     trace: 'off',
-    launchOptions: {
-      executablePath: chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-dev-shm-usage',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run'
-      ]
-    }
+    launchOptions: chromiumLaunchOptions()
   },
   webServer: [
     {

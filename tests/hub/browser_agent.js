@@ -25,9 +25,13 @@
  * passed on to the server unchanged), which keeps each message and its answer;
  * its POSTs to jupyter-events-ext/events are watched as well.
  */
-const { execSync } = require('child_process');
+const path = require('path');
 const readline = require('readline');
 const { chromium } = require('playwright-core');
+
+const { chromiumLaunchOptions } = require(
+  path.join(__dirname, '..', '..', 'ui-tests', 'chromium')
+);
 
 const EVENTS_SOCKET = /\/jupyter-events-ext\/events\/socket(\?|$)/;
 const EVENTS_POST = /\/jupyter-events-ext\/events(\?|$)/;
@@ -266,21 +270,7 @@ const commands = {
 };
 
 async function main() {
-  const executablePath =
-    process.env.CHROMIUM_PATH ||
-    execSync('command -v chromium').toString().trim();
-  const browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run'
-    ]
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions());
   const context = await browser.newContext({
     viewport: { width: 1280, height: 900 }
   });

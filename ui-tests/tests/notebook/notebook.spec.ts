@@ -13,6 +13,7 @@ import {
 import type { ConsoleMessage, Locator, Page } from '@playwright/test';
 
 import { flush } from '../client';
+import { codeNotebook } from '../notebooks';
 import { SCHEMA, Sink } from '../sink';
 
 const VIEWER = '#jupyter-events-ext-viewer';
@@ -85,26 +86,7 @@ async function writeNotebook(
   sources: string[]
 ): Promise<void> {
   await page.contents.uploadContent(
-    JSON.stringify({
-      cells: sources.map((source, i) => ({
-        cell_type: 'code',
-        execution_count: null,
-        id: `cell-${i}`,
-        metadata: {},
-        outputs: [],
-        source
-      })),
-      // A kernel named, so that no dialog asks for one.
-      metadata: {
-        kernelspec: {
-          display_name: 'Python 3',
-          language: 'python',
-          name: 'python3'
-        }
-      },
-      nbformat: 4,
-      nbformat_minor: 5
-    }),
+    JSON.stringify(codeNotebook(sources)),
     'text',
     path
   );

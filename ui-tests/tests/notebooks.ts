@@ -1,0 +1,28 @@
+/**
+ * A notebook (nbformat 4.5) of these code cells, with ids `<idPrefix>-0`,
+ * `<idPrefix>-1`, ..., and a kernel named, so that no dialog asks for one.
+ */
+export function codeNotebook(
+  sources: string[],
+  idPrefix = 'cell'
+): Record<string, unknown> {
+  return {
+    cells: sources.map((source, i) => ({
+      cell_type: 'code',
+      execution_count: null,
+      id: `${idPrefix}-${i}`,
+      metadata: {},
+      outputs: [],
+      source
+    })),
+    metadata: {
+      kernelspec: {
+        display_name: 'Python 3',
+        language: 'python',
+        name: 'python3'
+      }
+    },
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+}
