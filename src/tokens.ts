@@ -43,6 +43,13 @@ export interface IEventsClient extends IDisposable {
   readonly stateChanged: ISignal<IEventsClient, IEventsClient.IState>;
 
   /**
+   * A signal emitted when the page goes away (`pagehide`), before the client
+   * stores and posts what waits: code that holds events back (to complete
+   * them, say) emits them now, synchronously, or loses them with the page.
+   */
+  readonly leaving: ISignal<IEventsClient, void>;
+
+  /**
    * Validate an event and queue it for delivery.
    *
    * Until the schema list has arrived (a first visit, a slow server), events

@@ -424,33 +424,18 @@ describe('ActionCapture', () => {
         expect(client.take()[0].data.path).toBe(hashed('c.ipynb'));
       });
 
-      it('sends what it holds when the page goes away, before the events client’s own pagehide handler', () => {
+      it('sends what it holds when the page goes away (the client’s `leaving`), with paths as the policy then says', () => {
         start({ pathMode: 'as-is' });
-        // The events client's handler, added before capture starts, as the
-        // client plugin activates first: it stores and posts what waits.
-        let seenByClient: IEventsClient.IRecord['data'][] = [];
-        const clientHandler = () => {
-          seenByClient = client.take().map(event => event.data);
-        };
-        window.addEventListener('pagehide', clientHandler);
-        try {
-          capture.holdPathsUntil(new PromiseDelegate<void>().promise);
-          opener.opened.emit(fakeDocument('work/a.ipynb').widget);
-          expect(client.take()).toEqual([]);
-          // Before the server has said, the settings model's policy is that.
-          capture.configure({ pathMode: 'omitted' });
-          window.dispatchEvent(new Event('pagehide'));
-          expect(seenByClient).toEqual([
-            {
-              action: 'opened',
-              path_mode: 'omitted',
-              document_type: 'notebook'
-            }
-          ]);
-          expect(capture.isHoldingPaths).toBe(false);
-        } finally {
-          window.removeEventListener('pagehide', clientHandler);
-        }
+        capture.holdPathsUntil(new PromiseDelegate<void>().promise);
+        opener.opened.emit(fakeDocument('work/a.ipynb').widget);
+        expect(client.take()).toEqual([]);
+        // Before the server has said, the settings model's policy is that.
+        capture.configure({ pathMode: 'omitted' });
+        client.leaving.emit();
+        expect(client.take().map(event => event.data)).toEqual([
+          { action: 'opened', path_mode: 'omitted', document_type: 'notebook' }
+        ]);
+        expect(capture.isHoldingPaths).toBe(false);
       });
 
       it('leaves the held paths out when the policy omits them', async () => {

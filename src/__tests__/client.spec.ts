@@ -1,6 +1,7 @@
 import { IDBFactory } from 'fake-indexeddb';
 
 import { EventsClient } from '../client/client';
+import type { IEventsClient } from '../tokens';
 import { CELL_SCHEMA, FakeServer, SERVER_SCHEMA } from './fakeserver';
 
 const started = (n: number) => ({ phase: 'started', cell_id: `c${n}` });
@@ -782,6 +783,40 @@ describe('EventsClient', () => {
       expect(first.readyState).toBe(first.OPEN);
       events.dispose();
       await until(() => first.readyState === first.CLOSED, 2000);
+    });
+
+    it('says the page is leaving before it posts what waits: what is emitted then goes too', async () => {
+      const keepalive: Promise<string>[] = [];
+      const settings = server.settings;
+      const events = client({
+        batchInterval: 60 * 1000,
+        serverSettings: {
+          ...settings,
+          fetch: (request: RequestInfo) => {
+            if ((request as Request).keepalive) {
+              keepalive.push((request as Request).clone().text());
+            }
+            return settings.fetch(request);
+          }
+        }
+      });
+      await events.listSchemas();
+      const { id: waiting } = await events.emit(CELL_SCHEMA.id, started(1));
+      let held: Promise<IEventsClient.IEmitted> | null = null;
+      events.leaving.connect(() => {
+        held = events.emit(CELL_SCHEMA.id, started(2));
+      });
+      window.dispatchEvent(new Event('pagehide'));
+      expect(held).not.toBeNull();
+      const { id: released } = await held!;
+      await server.waitFor(2);
+      const bodies = await Promise.all(keepalive);
+      expect(bodies).toHaveLength(1);
+      expect(JSON.parse(bodies[0]).events.map((e: any) => e.id)).toEqual([
+        waiting,
+        released
+      ]);
+      expect(server.arrivals.get(released)).toBe(1);
     });
 
     it('leaves out of the keepalive POST on leaving the page what waits for its answer on the socket', async () => {

@@ -1,4 +1,5 @@
 import type { JSONObject } from '@lumino/coreutils';
+import { Signal } from '@lumino/signaling';
 
 import { SchemaValidator } from '../client/validator';
 import { shippedSchemas } from './shipped';
@@ -10,6 +11,7 @@ import { shippedSchemas } from './shipped';
 export class RecordingClient {
   readonly events: { schema: string; data: JSONObject }[] = [];
   serverSettings: any = undefined;
+  readonly leaving = new Signal<this, void>(this);
   private _validator = new SchemaValidator(shippedSchemas());
 
   emit(schemaId: string, data: JSONObject, version?: number | string) {

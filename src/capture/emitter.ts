@@ -83,10 +83,9 @@ export class CaptureEmitter {
    * paths as that policy says. Events are sent when they are released, so
    * they carry that time, a request's time after they happened.
    *
-   * If the page goes away first, they go at once, with their paths as the
-   * policy in force says then (before the server has said, none): the events
-   * client's own `pagehide` handler, which stores and posts what waits, then
-   * has them.
+   * If the page goes away first (the client's `leaving`), they go at once,
+   * with their paths as the policy in force says then (before the server has
+   * said, none), so that the client stores and posts them with the rest.
    *
    * @param known - settles once the policy in force (the settings model's
    *   answer, with the server's) and the key to hash paths with are known
@@ -97,22 +96,21 @@ export class CaptureEmitter {
     }
     this._held = [];
     this.paths.hold();
-    // In the capture phase: before the events client's handler on `window`.
-    const options = { capture: true };
-    const release = (): void => {
-      window.removeEventListener('pagehide', release, options);
-      const held = this._held;
-      if (!held) {
-        return;
-      }
-      this._held = null;
-      const resolve = this.paths.release();
-      for (const { schema, data } of held) {
-        this._send(schema, resolve(data));
-      }
-    };
-    window.addEventListener('pagehide', release, options);
-    void known.catch(() => undefined).then(release);
+    this._client.leaving.connect(this._release, this);
+    void known.catch(() => undefined).then(() => this._release());
+  }
+
+  private _release(): void {
+    this._client.leaving.disconnect(this._release, this);
+    const held = this._held;
+    if (!held) {
+      return;
+    }
+    this._held = null;
+    const resolve = this.paths.release();
+    for (const { schema, data } of held) {
+      this._send(schema, resolve(data));
+    }
   }
 
   private _send(schema: SchemaName, data: JSONObject): void {

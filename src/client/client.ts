@@ -136,6 +136,14 @@ export class EventsClient implements IEventsClient {
   }
 
   /**
+   * A signal emitted when the page goes away, before what waits is stored
+   * and posted.
+   */
+  get leaving(): ISignal<this, void> {
+    return this._leaving;
+  }
+
+  /**
    * Change the batching and the queue bound; applies at once.
    */
   configure(config: Partial<EventsClient.IConfig>): void {
@@ -319,6 +327,7 @@ export class EventsClient implements IEventsClient {
    * transport's last send.
    */
   private _onPageHide = (): void => {
+    this._leaving.emit();
     void this._queue.persist();
     this._delivery.sendOnPageHide();
   };
@@ -334,6 +343,7 @@ export class EventsClient implements IEventsClient {
   private _delivery: Delivery;
   private _eventManager = { queued: 0, posted: 0 };
   private _ingest: EventsIngest;
+  private _leaving = new Signal<this, void>(this);
   private _queue: EventQueue;
   private _statePending = false;
   private _stateChanged = new Signal<this, IEventsClient.IState>(this);
