@@ -424,7 +424,7 @@ describe('ActionCapture', () => {
         expect(client.take()[0].data.path).toBe(hashed('c.ipynb'));
       });
 
-      it('sends what it holds when the page goes away (the client’s `leaving`), with paths as the policy then says', () => {
+      it('sends what it holds when the page goes away (the client’s `leaving`), with paths as the policy then says', async () => {
         start({ pathMode: 'as-is' });
         capture.holdPathsUntil(new PromiseDelegate<void>().promise);
         opener.opened.emit(fakeDocument('work/a.ipynb').widget);
@@ -435,7 +435,7 @@ describe('ActionCapture', () => {
         expect(client.take().map(event => event.data)).toEqual([
           { action: 'opened', path_mode: 'omitted', document_type: 'notebook' }
         ]);
-        expect(capture.isHoldingPaths).toBe(false);
+        await capture.pathsReleased;
       });
 
       it('leaves the held paths out when the policy omits them', async () => {

@@ -112,7 +112,7 @@ export class TestLab {
         ICaptureDrops
       )) as ActionCapture | null;
       await until(() => server.answered.includes('info'));
-      await until(() => !capture?.isHoldingPaths);
+      await capture?.pathsReleased;
     }
     return lab;
   }

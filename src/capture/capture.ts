@@ -203,10 +203,11 @@ export class ActionCapture implements IDisposable {
   }
 
   /**
-   * Whether what is captured is held until the path policy is known.
+   * Settles once nothing captured is held for its paths: the path policy is
+   * known, or the page left (at once when nothing was held).
    */
-  get isHoldingPaths(): boolean {
-    return this._paths.isHeld;
+  get pathsReleased(): Promise<void> {
+    return this._emitter.released;
   }
 
   /**

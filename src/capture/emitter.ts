@@ -1,6 +1,6 @@
 import type { ISessionContext } from '@jupyterlab/apputils';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
-import type { JSONObject } from '@lumino/coreutils';
+import { type JSONObject, PromiseDelegate } from '@lumino/coreutils';
 
 import type { IEventsClient } from '../tokens';
 import {
@@ -95,6 +95,7 @@ export class CaptureEmitter {
       return;
     }
     this._held = [];
+    this._released = new PromiseDelegate<void>();
     this.paths.hold();
     this._client.leaving.connect(this._release, this);
     void known.catch(() => undefined).then(() => this._release());
@@ -111,6 +112,14 @@ export class CaptureEmitter {
     for (const { schema, data } of held) {
       this._send(schema, resolve(data));
     }
+    this._released.resolve();
+  }
+
+  /**
+   * Settles once nothing captured is held (at once when nothing was).
+   */
+  get released(): Promise<void> {
+    return this._released.promise;
   }
 
   private _send(schema: SchemaName, data: JSONObject): void {
@@ -141,6 +150,7 @@ export class CaptureEmitter {
   private _client: IEventsClient;
   private _config: () => ICaptureConfig;
   private _held: { schema: SchemaName; data: JSONObject }[] | null = null;
+  private _released = Private.resolved();
   private _warned = new Set<string>();
 }
 
@@ -150,5 +160,16 @@ export namespace CaptureEmitter {
     config: () => ICaptureConfig;
     paths: PathTreatment;
     limiter: RateLimiter<Kind>;
+  }
+}
+
+namespace Private {
+  /**
+   * A delegate already resolved.
+   */
+  export function resolved(): PromiseDelegate<void> {
+    const delegate = new PromiseDelegate<void>();
+    delegate.resolve();
+    return delegate;
   }
 }

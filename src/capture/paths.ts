@@ -28,13 +28,6 @@ export class PathTreatment {
   }
 
   /**
-   * Whether paths are held: recorded as placeholders until `release`.
-   */
-  get isHeld(): boolean {
-    return this._held !== null;
-  }
-
-  /**
    * Hold paths until `release`: the path policy in force is not known yet
    * (the server has not said, or its key has not come). Each path is then
    * recorded as a placeholder kept in this page's memory, so that an event
