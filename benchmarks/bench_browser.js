@@ -35,6 +35,7 @@ const { chromium } = createRequire(path.join(UI_TESTS, 'package.json'))(
   '@playwright/test'
 );
 const { chromiumLaunchOptions } = require(path.join(UI_TESTS, 'chromium'));
+const { codeNotebook } = require(path.join(UI_TESTS, 'notebooks'));
 
 const CELL_SCHEMA =
   'https://events.jupyter.org/jupyter_events_ext/cell-execution/v1';
@@ -309,25 +310,9 @@ async function main() {
     }
 
     // -- 2. 100 cells, capture on vs off -----------------------------------------
-    const notebook = {
-      cells: Array.from({ length: cellCount }, (_, i) => ({
-        cell_type: 'code',
-        execution_count: null,
-        id: `cell-${i}`,
-        metadata: {},
-        outputs: [],
-        source: `x_${i} = ${i} * 2`
-      })),
-      metadata: {
-        kernelspec: {
-          display_name: 'Python 3',
-          language: 'python',
-          name: 'python3'
-        }
-      },
-      nbformat: 4,
-      nbformat_minor: 5
-    };
+    const notebook = codeNotebook(
+      Array.from({ length: cellCount }, (_, i) => `x_${i} = ${i} * 2`)
+    );
     await page.evaluate(async content => {
       const app = window.jupyterapp;
       await app.serviceManager.contents.save('bench.ipynb', {

@@ -44,6 +44,31 @@ describe('EventsClient', () => {
     return created;
   }
 
+  /**
+   * A client that sends only when flushed or when the page leaves, and the
+   * bodies of its `keepalive` requests.
+   */
+  function keepaliveClient(): {
+    events: EventsClient;
+    keepalive: Promise<string>[];
+  } {
+    const keepalive: Promise<string>[] = [];
+    const settings = server.settings;
+    const events = client({
+      batchInterval: 60 * 1000,
+      serverSettings: {
+        ...settings,
+        fetch: (request: RequestInfo) => {
+          if ((request as Request).keepalive) {
+            keepalive.push((request as Request).clone().text());
+          }
+          return settings.fetch(request);
+        }
+      }
+    });
+    return { events, keepalive };
+  }
+
   beforeEach(async () => {
     server = await FakeServer.start();
     factory = new IDBFactory();
@@ -786,20 +811,7 @@ describe('EventsClient', () => {
     });
 
     it('says the page is leaving before it posts what waits: what is emitted then goes too', async () => {
-      const keepalive: Promise<string>[] = [];
-      const settings = server.settings;
-      const events = client({
-        batchInterval: 60 * 1000,
-        serverSettings: {
-          ...settings,
-          fetch: (request: RequestInfo) => {
-            if ((request as Request).keepalive) {
-              keepalive.push((request as Request).clone().text());
-            }
-            return settings.fetch(request);
-          }
-        }
-      });
+      const { events, keepalive } = keepaliveClient();
       await events.listSchemas();
       const { id: waiting } = await events.emit(CELL_SCHEMA.id, started(1));
       let held: Promise<IEventsClient.IEmitted> | null = null;
@@ -820,21 +832,8 @@ describe('EventsClient', () => {
     });
 
     it('leaves out of the keepalive POST on leaving the page what waits for its answer on the socket', async () => {
-      const keepalive: Promise<string>[] = [];
-      const settings = server.settings;
       server.delay = 500;
-      const events = client({
-        batchInterval: 60 * 1000,
-        serverSettings: {
-          ...settings,
-          fetch: (request: RequestInfo) => {
-            if ((request as Request).keepalive) {
-              keepalive.push((request as Request).clone().text());
-            }
-            return settings.fetch(request);
-          }
-        }
-      });
+      const { events, keepalive } = keepaliveClient();
       await events.listSchemas();
       const { id: sent } = await events.emit(CELL_SCHEMA.id, started(1));
       const flushed = events.flush();
@@ -919,20 +918,7 @@ describe('EventsClient', () => {
       let hang = true;
       server.override = route =>
         route === 'schemas' && hang ? 'hang' : undefined;
-      const keepalive: Promise<string>[] = [];
-      const settings = server.settings;
-      const events = client({
-        batchInterval: 60 * 1000,
-        serverSettings: {
-          ...settings,
-          fetch: (request: RequestInfo) => {
-            if ((request as Request).keepalive) {
-              keepalive.push((request as Request).clone().text());
-            }
-            return settings.fetch(request);
-          }
-        }
-      });
+      const { events, keepalive } = keepaliveClient();
       await events.emit(CELL_SCHEMA.id, started(1));
       await events.emit(CELL_SCHEMA.id, { phase: 1 });
       hang = false;

@@ -13,7 +13,7 @@ import {
 import type { ConsoleMessage, Locator, Page } from '@playwright/test';
 
 import { flush } from '../client';
-import { codeNotebook } from '../notebooks';
+import { codeNotebook } from '../../notebooks';
 import { SCHEMA, Sink } from '../sink';
 
 const VIEWER = '#jupyter-events-ext-viewer';

@@ -1,11 +1,16 @@
 /**
+ * The notebooks the browser tests and the benchmark write.
+ */
+
+/**
  * A notebook (nbformat 4.5) of these code cells, with ids `<idPrefix>-0`,
  * `<idPrefix>-1`, ..., and a kernel named, so that no dialog asks for one.
+ *
+ * @param {string[]} sources
+ * @param {string} [idPrefix]
+ * @returns {Record<string, unknown>}
  */
-export function codeNotebook(
-  sources: string[],
-  idPrefix = 'cell'
-): Record<string, unknown> {
+function codeNotebook(sources, idPrefix = 'cell') {
   return {
     cells: sources.map((source, i) => ({
       cell_type: 'code',
@@ -26,3 +31,5 @@ export function codeNotebook(
     nbformat_minor: 5
   };
 }
+
+module.exports = { codeNotebook };
