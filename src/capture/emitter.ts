@@ -112,14 +112,14 @@ export class CaptureEmitter {
     for (const { schema, data } of held) {
       this._send(schema, resolve(data));
     }
-    this._released.resolve();
+    this._released?.resolve();
   }
 
   /**
    * Settles once nothing captured is held (at once when nothing was).
    */
   get released(): Promise<void> {
-    return this._released.promise;
+    return this._released?.promise ?? Promise.resolve();
   }
 
   private _send(schema: SchemaName, data: JSONObject): void {
@@ -150,7 +150,7 @@ export class CaptureEmitter {
   private _client: IEventsClient;
   private _config: () => ICaptureConfig;
   private _held: { schema: SchemaName; data: JSONObject }[] | null = null;
-  private _released = Private.resolved();
+  private _released: PromiseDelegate<void> | null = null;
   private _warned = new Set<string>();
 }
 
@@ -160,16 +160,5 @@ export namespace CaptureEmitter {
     config: () => ICaptureConfig;
     paths: PathTreatment;
     limiter: RateLimiter<Kind>;
-  }
-}
-
-namespace Private {
-  /**
-   * A delegate already resolved.
-   */
-  export function resolved(): PromiseDelegate<void> {
-    const delegate = new PromiseDelegate<void>();
-    delegate.resolve();
-    return delegate;
   }
 }

@@ -39,13 +39,6 @@ export class ServerEmissions implements IDisposable {
     return this._open();
   }
 
-  /**
-   * Whether the live stream is open (read without opening it).
-   */
-  get isOpen(): boolean {
-    return this._subscription !== null;
-  }
-
   get isDisposed(): boolean {
     return this._isDisposed;
   }
